@@ -1,0 +1,248 @@
+//! AT command builders. Every parameter is typed (connId, port, parsed address, validated host
+//! name), so the text written here is fully determined by values that cannot carry `"`, `,`,
+//! CR or LF from a caller.
+
+// Renamed: cbindgen mistakes any `String<N>` for std's String and gives up.
+use heapless::String as TextBuf;
+use core::fmt::Write;
+use core::net::SocketAddr;
+
+use crate::addr::format_ip;
+use crate::hostname::HostName;
+
+/// Room for the longest command: `AT+SQNDNSLKUP="<253 chars>",1`.
+pub const COMMAND_CAP: usize = 280;
+
+/// Command text ready for the transport (no terminator: the firmware appends CR).
+pub type CommandText = TextBuf<COMMAND_CAP>;
+
+/// A modem socket slot, 1..=6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnId(u8);
+
+/// The modem has six socket slots.
+pub const CONN_IDS: usize = 6;
+
+impl ConnId {
+    pub fn new(id: u8) -> Option<ConnId> {
+        (1..=6).contains(&id).then_some(ConnId(id))
+    }
+
+    /// connId for pool index 0..=5.
+    pub fn from_index(index: usize) -> Option<ConnId> {
+        u8::try_from(index).ok().and_then(|i| ConnId::new(i + 1))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    pub fn index(self) -> usize {
+        usize::from(self.0 - 1)
+    }
+}
+
+/// Which records `AT+SQNDNSLKUP` should return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpVersion {
+    V4 = 0,
+    V6 = 1,
+}
+
+/// One AT command this module sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// `AT+CMEE=1`: numeric `+CME ERROR` codes.
+    NumericErrors,
+    /// `AT+SQNSCFG`: PDP context, never close on inactivity (`maxTo` 0), default timers.
+    SocketConfig { conn: ConnId, pdp_cid: u8 },
+    /// `AT+SQNSCFGEXT`: ring with byte count (srMode 1), hex or raw data each way.
+    SocketConfigExt { conn: ConnId, recv_hex: bool, send_hex: bool },
+    /// `AT+SQNSD`: UDP, command mode, only the dialled peer (acceptAnyRemote 0).
+    Dial { conn: ConnId, peer: SocketAddr, local_port: u16 },
+    /// `AT+SQNSSENDEXT=<conn>,<bytes>`; the payload follows the `> ` prompt.
+    SendExt { conn: ConnId, len: u16 },
+    /// `AT+SQNSRECV=<conn>,<max>`.
+    Receive { conn: ConnId, max: u16 },
+    /// `AT+SQNSH=<conn>`.
+    Close { conn: ConnId },
+    /// `AT+SQNSI=<conn>`: counters, incl. unread bytes.
+    Info { conn: ConnId },
+    /// `AT+SQNSS`: state of all six slots.
+    Status,
+    /// `AT+SQNDNSLKUP="<host>"[,<ipv>]`.
+    DnsLookup { host: &'a HostName, version: Option<IpVersion> },
+}
+
+/// Connect timeout sent in `AT+SQNSCFG`, in 100 ms units (the factory value, 60 s).
+const CONNECT_TIMEOUT_DS: u16 = 600;
+/// Online-mode flush delay in 100 ms units (factory value; unused in command mode).
+const TX_TIMEOUT_DS: u16 = 50;
+/// Online-mode packet size (factory value; unused in command mode).
+const PACKET_SIZE: u16 = 300;
+
+impl Command<'_> {
+    /// The name the modem uses for this command's information lines (`+<NAME>:`).
+    pub fn name(&self) -> &'static [u8] {
+        match self {
+            Command::NumericErrors => b"CMEE",
+            Command::SocketConfig { .. } => b"SQNSCFG",
+            Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
+            Command::Dial { .. } => b"SQNSD",
+            Command::SendExt { .. } => b"SQNSSENDEXT",
+            Command::Receive { .. } => b"SQNSRECV",
+            Command::Close { .. } => b"SQNSH",
+            Command::Info { .. } => b"SQNSI",
+            Command::Status => b"SQNSS",
+            Command::DnsLookup { .. } => b"SQNDNSLKUP",
+        }
+    }
+
+    /// How long the modem may take to answer, in ms. Dial and close get the long budgets
+    /// other drivers allow (sequans-at-sockets.md §4) capped at 20 s: UDP has no handshake.
+    pub fn timeout_ms(&self) -> u32 {
+        match self {
+            Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
+            Command::SendExt { .. } => 10_000,
+            _ => 5_000,
+        }
+    }
+
+    /// Whether the modem answers with the `> ` prompt rather than a final code.
+    pub fn expects_prompt(&self) -> bool {
+        matches!(self, Command::SendExt { .. })
+    }
+
+    /// Writes the command text (`AT...`, no terminator).
+    pub fn write(&self, out: &mut CommandText) -> core::fmt::Result {
+        out.clear();
+        match *self {
+            Command::NumericErrors => write!(out, "AT+CMEE=1"),
+            Command::SocketConfig { conn, pdp_cid } => write!(
+                out,
+                "AT+SQNSCFG={},{},{},0,{},{}",
+                conn.get(),
+                pdp_cid,
+                PACKET_SIZE,
+                CONNECT_TIMEOUT_DS,
+                TX_TIMEOUT_DS
+            ),
+            Command::SocketConfigExt { conn, recv_hex, send_hex } => write!(
+                out,
+                "AT+SQNSCFGEXT={},1,{},0,0,{}",
+                conn.get(),
+                u8::from(recv_hex),
+                u8::from(send_hex)
+            ),
+            Command::Dial { conn, peer, local_port } => write!(
+                out,
+                "AT+SQNSD={},1,{},\"{}\",0,{},1,0",
+                conn.get(),
+                peer.port(),
+                format_ip(&peer.ip()),
+                local_port
+            ),
+            Command::SendExt { conn, len } => write!(out, "AT+SQNSSENDEXT={},{}", conn.get(), len),
+            Command::Receive { conn, max } => write!(out, "AT+SQNSRECV={},{}", conn.get(), max),
+            Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
+            Command::Info { conn } => write!(out, "AT+SQNSI={}", conn.get()),
+            Command::Status => write!(out, "AT+SQNSS"),
+            Command::DnsLookup { host, version } => {
+                write!(out, "AT+SQNDNSLKUP=\"{}\"", host.as_str())?;
+                match version {
+                    Some(v) => write!(out, ",{}", v as u8),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::parse_socket_addr;
+
+    fn text(cmd: Command<'_>) -> CommandText {
+        let mut out = CommandText::new();
+        cmd.write(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn conn_ids_are_1_to_6() {
+        assert!(ConnId::new(0).is_none());
+        assert!(ConnId::new(7).is_none());
+        assert_eq!(ConnId::from_index(5).map(ConnId::get), Some(6));
+        assert_eq!(ConnId::new(3).unwrap().index(), 2);
+    }
+
+    #[test]
+    fn builds_every_command_in_spec_shape() {
+        let c1 = ConnId::new(1).unwrap();
+        let v6 = parse_socket_addr(b"2001:4860:4860::8888", 5683).unwrap();
+        let v4 = parse_socket_addr(b"127.0.0.1", 7).unwrap();
+        let host = HostName::parse(b"coap.me").unwrap();
+        let cases: [(Command<'_>, &str); 12] = [
+            (Command::NumericErrors, "AT+CMEE=1"),
+            (Command::SocketConfig { conn: c1, pdp_cid: 3 }, "AT+SQNSCFG=1,3,300,0,600,50"),
+            (
+                Command::SocketConfigExt { conn: c1, recv_hex: true, send_hex: true },
+                "AT+SQNSCFGEXT=1,1,1,0,0,1",
+            ),
+            (
+                Command::SocketConfigExt { conn: c1, recv_hex: false, send_hex: true },
+                "AT+SQNSCFGEXT=1,1,0,0,0,1",
+            ),
+            (
+                Command::Dial { conn: c1, peer: v6, local_port: 0 },
+                "AT+SQNSD=1,1,5683,\"2001:4860:4860::8888\",0,0,1,0",
+            ),
+            (
+                Command::Dial { conn: c1, peer: v4, local_port: 4000 },
+                "AT+SQNSD=1,1,7,\"127.0.0.1\",0,4000,1,0",
+            ),
+            (Command::SendExt { conn: c1, len: 1500 }, "AT+SQNSSENDEXT=1,1500"),
+            (Command::Receive { conn: c1, max: 1500 }, "AT+SQNSRECV=1,1500"),
+            (Command::Close { conn: c1 }, "AT+SQNSH=1"),
+            (Command::Info { conn: c1 }, "AT+SQNSI=1"),
+            (Command::Status, "AT+SQNSS"),
+            (
+                Command::DnsLookup { host: &host, version: Some(IpVersion::V6) },
+                "AT+SQNDNSLKUP=\"coap.me\",1",
+            ),
+        ];
+        for (cmd, expected) in cases {
+            assert_eq!(text(cmd).as_str(), expected);
+        }
+        assert_eq!(
+            text(Command::DnsLookup { host: &host, version: None }).as_str(),
+            "AT+SQNDNSLKUP=\"coap.me\""
+        );
+    }
+
+    #[test]
+    fn longest_commands_fit() {
+        let c6 = ConnId::new(6).unwrap();
+        let peer =
+            parse_socket_addr(b"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 65535).unwrap();
+        let dial = text(Command::Dial { conn: c6, peer, local_port: 65535 });
+        assert!(dial.len() <= 124, "dial must fit stock send_at_cmd: {}", dial.len());
+        let mut long = [b'a'; 253];
+        for i in (63..253).step_by(64) {
+            long[i] = b'.';
+        }
+        let host = HostName::parse(&long).unwrap();
+        let lookup = text(Command::DnsLookup { host: &host, version: Some(IpVersion::V4) });
+        assert_eq!(lookup.len(), 253 + 18);
+    }
+
+    #[test]
+    fn metadata_table() {
+        let c1 = ConnId::new(1).unwrap();
+        assert!(Command::SendExt { conn: c1, len: 1 }.expects_prompt());
+        assert!(!Command::Receive { conn: c1, max: 1 }.expects_prompt());
+        assert_eq!(Command::Receive { conn: c1, max: 1 }.name(), b"SQNSRECV");
+        assert_eq!(Command::Status.timeout_ms(), 5_000);
+    }
+}

@@ -1,0 +1,344 @@
+//! Learning from modem text: every reply is digested whole, URCs are applied wherever they
+//! appear, and the pending action is settled once its final code (or prompt) is in.
+
+use super::{Action, Engine, Op, Settled};
+use crate::at::fields::{next_number, split};
+use crate::at::{digest, Event, Final, Pending, Urc};
+use crate::at::{ConnId, CONN_IDS};
+use crate::error::Error;
+
+/// An event reduced to owned values, so it can be applied after the text is dropped.
+enum Note {
+    Final(Final),
+    Prompt,
+    /// The first four numeric fields of an information line (non-numbers are `None`).
+    Info([Option<u32>; 4]),
+    /// A `+SQNSRECV` datagram decoded into `Engine::datagram`; `len` 0 = nothing was waiting.
+    Received { conn: u8, len: usize },
+    /// A `+SQNSRECV` answer whose payload did not decode (odd or non-hex text).
+    Garbled,
+    Urc(Urc),
+}
+
+fn info_numbers(text: &[u8]) -> [Option<u32>; 4] {
+    let mut fields = split(text);
+    core::array::from_fn(|_| next_number(&mut fields))
+}
+
+impl Engine {
+    fn pending(&self) -> Pending {
+        let name = self
+            .awaiting
+            .and_then(|a| self.command_for(a.action))
+            .map_or(&b""[..], |c| c.name());
+        Pending { name, recv_hex: self.limits.recv_hex }
+    }
+
+    /// Digests `reply`, however long, through the fixed receive buffer.
+    pub(super) fn absorb(&mut self, mut reply: &[u8]) {
+        while !reply.is_empty() {
+            if self.rx.is_full() {
+                // A "line" longer than any answer we ask for is garbage: drop it.
+                self.rx.clear();
+            }
+            let room = self.rx.capacity() - self.rx.len();
+            let (now, later) = reply.split_at(room.min(reply.len()));
+            // Cannot fail: `now` fits in the room just measured.
+            let _ = self.rx.extend_from_slice(now);
+            reply = later;
+            self.digest_rx();
+        }
+    }
+
+    fn digest_rx(&mut self) {
+        loop {
+            let pending = self.pending();
+            let (event, used) = digest(&self.rx, &pending);
+            let note = match event {
+                None => None,
+                Some(Event::Final(f)) => Some(Note::Final(f)),
+                Some(Event::Prompt) => Some(Note::Prompt),
+                Some(Event::Info(text)) => Some(Note::Info(info_numbers(text))),
+                Some(Event::Urc(urc)) => Some(Note::Urc(urc)),
+                Some(Event::Noise) => None,
+                Some(Event::Received { conn, data }) => {
+                    let decoded = if self.limits.recv_hex {
+                        self.datagram.resize(data.len() / 2, 0).ok().and_then(|_| {
+                            crate::hex::decode(data, &mut self.datagram)
+                        })
+                    } else {
+                        self.datagram.clear();
+                        self.datagram.extend_from_slice(data).ok().map(|_| data.len())
+                    };
+                    Some(match decoded {
+                        Some(len) => Note::Received { conn, len },
+                        None => Note::Garbled,
+                    })
+                }
+            };
+            let progressed = event.is_some();
+            let used = used.min(self.rx.len());
+            self.rx.copy_within(used.., 0);
+            self.rx.truncate(self.rx.len() - used);
+            if let Some(note) = note {
+                self.apply(note);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn apply(&mut self, note: Note) {
+        if let Note::Urc(urc) = note {
+            self.apply_urc(urc);
+            return;
+        }
+        let Some(awaiting) = self.awaiting.as_mut() else {
+            return;
+        };
+        match note {
+            Note::Final(f) => {
+                if awaiting.result.is_none() {
+                    awaiting.result = Some(f);
+                }
+                if let Final::CmeError(Some(code)) = f {
+                    self.last_cme = Some(code);
+                }
+            }
+            Note::Prompt => awaiting.prompt = true,
+            Note::Info(numbers) => {
+                let action = awaiting.action;
+                self.apply_info(action, numbers);
+            }
+            Note::Received { conn, len } => self.apply_received(conn, len),
+            Note::Garbled => {
+                if let Op::Receive { .. } = self.op {
+                    self.datagram.clear();
+                    self.garbled = true;
+                }
+            }
+            Note::Urc(_) => {}
+        }
+    }
+
+    fn apply_info(&mut self, action: Action, numbers: [Option<u32>; 4]) {
+        match (action, numbers) {
+            // +SQNSS: <conn>,<state>[,...]: state 0 is closed, anything else holds a socket.
+            (Action::Status, [Some(conn), Some(state), ..]) if state != 0 => {
+                if let (Op::Reset { open_mask, .. }, Some(c)) =
+                    (&mut self.op, u8::try_from(conn).ok().and_then(ConnId::new))
+                {
+                    *open_mask |= 1 << c.index();
+                }
+            }
+            // +SQNSI: <conn>,<sent>,<received>,<buff_in>,<ack_waiting>
+            (Action::Info(conn), [Some(id), _, _, Some(buffered)]) if id == u32::from(conn.get()) => {
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.buffered_hint = buffered;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_received(&mut self, conn: u8, len: usize) {
+        let Some(conn) = ConnId::new(conn) else { return };
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.buffered_hint = if len == 0 {
+                0
+            } else {
+                slot.buffered_hint.saturating_sub(u32::try_from(len).unwrap_or(u32::MAX))
+            };
+        }
+        if let Op::Receive { conn: wanted, got, .. } = &mut self.op {
+            if *wanted == conn && len > 0 {
+                *got = true;
+            }
+        }
+    }
+
+    fn apply_urc(&mut self, urc: Urc) {
+        match urc {
+            Urc::Ring { conn, buffered } => {
+                if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
+                    let buffered = u32::from(buffered.unwrap_or(1).max(1));
+                    slot.buffered_hint = slot.buffered_hint.max(buffered);
+                }
+            }
+            Urc::Closed { conn } => {
+                if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
+                    slot.modem.dialled = None;
+                    slot.modem.unknown = false;
+                }
+            }
+            Urc::SysStart | Urc::Shutdown | Urc::Exception => {
+                if urc == Urc::SysStart {
+                    self.modem_restarts = self.modem_restarts.wrapping_add(1);
+                }
+                self.pool.forget_modem_state();
+                self.numeric_errors = false;
+                match &mut self.op {
+                    // The prompt, if any, died with the modem.
+                    Op::SendTo { prompted, .. } => *prompted = false,
+                    Op::Reset { status_read, open_mask } => {
+                        *status_read = true;
+                        *open_mask = 0;
+                    }
+                    _ => {}
+                }
+            }
+            Urc::Registration { .. } | Urc::Ignored => {}
+        }
+    }
+
+    /// Settles the pending action after a reply: complete, wait for more, or fail.
+    pub(super) fn settle(&mut self, reply_was_empty: bool, now_ms: u32) -> Settled {
+        let Some(awaiting) = self.awaiting else {
+            return Settled::Continue;
+        };
+        if let Action::Pause(_) = awaiting.action {
+            self.awaiting = None;
+            return Settled::Continue;
+        }
+        let expects_prompt = matches!(awaiting.action, Action::SendExt(..));
+        let complete = awaiting.result.is_some() || (expects_prompt && awaiting.prompt);
+        if !complete {
+            let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
+            let left = awaiting.budget_ms.saturating_sub(elapsed);
+            if reply_was_empty || left == 0 {
+                self.mark_unknown(awaiting.action);
+                self.awaiting = None;
+                return Settled::Fail(Error::TimedOut);
+            }
+            return Settled::ListenMore(left);
+        }
+        self.awaiting = None;
+        match self.complete(awaiting.action, awaiting.result, awaiting.prompt) {
+            Ok(()) => Settled::Continue,
+            Err(error) => Settled::Fail(error),
+        }
+    }
+
+    /// Applies a finished action's result to the pool and the operation.
+    fn complete(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Result<(), Error> {
+        let ok = result == Some(Final::Ok);
+        match action {
+            // Without numeric codes errors are still recognised, only less precise.
+            Action::NumericErrors => self.numeric_errors = true,
+            Action::Status => {
+                if let Op::Reset { status_read, open_mask } = &mut self.op {
+                    *status_read = true;
+                    if !ok {
+                        // No slot table: close every slot, the modem answers OK or ERROR to each.
+                        *open_mask = (1 << CONN_IDS) - 1;
+                    }
+                }
+            }
+            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+                if !ok {
+                    return Err(Error::Modem);
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    match action {
+                        Action::Configure(_) => slot.modem.configured = true,
+                        _ => slot.modem.extended = true,
+                    }
+                }
+            }
+            Action::Dial(conn, peer, local_port) => match result {
+                Some(Final::Ok) => {
+                    if let Some(slot) = self.pool.slot_mut(conn) {
+                        slot.modem.dialled = Some(crate::socket::Dialled { peer, local_port });
+                        slot.modem.unknown = false;
+                        slot.buffered_hint = 0;
+                    }
+                }
+                Some(Final::NoCarrier) => return Err(Error::HostUnreachable),
+                _ => {
+                    // A refused dial may still have left something behind (or `CONNECT`
+                    // put the slot in online mode): close it before the next dial.
+                    self.mark_unknown(action);
+                    return Err(Error::Modem);
+                }
+            },
+            Action::SendExt(conn, _) => {
+                if !prompt {
+                    self.note_send_failure(conn, result);
+                    return Err(Error::Modem);
+                }
+                if let Op::SendTo { prompted, .. } = &mut self.op {
+                    *prompted = true;
+                }
+            }
+            Action::Payload(conn) | Action::SendCombined(conn, _) => {
+                if !ok {
+                    self.note_send_failure(conn, result);
+                    return Err(Error::Modem);
+                }
+                if let Op::SendTo { sent, .. } = &mut self.op {
+                    *sent = true;
+                }
+            }
+            Action::Receive(_) => {
+                if self.garbled {
+                    self.garbled = false;
+                    return Err(Error::Modem);
+                }
+                if let Op::Receive { read_since_pause, .. } = &mut self.op {
+                    *read_since_pause = true;
+                }
+            }
+            Action::Close(conn) => {
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.dialled = None;
+                    slot.modem.unknown = false;
+                    slot.buffered_hint = 0;
+                }
+                if let Op::Reset { open_mask, .. } = &mut self.op {
+                    *open_mask &= !(1 << conn.index());
+                }
+            }
+            Action::Info(_) => {
+                if let Op::Poll { queried, .. } = &mut self.op {
+                    *queried = true;
+                }
+            }
+            Action::Pause(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A send was refused: a closed modem socket is the usual reason, so dial afresh next time.
+    fn note_send_failure(&mut self, conn: ConnId, result: Option<Final>) {
+        if result.is_some() {
+            if let Some(slot) = self.pool.slot_mut(conn) {
+                slot.modem.unknown = true;
+            }
+        }
+    }
+
+    /// A command on a slot did not finish: for a configuration, send it again; for anything
+    /// that opens, uses or closes the modem socket, it may or may not be open now, so the next
+    /// user closes it first.
+    pub(super) fn mark_unknown(&mut self, action: Action) {
+        match action {
+            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.configured = false;
+                    slot.modem.extended = false;
+                }
+            }
+            Action::Dial(conn, ..)
+            | Action::SendExt(conn, _)
+            | Action::Payload(conn)
+            | Action::SendCombined(conn, _)
+            | Action::Close(conn) => {
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.unknown = true;
+                }
+            }
+            Action::NumericErrors | Action::Status | Action::Receive(_) | Action::Info(_) | Action::Pause(_) => {}
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The sans-IO driver: one operation at a time, one modem exchange at a time.
+//!
+//! A caller starts an operation (`sendto`, `recvfrom`, ...) and then calls [`Engine::step`]
+//! in a loop, each time with the modem's reply to the previous exchange, until it returns
+//! [`Step::Done`]. The engine decides every exchange from what it knows of the modem
+//! (`plan.rs`), and learns from every byte of every reply (`absorb.rs`): a `+SQNSRING`,
+//! `+SQNSH` or `+SYSSTART` inside any answer updates the pool, whatever the pending command.
+
+mod absorb;
+mod plan;
+#[cfg(test)]
+mod tests;
+
+use core::net::SocketAddr;
+
+use crate::at::command::CommandText;
+use crate::at::{ConnId, Final};
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::socket::{Handle, Pool};
+use crate::MAX_DATAGRAM;
+
+/// Room for unparsed modem text: a 1500-byte datagram in hex (3000 characters) with its
+/// `+SQNSRECV` header, final code and a few URCs around it.
+pub const RX_CAP: usize = 4096;
+/// Staged payload text: a 1500-byte datagram in hex.
+pub const PAYLOAD_TEXT_CAP: usize = 2 * MAX_DATAGRAM;
+
+const _: () = assert!(RX_CAP >= PAYLOAD_TEXT_CAP + 64, "a hex SQNSRECV answer must fit");
+
+/// Most modem commands (not counting receive polls and waits) one operation may take before
+/// it gives up: a send that meets a reboot re-configures and re-dials (about 8 commands);
+/// three times that means the modem is not converging.
+const MAX_COMMANDS_PER_OP: u16 = 24;
+
+/// Receive polling: first pause after an empty read, and the longest pause. Doubling in
+/// between keeps the first answers of a request/response exchange quick while an idle
+/// socket costs at most ten reads a second.
+const FIRST_POLL_PAUSE_MS: u32 = 10;
+const MAX_POLL_PAUSE_MS: u32 = 100;
+
+/// What the transport must do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExchangeKind {
+    /// Write `command` as an AT command line (the firmware flushes RX and appends CR); read the answer.
+    Command,
+    /// Write `payload` after a `> ` prompt; read the answer.
+    Payload,
+    /// Write `command`, CR and `payload` in one go (direct lteppp transport); read the answer.
+    CommandWithPayload,
+    /// Write nothing, flush nothing; read what arrives within `timeout_ms` (`Pycom_Dummy`).
+    Listen,
+    /// No modem I/O: wait `timeout_ms`, then step again with an empty reply.
+    Sleep,
+}
+
+/// One exchange for the transport. The slices live in the engine until the next call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exchange<'a> {
+    pub kind: ExchangeKind,
+    pub command: &'a [u8],
+    pub payload: &'a [u8],
+    pub timeout_ms: u32,
+}
+
+/// The result of a finished operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// `sendto`: bytes the modem accepted.
+    pub sent: usize,
+    /// `recvfrom`: length of the datagram in [`Engine::datagram`].
+    pub received: usize,
+    /// `recvfrom`: the sender.
+    pub from: Option<SocketAddr>,
+    /// `poll`: data is waiting.
+    pub readable: bool,
+}
+
+/// What [`Engine::step`] asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    Exchange(Exchange<'a>),
+    Done(Result<Outcome, Error>),
+}
+
+/// The operation in progress and its progress so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Idle,
+    /// Module start: numeric errors, read the slot table, close what a previous run left open.
+    Reset { status_read: bool, open_mask: u8 },
+    Connect { conn: ConnId, peer: SocketAddr },
+    SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool },
+    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    Poll { conn: ConnId, queried: bool },
+    Close { conn: ConnId },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deadline {
+    NonBlocking,
+    Forever,
+    At(u32),
+}
+
+/// One exchange the engine issued and is waiting to hear back from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    NumericErrors,
+    Status,
+    Configure(ConnId),
+    ConfigureExt(ConnId),
+    Dial(ConnId, SocketAddr, u16),
+    SendExt(ConnId, u16),
+    Payload(ConnId),
+    SendCombined(ConnId, u16),
+    Receive(ConnId),
+    Close(ConnId),
+    Info(ConnId),
+    Pause(u32),
+}
+
+/// Progress of the pending action's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Awaiting {
+    action: Action,
+    started_ms: u32,
+    budget_ms: u32,
+    prompt: bool,
+    result: Option<Final>,
+}
+
+/// The engine. One static instance lives in `ffi`; tests make their own.
+pub struct Engine {
+    limits: Limits,
+    pool: Pool,
+    /// `AT+CMEE=1` sent since the modem booted.
+    numeric_errors: bool,
+    op: Op,
+    awaiting: Option<Awaiting>,
+    commands_in_op: u16,
+    rx: heapless::Vec<u8, RX_CAP>,
+    command: CommandText,
+    payload: heapless::Vec<u8, PAYLOAD_TEXT_CAP>,
+    datagram: heapless::Vec<u8, MAX_DATAGRAM>,
+    last_cme: Option<u16>,
+    /// The modem rebooted (`+SYSSTART`) this many times since start: for diagnostics.
+    modem_restarts: u32,
+    /// The pending `+SQNSRECV` answer did not decode.
+    garbled: bool,
+}
+
+impl Engine {
+    pub const fn new() -> Engine {
+        Engine {
+            limits: Limits::STOCK,
+            pool: Pool::new(),
+            numeric_errors: false,
+            op: Op::Idle,
+            awaiting: None,
+            commands_in_op: 0,
+            rx: heapless::Vec::new(),
+            command: CommandText::new(),
+            payload: heapless::Vec::new(),
+            datagram: heapless::Vec::new(),
+            last_cme: None,
+            modem_restarts: 0,
+            garbled: false,
+        }
+    }
+
+    fn idle(&self) -> Result<(), Error> {
+        if self.op == Op::Idle {
+            Ok(())
+        } else {
+            Err(Error::Busy)
+        }
+    }
+
+    /// Sets what the transport can carry. Changing data modes re-configures each slot on use.
+    pub fn configure(&mut self, limits: Limits) -> Result<(), Error> {
+        self.idle()?;
+        if limits.max_command_len == Some(0) {
+            return Err(Error::InvalidArgument);
+        }
+        if (limits.send_hex, limits.recv_hex) != (self.limits.send_hex, self.limits.recv_hex) {
+            self.pool.forget_data_modes();
+        }
+        self.limits = limits;
+        Ok(())
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Starts the module-start sweep. Every open handle becomes stale.
+    pub fn begin_reset(&mut self) -> Result<(), Error> {
+        self.idle()?;
+        self.pool.release_all();
+        self.numeric_errors = false;
+        self.start(Op::Reset { status_read: false, open_mask: 0 });
+        Ok(())
+    }
+
+    /// Takes a slot; no modem exchange.
+    pub fn open(&mut self) -> Result<Handle, Error> {
+        self.pool.open()
+    }
+
+    /// Sets the local port used when the socket is dialled. Re-dials only if it changes.
+    pub fn bind(&mut self, handle: Handle, port: u16) -> Result<(), Error> {
+        let conn = self.pool.conn(handle)?;
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.local_port = port;
+        }
+        Ok(())
+    }
+
+    pub fn begin_connect(&mut self, handle: Handle, peer: SocketAddr) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        self.start(Op::Connect { conn, peer });
+        Ok(())
+    }
+
+    /// Stages `data` for sending to `peer` (or the connected peer). Refuses, before any
+    /// exchange, what the transport cannot carry.
+    pub fn begin_sendto(&mut self, handle: Handle, data: &[u8], peer: Option<SocketAddr>) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
+        let peer = match peer {
+            Some(peer) => peer,
+            None if slot.connected => slot.peer.ok_or(Error::NotConnected)?,
+            None => return Err(Error::NotConnected),
+        };
+        if data.len() > self.limits.max_datagram() {
+            return Err(Error::MessageTooLong);
+        }
+        // The modem cannot send an empty datagram: AT+SQNSSENDEXT takes 1..1500 bytes.
+        let len = u16::try_from(data.len()).map_err(|_| Error::MessageTooLong)?;
+        if len == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        self.stage_payload(data)?;
+        self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false });
+        Ok(())
+    }
+
+    fn stage_payload(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.payload.clear();
+        if self.limits.send_hex {
+            self.payload
+                .resize(data.len() * 2, 0)
+                .map_err(|_| Error::MessageTooLong)?;
+            crate::hex::encode(data, &mut self.payload).ok_or(Error::MessageTooLong)?;
+        } else {
+            self.payload
+                .extend_from_slice(data)
+                .map_err(|_| Error::MessageTooLong)?;
+        }
+        if self.limits.command_fits(self.payload.len()) {
+            Ok(())
+        } else {
+            Err(Error::MessageTooLong)
+        }
+    }
+
+    /// Starts a receive. `timeout_ms`: `None` blocks forever, `Some(0)` does not block.
+    pub fn begin_recvfrom(&mut self, handle: Handle, timeout_ms: Option<u32>, now_ms: u32) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
+        if slot.peer.is_none() {
+            return Err(Error::NotConnected);
+        }
+        let deadline = match timeout_ms {
+            None => Deadline::Forever,
+            Some(0) => Deadline::NonBlocking,
+            Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
+        };
+        self.datagram.clear();
+        self.start(Op::Receive { conn, deadline, got: false, pause_ms: 0, read_since_pause: false });
+        Ok(())
+    }
+
+    /// Starts a readiness check (for `select.poll`): at most one `AT+SQNSI`.
+    pub fn begin_poll(&mut self, handle: Handle) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        self.start(Op::Poll { conn, queried: false });
+        Ok(())
+    }
+
+    /// Starts a close. The slot is freed when the operation ends, whatever happens.
+    pub fn begin_close(&mut self, handle: Handle) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        self.start(Op::Close { conn });
+        Ok(())
+    }
+
+    fn start(&mut self, op: Op) {
+        self.op = op;
+        self.awaiting = None;
+        self.commands_in_op = 0;
+    }
+
+    /// Feeds the reply to the previous exchange (empty on the first call) and returns the next
+    /// exchange, or the outcome once the operation is over.
+    pub fn step(&mut self, reply: &[u8], now_ms: u32) -> Step<'_> {
+        if self.op == Op::Idle {
+            return Step::Done(Err(Error::InvalidArgument));
+        }
+        if self.awaiting.is_some() {
+            self.absorb(reply);
+            match self.settle(reply.is_empty(), now_ms) {
+                Settled::Continue => {}
+                Settled::ListenMore(timeout_ms) => {
+                    return Step::Exchange(Exchange {
+                        kind: ExchangeKind::Listen,
+                        command: &[],
+                        payload: &[],
+                        timeout_ms,
+                    })
+                }
+                Settled::Fail(error) => return Step::Done(self.finish(Err(error))),
+            }
+        }
+        match self.plan(now_ms) {
+            plan::Next::Finish(result) => Step::Done(self.finish(result)),
+            plan::Next::Act(action) => self.issue(action, now_ms),
+        }
+    }
+
+    /// The transport raised mid-operation (e.g. the firmware's data-state error).
+    pub fn abort(&mut self) {
+        if let Some(awaiting) = self.awaiting {
+            self.mark_unknown(awaiting.action);
+        }
+        let _ = self.finish(Err(Error::Modem));
+    }
+
+    fn finish(&mut self, result: Result<Outcome, Error>) -> Result<Outcome, Error> {
+        if let Op::Close { conn } = self.op {
+            self.pool.release(conn);
+        }
+        self.op = Op::Idle;
+        self.awaiting = None;
+        self.garbled = false;
+        result
+    }
+
+    pub fn last_cme(&self) -> Option<u16> {
+        self.last_cme
+    }
+
+    /// The datagram of the last successful `recvfrom`.
+    pub fn datagram(&self) -> &[u8] {
+        &self.datagram
+    }
+
+    pub fn slots_in_use(&self) -> usize {
+        self.pool.in_use()
+    }
+
+    pub fn modem_restarts(&self) -> u32 {
+        self.modem_restarts
+    }
+
+    /// Whether `handle` is still a live socket.
+    pub fn is_open(&self, handle: Handle) -> bool {
+        self.pool.conn(handle).is_ok()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+/// What happened to the pending action after its reply was absorbed.
+enum Settled {
+    Continue,
+    ListenMore(u32),
+    Fail(Error),
+}

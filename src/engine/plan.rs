@@ -1,0 +1,226 @@
+//! Deciding the next exchange from the operation and what is known of the modem.
+//!
+//! Planning is declarative: each call looks at the state afresh and names the first thing
+//! still missing (numeric errors, slot configuration, a dial to the right peer, ...). So a
+//! `+SYSSTART` or `+SQNSH` in the middle of an operation needs no special path: the state
+//! it leaves behind simply plans the missing steps again.
+
+use core::net::SocketAddr;
+
+use super::{Action, Awaiting, Deadline, Engine, Exchange, ExchangeKind, Op, Outcome, Step};
+use super::{FIRST_POLL_PAUSE_MS, MAX_COMMANDS_PER_OP, MAX_POLL_PAUSE_MS};
+use crate::at::{Command, ConnId, CONN_IDS};
+use crate::error::Error;
+use crate::MAX_DATAGRAM;
+
+pub(super) enum Next {
+    Act(Action),
+    Finish(Result<Outcome, Error>),
+}
+
+impl Engine {
+    pub(super) fn plan(&mut self, now_ms: u32) -> Next {
+        match self.op {
+            Op::Idle => Next::Finish(Err(Error::InvalidArgument)),
+            Op::Reset { status_read, open_mask } => self.plan_reset(status_read, open_mask),
+            Op::Connect { conn, peer } => match self.dial_step(conn, peer) {
+                Some(action) => Next::Act(action),
+                None => {
+                    if let Some(slot) = self.pool.slot_mut(conn) {
+                        slot.peer = Some(peer);
+                        slot.connected = true;
+                    }
+                    Next::Finish(Ok(Outcome::default()))
+                }
+            },
+            Op::SendTo { conn, peer, len, prompted, sent } => {
+                if sent {
+                    if let Some(slot) = self.pool.slot_mut(conn) {
+                        slot.peer = Some(peer);
+                    }
+                    return Next::Finish(Ok(Outcome { sent: usize::from(len), ..Outcome::default() }));
+                }
+                if let Some(action) = self.dial_step(conn, peer) {
+                    return Next::Act(action);
+                }
+                Next::Act(match (self.limits.combined_send, prompted) {
+                    (true, _) => Action::SendCombined(conn, len),
+                    (false, false) => Action::SendExt(conn, len),
+                    (false, true) => Action::Payload(conn),
+                })
+            }
+            Op::Receive { conn, deadline, got, pause_ms, read_since_pause } => {
+                self.plan_receive(conn, deadline, got, pause_ms, read_since_pause, now_ms)
+            }
+            Op::Poll { conn, queried } => {
+                let slot = self.pool.slot(conn);
+                let hint = slot.map_or(0, |s| s.buffered_hint);
+                let dialled = slot.is_some_and(|s| s.modem.dialled.is_some());
+                if hint > 0 || queried || !dialled {
+                    Next::Finish(Ok(Outcome { readable: hint > 0, ..Outcome::default() }))
+                } else {
+                    Next::Act(Action::Info(conn))
+                }
+            }
+            Op::Close { conn } => {
+                let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
+                if modem.dialled.is_some() || modem.unknown {
+                    Next::Act(Action::Close(conn))
+                } else {
+                    Next::Finish(Ok(Outcome::default()))
+                }
+            }
+        }
+    }
+
+    fn plan_reset(&self, status_read: bool, open_mask: u8) -> Next {
+        if !self.numeric_errors {
+            return Next::Act(Action::NumericErrors);
+        }
+        if !status_read {
+            return Next::Act(Action::Status);
+        }
+        match (0..CONN_IDS).find(|i| open_mask & (1 << i) != 0) {
+            Some(index) => match ConnId::from_index(index) {
+                Some(conn) => Next::Act(Action::Close(conn)),
+                None => Next::Finish(Err(Error::InvalidArgument)),
+            },
+            None => Next::Finish(Ok(Outcome::default())),
+        }
+    }
+
+    /// The first command still needed before `conn` is an open modem socket to `peer`.
+    fn dial_step(&self, conn: ConnId, peer: SocketAddr) -> Option<Action> {
+        if !self.numeric_errors {
+            return Some(Action::NumericErrors);
+        }
+        let slot = self.pool.slot(conn)?;
+        let modem = slot.modem;
+        let wanted = (peer, slot.local_port);
+        let wrong_peer = modem.dialled.is_some_and(|d| (d.peer, d.local_port) != wanted);
+        if modem.unknown || wrong_peer {
+            return Some(Action::Close(conn));
+        }
+        if !modem.configured {
+            return Some(Action::Configure(conn));
+        }
+        if !modem.extended {
+            return Some(Action::ConfigureExt(conn));
+        }
+        if modem.dialled.is_none() {
+            return Some(Action::Dial(conn, peer, slot.local_port));
+        }
+        None
+    }
+
+    fn plan_receive(
+        &mut self,
+        conn: ConnId,
+        deadline: Deadline,
+        got: bool,
+        pause_ms: u32,
+        read_since_pause: bool,
+        now_ms: u32,
+    ) -> Next {
+        let slot = self.pool.slot(conn);
+        if got {
+            let from = slot.and_then(|s| s.modem.dialled.map(|d| d.peer).or(s.peer));
+            return Next::Finish(Ok(Outcome { received: self.datagram.len(), from, ..Outcome::default() }));
+        }
+        let Some(peer) = slot.and_then(|s| s.peer) else {
+            return Next::Finish(Err(Error::NotConnected));
+        };
+        // After a reboot or a +SQNSH the modem socket is gone: dial it again to go on receiving.
+        if let Some(action) = self.dial_step(conn, peer) {
+            return Next::Act(action);
+        }
+        let hint = slot.map_or(0, |s| s.buffered_hint);
+        if !read_since_pause || hint > 0 {
+            return Next::Act(Action::Receive(conn));
+        }
+        // Nothing was waiting: pause, then read again, until the deadline.
+        let remaining = match deadline {
+            Deadline::NonBlocking => return Next::Finish(Err(Error::WouldBlock)),
+            Deadline::Forever => u32::MAX,
+            Deadline::At(at) => {
+                let left = at.wrapping_sub(now_ms);
+                // A wrapped difference above half the range means the deadline is behind us.
+                if left == 0 || left > u32::MAX / 2 {
+                    return Next::Finish(Err(Error::TimedOut));
+                }
+                left
+            }
+        };
+        let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+        if let Op::Receive { pause_ms, read_since_pause, .. } = &mut self.op {
+            *pause_ms = pause;
+            *read_since_pause = false;
+        }
+        Next::Act(Action::Pause(pause.min(remaining)))
+    }
+
+    /// Builds the exchange for `action` and remembers that its answer is pending.
+    pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
+        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_));
+        if is_command {
+            self.commands_in_op += 1;
+            if self.commands_in_op > MAX_COMMANDS_PER_OP {
+                return Step::Done(self.finish(Err(Error::TooManyExchanges)));
+            }
+        }
+        let (kind, budget_ms) = match action {
+            Action::Pause(ms) => (ExchangeKind::Sleep, ms),
+            Action::Payload(_) => (ExchangeKind::Payload, 10_000),
+            Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
+            _ => (ExchangeKind::Command, 0),
+        };
+        let budget_ms = match self.command_for(action) {
+            Some(command) => {
+                if command.write(&mut self.command).is_err() {
+                    return Step::Done(self.finish(Err(Error::InvalidArgument)));
+                }
+                budget_ms.max(command.timeout_ms())
+            }
+            None => {
+                self.command.clear();
+                budget_ms
+            }
+        };
+        if !self.limits.command_fits(self.command.len()) {
+            return Step::Done(self.finish(Err(Error::MessageTooLong)));
+        }
+        if matches!(kind, ExchangeKind::Command | ExchangeKind::CommandWithPayload) {
+            // The firmware flushes its receive ring before every command; what we hold of
+            // earlier answers is as stale as what it discards.
+            self.rx.clear();
+        }
+        self.awaiting = Some(Awaiting { action, started_ms: now_ms, budget_ms, prompt: false, result: None });
+        let payload: &[u8] = match kind {
+            ExchangeKind::Payload | ExchangeKind::CommandWithPayload => &self.payload,
+            _ => &[],
+        };
+        Step::Exchange(Exchange { kind, command: self.command.as_bytes(), payload, timeout_ms: budget_ms })
+    }
+
+    /// The AT command behind an action, if it has one.
+    pub(super) fn command_for(&self, action: Action) -> Option<Command<'static>> {
+        let limits = self.limits;
+        Some(match action {
+            Action::NumericErrors => Command::NumericErrors,
+            Action::Status => Command::Status,
+            Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
+            Action::ConfigureExt(conn) => Command::SocketConfigExt {
+                conn,
+                recv_hex: limits.recv_hex,
+                send_hex: limits.send_hex,
+            },
+            Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
+            Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
+            // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
+            Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },
+            Action::Close(conn) => Command::Close { conn },
+            Action::Info(conn) => Command::Info { conn },
+            Action::Payload(_) | Action::Pause(_) => return None,
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! The one error type of the core. `ffi::errno_of` maps it to an errno, in one place.
+
+/// Why an operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The handle is closed, stale (its slot was reused) or never existed.
+    BadHandle,
+    /// All six modem connIds are taken.
+    NoFreeSlot,
+    /// The datagram is larger than this transport can carry.
+    MessageTooLong,
+    /// The socket has no peer yet (receive before send/connect, or send without address).
+    NotConnected,
+    /// The socket timeout, or a command's own budget, ran out.
+    TimedOut,
+    /// Non-blocking socket and nothing to read.
+    WouldBlock,
+    /// The modem answered `ERROR` / `+CME ERROR` (code kept in `Engine::last_cme`).
+    Modem,
+    /// The modem could not reach the peer (`NO CARRIER` on dial).
+    HostUnreachable,
+    /// An argument the shim should have refused (bad limits, bad address family).
+    InvalidArgument,
+    /// Another operation is in progress on the engine.
+    Busy,
+    /// The operation needed more exchanges than any correct modem conversation does:
+    /// the modem keeps contradicting itself (e.g. reboots in a loop).
+    TooManyExchanges,
+}

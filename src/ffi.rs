@@ -1,0 +1,436 @@
+//! The C ABI: opaque handles, plain structs and errno results over one static engine.
+//!
+//! This is the only module with `unsafe` and `extern "C"`. Every pointer is checked; results
+//! are written only on success; no Rust panic can reach here because the core denies the
+//! constructs that panic (see `lib.rs`). Pointers handed out (`mas_exchange`, `mas_outcome`)
+//! point into the static engine and stay valid until the next `mas_*` call.
+//!
+//! The engine is not thread-safe: the shim calls it under MicroPython's GIL. A call made
+//! while another is running (re-entry from a callback) gets `MAS_EALREADY`.
+
+#![allow(non_camel_case_types)]
+
+use core::cell::UnsafeCell;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::engine::{Engine, ExchangeKind, Step};
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::socket::Handle;
+
+/// Largest datagram any transport can carry (the modem's limit).
+pub const MAS_MAX_DATAGRAM: usize = 1500;
+const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
+
+// Linux errno values; MicroPython's MP_E* constants use the same numbers.
+pub const MAS_EIO: i32 = 5;
+pub const MAS_EBADF: i32 = 9;
+pub const MAS_EAGAIN: i32 = 11;
+pub const MAS_ENOMEM: i32 = 12;
+pub const MAS_EINVAL: i32 = 22;
+pub const MAS_EMSGSIZE: i32 = 90;
+pub const MAS_EAFNOSUPPORT: i32 = 97;
+pub const MAS_ENOTCONN: i32 = 107;
+pub const MAS_ETIMEDOUT: i32 = 110;
+pub const MAS_EHOSTUNREACH: i32 = 113;
+pub const MAS_EALREADY: i32 = 114;
+
+/// The one place errors become errno values.
+fn errno_of(error: Error) -> i32 {
+    match error {
+        Error::BadHandle => MAS_EBADF,
+        Error::NoFreeSlot => MAS_ENOMEM,
+        Error::MessageTooLong => MAS_EMSGSIZE,
+        Error::NotConnected => MAS_ENOTCONN,
+        Error::TimedOut => MAS_ETIMEDOUT,
+        Error::WouldBlock => MAS_EAGAIN,
+        Error::Modem | Error::TooManyExchanges => MAS_EIO,
+        Error::HostUnreachable => MAS_EHOSTUNREACH,
+        Error::InvalidArgument => MAS_EINVAL,
+        Error::Busy => MAS_EALREADY,
+    }
+}
+
+fn status(result: Result<(), Error>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(error) => errno_of(error),
+    }
+}
+
+/// An open socket: slot and generation, opaque to C.
+pub type mas_handle = u32;
+
+/// An IP address and port. `family` is 4 or 6; IPv4 uses the first 4 bytes of `ip`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mas_addr {
+    pub family: u8,
+    pub port: u16,
+    pub ip: [u8; 16],
+}
+
+impl mas_addr {
+    fn from_socket_addr(addr: SocketAddr) -> mas_addr {
+        let mut ip = [0u8; 16];
+        let family = match addr.ip() {
+            IpAddr::V4(v4) => {
+                if let Some(head) = ip.get_mut(..4) {
+                    head.copy_from_slice(&v4.octets());
+                }
+                4
+            }
+            IpAddr::V6(v6) => {
+                ip = v6.octets();
+                6
+            }
+        };
+        mas_addr { family, port: addr.port(), ip }
+    }
+
+    fn to_socket_addr(self) -> Option<SocketAddr> {
+        let ip = match self.family {
+            4 => {
+                let [a, b, c, d, ..] = self.ip;
+                IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+            }
+            6 => IpAddr::V6(Ipv6Addr::from(self.ip)),
+            _ => return None,
+        };
+        Some(SocketAddr::new(ip, self.port))
+    }
+}
+
+/// What the transport can carry (see `Limits`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct mas_limits {
+    /// Longest text one exchange may write; 0 = no limit (firmware chunks long commands).
+    pub max_command_len: u16,
+    pub send_hex: bool,
+    pub recv_hex: bool,
+    /// The transport writes command and payload of a send in one exchange.
+    pub combined_send: bool,
+    /// PDP context id for the sockets (1 on most networks).
+    pub pdp_cid: u8,
+}
+
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum mas_exchange_kind {
+    /// Send `command` as an AT command (firmware flushes RX, appends CR); return the answer.
+    MAS_EXCHANGE_COMMAND = 1,
+    /// Send `payload` after the `> ` prompt; return the answer.
+    MAS_EXCHANGE_PAYLOAD = 2,
+    /// Send `command`, CR, `payload` in one go; return the answer.
+    MAS_EXCHANGE_COMMAND_WITH_PAYLOAD = 3,
+    /// Write nothing (`Pycom_Dummy`); return what arrives within `timeout_ms`.
+    MAS_EXCHANGE_LISTEN = 4,
+    /// No modem I/O: wait `timeout_ms`, then step with an empty reply.
+    MAS_EXCHANGE_SLEEP = 5,
+}
+
+/// The next exchange for the transport.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct mas_exchange {
+    pub kind: mas_exchange_kind,
+    pub command: *const u8,
+    pub command_len: usize,
+    pub payload: *const u8,
+    pub payload_len: usize,
+    pub timeout_ms: u32,
+}
+
+/// The result of a finished operation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct mas_outcome {
+    /// 0 on success, else an errno (`MAS_E*`).
+    pub error: i32,
+    /// sendto: bytes the modem accepted.
+    pub len: usize,
+    /// recvfrom: the datagram.
+    pub data: *const u8,
+    pub data_len: usize,
+    /// recvfrom: the sender.
+    pub from: mas_addr,
+    /// poll: a datagram is waiting.
+    pub readable: bool,
+}
+
+struct EngineCell(UnsafeCell<Engine>);
+
+// Safety: the engine is only reached through `with_engine`, whose guard refuses re-entry;
+// the shim calls from one thread at a time (MicroPython's GIL).
+unsafe impl Sync for EngineCell {}
+
+static ENGINE: EngineCell = EngineCell(UnsafeCell::new(Engine::new()));
+/// Set while a call is inside the engine. Plain load/store: riscv32imc has no atomic swap, and
+/// the guard only has to catch re-entry on the same thread.
+static IN_ENGINE: AtomicBool = AtomicBool::new(false);
+
+fn with_engine<R>(busy: R, f: impl FnOnce(&mut Engine) -> R) -> R {
+    if IN_ENGINE.load(Ordering::Acquire) {
+        return busy;
+    }
+    IN_ENGINE.store(true, Ordering::Release);
+    // Safety: the guard above makes this the only live reference to the engine.
+    let result = f(unsafe { &mut *ENGINE.0.get() });
+    IN_ENGINE.store(false, Ordering::Release);
+    result
+}
+
+/// Reads a `(pointer, length)` pair as a slice; NULL is allowed only with length 0.
+///
+/// Safety: a non-NULL `ptr` must point to `len` readable bytes.
+unsafe fn slice_arg<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
+    if ptr.is_null() {
+        return (len == 0).then_some(&[]);
+    }
+    // Safety: non-NULL and `len` readable bytes, per this function's contract.
+    Some(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// Sets the transport limits. 0 or an errno.
+#[no_mangle]
+pub extern "C" fn mas_configure(limits: *const mas_limits) -> i32 {
+    // Safety: NULL is checked; otherwise the caller passes a valid `mas_limits`.
+    let Some(limits) = (unsafe { limits.as_ref() }) else { return MAS_EINVAL };
+    let limits = Limits {
+        max_command_len: (limits.max_command_len != 0).then_some(limits.max_command_len),
+        send_hex: limits.send_hex,
+        recv_hex: limits.recv_hex,
+        combined_send: limits.combined_send,
+        pdp_cid: limits.pdp_cid,
+    };
+    with_engine(MAS_EALREADY, |e| status(e.configure(limits)))
+}
+
+/// Largest datagram the configured transport can send.
+#[no_mangle]
+pub extern "C" fn mas_max_datagram() -> usize {
+    with_engine(0, |e| e.limits().max_datagram())
+}
+
+/// Starts the module-start sweep (numeric errors; close slots a previous run left open).
+/// Every existing handle becomes stale.
+#[no_mangle]
+pub extern "C" fn mas_reset_begin() -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_reset()))
+}
+
+/// Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
+#[no_mangle]
+pub extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
+    if out.is_null() {
+        return MAS_EINVAL;
+    }
+    with_engine(MAS_EALREADY, |e| match e.open() {
+        Ok(handle) => {
+            // Safety: checked non-NULL above; the caller passes a writable handle.
+            unsafe { out.write(handle.0) };
+            0
+        }
+        Err(error) => errno_of(error),
+    })
+}
+
+/// Sets the local port the socket will be dialled from (0 = modem picks).
+#[no_mangle]
+pub extern "C" fn mas_socket_bind(handle: mas_handle, port: u16) -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.bind(Handle(handle), port)))
+}
+
+/// Whether `handle` is a live socket (not closed, not stale).
+#[no_mangle]
+pub extern "C" fn mas_socket_is_open(handle: mas_handle) -> bool {
+    with_engine(false, |e| e.is_open(Handle(handle)))
+}
+
+/// Starts dialling the modem socket to `peer`.
+#[no_mangle]
+pub extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_addr) -> i32 {
+    // Safety: NULL is checked; otherwise the caller passes a valid `mas_addr`.
+    let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
+        return MAS_EINVAL;
+    };
+    with_engine(MAS_EALREADY, |e| status(e.begin_connect(Handle(handle), peer)))
+}
+
+/// Starts a send of `len` bytes to `peer` (NULL: the connected peer). The bytes are copied.
+#[no_mangle]
+pub extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, len: usize, peer: *const mas_addr) -> i32 {
+    // Safety: the caller passes `len` readable bytes at `data` (NULL only with 0).
+    let Some(data) = (unsafe { slice_arg(data, len) }) else { return MAS_EINVAL };
+    let peer = if peer.is_null() {
+        None
+    } else {
+        // Safety: non-NULL, so the caller passes a valid `mas_addr`.
+        match unsafe { &*peer }.to_socket_addr() {
+            Some(addr) => Some(addr),
+            None => return MAS_EINVAL,
+        }
+    };
+    with_engine(MAS_EALREADY, |e| status(e.begin_sendto(Handle(handle), data, peer)))
+}
+
+/// Starts a receive. `timeout_ms`: negative blocks forever, 0 does not block.
+#[no_mangle]
+pub extern "C" fn mas_recvfrom_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
+    let timeout = u32::try_from(timeout_ms).ok();
+    with_engine(MAS_EALREADY, |e| status(e.begin_recvfrom(Handle(handle), timeout, now_ms)))
+}
+
+/// Starts a readiness check: is a datagram waiting?
+#[no_mangle]
+pub extern "C" fn mas_poll_begin(handle: mas_handle, now_ms: u32) -> i32 {
+    let _ = now_ms;
+    with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle))))
+}
+
+/// Starts a close; the slot is freed when the operation ends, whatever happens.
+#[no_mangle]
+pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_close(Handle(handle))))
+}
+
+/// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
+/// `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
+/// operation is over (`outcome->error` 0 = success).
+#[no_mangle]
+pub extern "C" fn mas_step(
+    reply: *const u8,
+    reply_len: usize,
+    now_ms: u32,
+    next: *mut mas_exchange,
+    outcome: *mut mas_outcome,
+) -> i32 {
+    if next.is_null() || outcome.is_null() {
+        return 0;
+    }
+    let finished = |error: i32| mas_outcome {
+        error,
+        len: 0,
+        data: core::ptr::null(),
+        data_len: 0,
+        from: mas_addr::default(),
+        readable: false,
+    };
+    // Safety: the caller passes `reply_len` readable bytes at `reply` (NULL only with 0).
+    let Some(reply) = (unsafe { slice_arg(reply, reply_len) }) else {
+        with_engine((), |e| e.abort());
+        // Safety: checked non-NULL above.
+        unsafe { outcome.write(finished(MAS_EINVAL)) };
+        return 0;
+    };
+    let written = with_engine(None, |e| match e.step(reply, now_ms) {
+        Step::Exchange(x) => {
+            let kind = match x.kind {
+                ExchangeKind::Command => mas_exchange_kind::MAS_EXCHANGE_COMMAND,
+                ExchangeKind::Payload => mas_exchange_kind::MAS_EXCHANGE_PAYLOAD,
+                ExchangeKind::CommandWithPayload => mas_exchange_kind::MAS_EXCHANGE_COMMAND_WITH_PAYLOAD,
+                ExchangeKind::Listen => mas_exchange_kind::MAS_EXCHANGE_LISTEN,
+                ExchangeKind::Sleep => mas_exchange_kind::MAS_EXCHANGE_SLEEP,
+            };
+            let exchange = mas_exchange {
+                kind,
+                command: x.command.as_ptr(),
+                command_len: x.command.len(),
+                payload: x.payload.as_ptr(),
+                payload_len: x.payload.len(),
+                timeout_ms: x.timeout_ms,
+            };
+            // Safety: checked non-NULL above.
+            unsafe { next.write(exchange) };
+            Some(1)
+        }
+        Step::Done(result) => {
+            let out = match result {
+                Ok(o) => mas_outcome {
+                    error: 0,
+                    len: o.sent,
+                    data: e.datagram().as_ptr(),
+                    data_len: o.received,
+                    from: o.from.map(mas_addr::from_socket_addr).unwrap_or_default(),
+                    readable: o.readable,
+                },
+                Err(error) => finished(errno_of(error)),
+            };
+            // Safety: checked non-NULL above.
+            unsafe { outcome.write(out) };
+            Some(0)
+        }
+    });
+    match written {
+        Some(code) => code,
+        None => {
+            // Safety: checked non-NULL above.
+            unsafe { outcome.write(finished(MAS_EALREADY)) };
+            0
+        }
+    }
+}
+
+/// Ends the operation in progress (the transport raised). The pool stays consistent: a
+/// close still frees its slot, a half-done command marks its slot for a fresh dial.
+#[no_mangle]
+pub extern "C" fn mas_abort() {
+    with_engine((), |e| e.abort());
+}
+
+/// The last `+CME ERROR` code the modem gave, or -1.
+#[no_mangle]
+pub extern "C" fn mas_last_cme() -> i32 {
+    with_engine(-1, |e| e.last_cme().map_or(-1, i32::from))
+}
+
+/// Sockets currently open (for leak checks).
+#[no_mangle]
+pub extern "C" fn mas_slots_in_use() -> u32 {
+    with_engine(0, |e| e.slots_in_use() as u32)
+}
+
+/// Modem reboots (`+SYSSTART`) seen since start.
+#[no_mangle]
+pub extern "C" fn mas_modem_restarts() -> u32 {
+    with_engine(0, |e| e.modem_restarts())
+}
+
+/// Parses dotted IPv4 or textual IPv6 (`len` bytes, no NUL needed) with `port`.
+/// 0, or `MAS_EINVAL` for anything else (host names, brackets, zones, junk).
+#[no_mangle]
+pub extern "C" fn mas_addr_parse(text: *const cty::c_char, len: usize, port: u16, out: *mut mas_addr) -> i32 {
+    if out.is_null() {
+        return MAS_EINVAL;
+    }
+    // Safety: the caller passes `len` readable bytes at `text` (NULL only with 0).
+    let Some(text) = (unsafe { slice_arg(text.cast::<u8>(), len) }) else { return MAS_EINVAL };
+    match crate::addr::parse_socket_addr(text, port) {
+        Some(addr) => {
+            // Safety: checked non-NULL above.
+            unsafe { out.write(mas_addr::from_socket_addr(addr)) };
+            0
+        }
+        None => MAS_EINVAL,
+    }
+}
+
+/// Writes the IP of `addr` as text (no NUL) into `buf`; returns its length, 0 if it does not
+/// fit or `addr` is invalid.
+#[no_mangle]
+pub extern "C" fn mas_addr_format(addr: *const mas_addr, buf: *mut cty::c_char, cap: usize) -> usize {
+    // Safety: NULL is checked; otherwise the caller passes a valid `mas_addr`.
+    let Some(addr) = (unsafe { addr.as_ref() }).and_then(|a| a.to_socket_addr()) else { return 0 };
+    if buf.is_null() {
+        return 0;
+    }
+    let text = crate::addr::format_ip(&addr.ip());
+    if text.len() > cap {
+        return 0;
+    }
+    // Safety: `buf` is non-NULL with `cap` writable bytes, and `text.len() <= cap`.
+    unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len()) };
+    text.len()
+}

@@ -1,0 +1,212 @@
+//! The pool of the modem's six socket slots, and what we know of each.
+//!
+//! A [`Handle`] names a slot *and* the generation it was opened in, so a handle kept after
+//! `close` (or after a module reset) can never reach the slot's next user: it gets
+//! [`Error::BadHandle`] instead.
+
+use core::net::SocketAddr;
+
+use crate::at::{ConnId, CONN_IDS};
+use crate::error::Error;
+
+/// An open socket as the C side sees it: slot index in the low 8 bits, generation above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(pub u32);
+
+const GENERATION_MASK: u32 = 0x00ff_ffff;
+
+impl Handle {
+    fn new(index: usize, generation: u32) -> Handle {
+        // index < 6, so the cast cannot truncate.
+        Handle(((generation & GENERATION_MASK) << 8) | index as u32)
+    }
+
+    fn index(self) -> usize {
+        (self.0 & 0xff) as usize
+    }
+
+    fn generation(self) -> u32 {
+        self.0 >> 8
+    }
+}
+
+/// What the modem holds in a connId, independent of who uses the slot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModemSocket {
+    /// `AT+SQNSCFG` sent since the modem booted.
+    pub configured: bool,
+    /// `AT+SQNSCFGEXT` sent since the modem booted, with the current data modes.
+    pub extended: bool,
+    /// Peer and local port of the open modem socket, if it is open.
+    pub dialled: Option<Dialled>,
+    /// A command on this slot failed half-way (timeout, abort): the modem may or may not hold
+    /// a socket here, so the next user closes it first.
+    pub unknown: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialled {
+    pub peer: SocketAddr,
+    pub local_port: u16,
+}
+
+/// One of the six slots.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Slot {
+    generation: u32,
+    in_use: bool,
+    /// Where sends go and receives come from: set by `connect` and by each `sendto`.
+    pub peer: Option<SocketAddr>,
+    /// Set by `connect`: `send` without an address is allowed.
+    pub connected: bool,
+    /// Local UDP port asked for by `bind` (0 = modem picks).
+    pub local_port: u16,
+    /// Bytes the modem said are waiting (`+SQNSRING`, `+SQNSI`); a hint, never trusted alone
+    /// because Pycom firmware flushes URCs away before every command.
+    pub buffered_hint: u32,
+    pub modem: ModemSocket,
+}
+
+/// The six slots.
+#[derive(Debug)]
+pub struct Pool {
+    slots: [Slot; CONN_IDS],
+}
+
+impl Pool {
+    pub const fn new() -> Pool {
+        const FREE: Slot = Slot {
+            generation: 0,
+            in_use: false,
+            peer: None,
+            connected: false,
+            local_port: 0,
+            buffered_hint: 0,
+            modem: ModemSocket { configured: false, extended: false, dialled: None, unknown: false },
+        };
+        Pool { slots: [FREE; CONN_IDS] }
+    }
+
+    /// Takes a free slot. No AT exchange: the modem socket is dialled on first use.
+    pub fn open(&mut self) -> Result<Handle, Error> {
+        let (index, slot) = self
+            .slots
+            .iter_mut()
+            .enumerate()
+            .find(|(_, s)| !s.in_use)
+            .ok_or(Error::NoFreeSlot)?;
+        slot.in_use = true;
+        Ok(Handle::new(index, slot.generation))
+    }
+
+    /// Resolves a handle to its connId, or `BadHandle` for closed and stale handles.
+    pub fn conn(&self, handle: Handle) -> Result<ConnId, Error> {
+        let slot = self.slots.get(handle.index()).ok_or(Error::BadHandle)?;
+        if slot.in_use && slot.generation == handle.generation() & GENERATION_MASK {
+            ConnId::from_index(handle.index()).ok_or(Error::BadHandle)
+        } else {
+            Err(Error::BadHandle)
+        }
+    }
+
+    pub fn slot(&self, conn: ConnId) -> Option<&Slot> {
+        self.slots.get(conn.index())
+    }
+
+    pub fn slot_mut(&mut self, conn: ConnId) -> Option<&mut Slot> {
+        self.slots.get_mut(conn.index())
+    }
+
+    /// Frees a slot for the next user; every handle to it becomes stale.
+    /// What the modem holds (`modem`) is kept: it describes the connId, not the user.
+    pub fn release(&mut self, conn: ConnId) {
+        if let Some(slot) = self.slots.get_mut(conn.index()) {
+            let modem = slot.modem;
+            *slot = Slot {
+                generation: (slot.generation + 1) & GENERATION_MASK,
+                modem,
+                ..Slot::default()
+            };
+        }
+    }
+
+    /// Frees every slot (module reset): all existing handles become stale.
+    pub fn release_all(&mut self) {
+        for index in 0..CONN_IDS {
+            if let Some(conn) = ConnId::from_index(index) {
+                self.release(conn);
+            }
+        }
+    }
+
+    /// The modem rebooted: no connId holds a socket or a configuration any more.
+    pub fn forget_modem_state(&mut self) {
+        for slot in &mut self.slots {
+            slot.modem = ModemSocket::default();
+            slot.buffered_hint = 0;
+        }
+    }
+
+    /// Data modes changed: every connId needs `AT+SQNSCFGEXT` again.
+    pub fn forget_data_modes(&mut self) {
+        for slot in &mut self.slots {
+            slot.modem.extended = false;
+        }
+    }
+
+    pub fn in_use(&self) -> usize {
+        self.slots.iter().filter(|s| s.in_use).count()
+    }
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_slots_then_no_free_slot() {
+        let mut pool = Pool::new();
+        let handles: [Handle; 6] = core::array::from_fn(|_| pool.open().unwrap());
+        assert_eq!(pool.open(), Err(Error::NoFreeSlot));
+        assert_eq!(pool.in_use(), 6);
+        let conn = pool.conn(handles[2]).unwrap();
+        assert_eq!(conn.get(), 3);
+        pool.release(conn);
+        assert_eq!(pool.in_use(), 5);
+        assert!(pool.open().is_ok());
+    }
+
+    #[test]
+    fn stale_handle_cannot_reach_reused_slot() {
+        let mut pool = Pool::new();
+        let first = pool.open().unwrap();
+        let conn = pool.conn(first).unwrap();
+        pool.release(conn);
+        assert_eq!(pool.conn(first), Err(Error::BadHandle));
+        let second = pool.open().unwrap();
+        assert_ne!(first, second);
+        assert_eq!(pool.conn(second), Ok(conn));
+        assert_eq!(pool.conn(first), Err(Error::BadHandle));
+        assert_eq!(pool.conn(Handle(0xdead_beef)), Err(Error::BadHandle));
+    }
+
+    #[test]
+    fn release_keeps_modem_knowledge() {
+        let mut pool = Pool::new();
+        let h = pool.open().unwrap();
+        let conn = pool.conn(h).unwrap();
+        pool.slot_mut(conn).unwrap().modem.configured = true;
+        pool.slot_mut(conn).unwrap().local_port = 99;
+        pool.release(conn);
+        assert!(pool.slot(conn).unwrap().modem.configured);
+        assert_eq!(pool.slot(conn).unwrap().local_port, 0);
+        pool.forget_modem_state();
+        assert!(!pool.slot(conn).unwrap().modem.configured);
+    }
+}
