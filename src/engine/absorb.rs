@@ -120,6 +120,20 @@ impl Engine {
             }
             Note::Urc(_) => {}
         }
+        self.complete_if_answered();
+    }
+
+    /// Applies the pending action's effects as soon as its answer is complete.
+    fn complete_if_answered(&mut self) {
+        let Some(awaiting) = self.awaiting else { return };
+        let expects_prompt = matches!(awaiting.action, Action::SendExt(..));
+        let answered = awaiting.result.is_some() || (expects_prompt && awaiting.prompt);
+        if awaiting.done.is_none() && answered {
+            let done = self.complete(awaiting.action, awaiting.result, awaiting.prompt);
+            if let Some(a) = self.awaiting.as_mut() {
+                a.done = Some(done);
+            }
+        }
     }
 
     fn apply_info(&mut self, action: Action, numbers: [Option<u32>; 4]) {
@@ -178,6 +192,13 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
+                // The pending command died with the modem: no answer will come. The operation
+                // plans again from the state the reboot left.
+                if let Some(a) = self.awaiting.as_mut() {
+                    if a.done.is_none() && !matches!(a.action, Action::Pause(_)) {
+                        a.done = Some(Ok(()));
+                    }
+                }
                 match &mut self.op {
                     // The prompt, if any, died with the modem.
                     Op::SendTo { prompted, .. } => *prompted = false,
@@ -201,22 +222,25 @@ impl Engine {
             self.awaiting = None;
             return Settled::Continue;
         }
-        let expects_prompt = matches!(awaiting.action, Action::SendExt(..));
-        let complete = awaiting.result.is_some() || (expects_prompt && awaiting.prompt);
-        if !complete {
-            let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
-            let left = awaiting.budget_ms.saturating_sub(elapsed);
-            if reply_was_empty || left == 0 {
-                self.mark_unknown(awaiting.action);
+        match awaiting.done {
+            Some(Ok(())) => {
                 self.awaiting = None;
-                return Settled::Fail(Error::TimedOut);
+                Settled::Continue
             }
-            return Settled::ListenMore(left);
-        }
-        self.awaiting = None;
-        match self.complete(awaiting.action, awaiting.result, awaiting.prompt) {
-            Ok(()) => Settled::Continue,
-            Err(error) => Settled::Fail(error),
+            Some(Err(error)) => {
+                self.awaiting = None;
+                Settled::Fail(error)
+            }
+            None => {
+                let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
+                let left = awaiting.budget_ms.saturating_sub(elapsed);
+                if reply_was_empty || left == 0 {
+                    self.mark_unknown(awaiting.action);
+                    self.awaiting = None;
+                    return Settled::Fail(Error::TimedOut);
+                }
+                Settled::ListenMore(left)
+            }
         }
     }
 

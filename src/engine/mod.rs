@@ -128,6 +128,9 @@ struct Awaiting {
     budget_ms: u32,
     prompt: bool,
     result: Option<Final>,
+    /// Set the moment the answer is complete (so URCs later in the same reply apply after
+    /// its effects): what completing it meant for the operation.
+    done: Option<Result<(), Error>>,
 }
 
 /// The engine. One static instance lives in `ffi`; tests make their own.

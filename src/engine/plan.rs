@@ -194,7 +194,7 @@ impl Engine {
             // earlier answers is as stale as what it discards.
             self.rx.clear();
         }
-        self.awaiting = Some(Awaiting { action, started_ms: now_ms, budget_ms, prompt: false, result: None });
+        self.awaiting = Some(Awaiting { action, started_ms: now_ms, budget_ms, prompt: false, result: None, done: None });
         let payload: &[u8] = match kind {
             ExchangeKind::Payload | ExchangeKind::CommandWithPayload => &self.payload,
             _ => &[],

@@ -1,1 +1,408 @@
+//! Engine tests against scripted modem replies: the exact command sequences, and every
+//! failure path ending in an error or a recovery with no slot leaked. (The same engine runs
+//! against the full simulator in tests/engine_vs_sim.rs.)
 
+extern crate std;
+use std::string::String;
+use std::vec::Vec;
+
+use super::*;
+use crate::addr::parse_socket_addr;
+
+/// What the test transport saw: one line per exchange, e.g. `C AT+SQNSH=1`, `P 48656C6C6F`, `S 10`.
+type Log = Vec<String>;
+
+fn describe(x: &Exchange<'_>) -> String {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match x.kind {
+        ExchangeKind::Command => std::format!("C {}", text(x.command)),
+        ExchangeKind::Payload => std::format!("P {}", text(x.payload)),
+        ExchangeKind::CommandWithPayload => std::format!("CP {} {}", text(x.command), text(x.payload)),
+        ExchangeKind::Listen => std::format!("L {}", x.timeout_ms),
+        ExchangeKind::Sleep => std::format!("S {}", x.timeout_ms),
+    }
+}
+
+/// Runs the operation to the end. `modem` answers each exchange (by its description);
+/// time advances by `tick_ms` per exchange plus any sleep.
+fn drive(
+    engine: &mut Engine,
+    mut modem: impl FnMut(&str) -> Vec<u8>,
+    log: &mut Log,
+) -> Result<Outcome, Error> {
+    let mut now = 1_000u32;
+    let mut reply: Vec<u8> = Vec::new();
+    for _ in 0..500 {
+        match engine.step(&reply, now) {
+            Step::Done(result) => return result,
+            Step::Exchange(x) => {
+                let line = describe(&x);
+                if x.kind == ExchangeKind::Sleep {
+                    now = now.wrapping_add(x.timeout_ms);
+                }
+                now = now.wrapping_add(5);
+                reply = modem(&line);
+                log.push(line);
+            }
+        }
+    }
+    panic!("operation did not finish: {log:?}");
+}
+
+/// A well-behaved modem: OK to everything, prompt to SQNSSENDEXT, no data waiting.
+fn happy(line: &str) -> Vec<u8> {
+    if line.starts_with("C AT+SQNSSENDEXT") {
+        b"\r\n> ".to_vec()
+    } else if line.starts_with("C AT+SQNSRECV=") {
+        let conn = &line[14..15];
+        std::format!("\r\n+SQNSRECV: {conn},0\r\n\r\nOK\r\n").into_bytes()
+    } else if line.starts_with("S ") {
+        Vec::new()
+    } else if line == "C AT+SQNSS" {
+        b"\r\n+SQNSS: 1,0\r\n+SQNSS: 2,1,\"127.0.0.1\",5000,\"127.0.0.1\",7\r\n+SQNSS: 3,0\r\n+SQNSS: 4,0\r\n+SQNSS: 5,2,\"::1\",1,\"::1\",2\r\n+SQNSS: 6,0\r\n\r\nOK\r\n".to_vec()
+    } else {
+        b"\r\nOK\r\n".to_vec()
+    }
+}
+
+fn peer() -> SocketAddr {
+    parse_socket_addr(b"::1", 7).unwrap()
+}
+
+fn v4peer() -> SocketAddr {
+    parse_socket_addr(b"127.0.0.1", 7).unwrap()
+}
+
+fn sendto(engine: &mut Engine, h: Handle, data: &[u8], to: SocketAddr, log: &mut Log) -> Result<Outcome, Error> {
+    engine.begin_sendto(h, data, Some(to))?;
+    drive(engine, happy, log)
+}
+
+#[test]
+fn reset_closes_what_the_modem_still_holds() {
+    let mut e = Engine::new();
+    let stale = e.open().unwrap();
+    let mut log = Log::new();
+    e.begin_reset().unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log), Ok(Outcome::default()));
+    assert_eq!(log, ["C AT+CMEE=1", "C AT+SQNSS", "C AT+SQNSH=2", "C AT+SQNSH=5"]);
+    assert_eq!(e.begin_close(stale), Err(Error::BadHandle));
+    assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn first_sendto_configures_and_dials_then_steady_state_is_two_exchanges() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    let out = sendto(&mut e, h, b"Hello", peer(), &mut log).unwrap();
+    assert_eq!(out.sent, 5);
+    assert_eq!(
+        log,
+        [
+            "C AT+CMEE=1",
+            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFGEXT=1,1,1,0,0,1",
+            "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0",
+            "C AT+SQNSSENDEXT=1,5",
+            "P 48656C6C6F",
+        ]
+    );
+    log.clear();
+    sendto(&mut e, h, b"again", peer(), &mut log).unwrap();
+    assert_eq!(log, ["C AT+SQNSSENDEXT=1,5", "P 616761696E"]);
+}
+
+#[test]
+fn sendto_a_new_peer_redials_and_bind_sets_local_port() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.bind(h, 4000).unwrap();
+    sendto(&mut e, h, b"y", v4peer(), &mut log).unwrap();
+    assert_eq!(
+        log,
+        ["C AT+SQNSH=1", "C AT+SQNSD=1,1,7,\"127.0.0.1\",0,4000,1,0", "C AT+SQNSSENDEXT=1,1", "P 79"]
+    );
+}
+
+#[test]
+fn oversize_and_empty_datagrams_are_refused_before_any_exchange() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    assert_eq!(e.begin_sendto(h, &[0u8; 63], Some(peer())), Err(Error::MessageTooLong));
+    assert_eq!(e.begin_sendto(h, &[], Some(peer())), Err(Error::InvalidArgument));
+    assert_eq!(e.begin_sendto(h, &[0u8; 62], None), Err(Error::NotConnected));
+    e.configure(Limits { max_command_len: None, ..Limits::STOCK }).unwrap();
+    assert_eq!(e.begin_sendto(h, &[0u8; 1501], Some(peer())), Err(Error::MessageTooLong));
+    assert!(e.begin_sendto(h, &[0u8; 1500], Some(peer())).is_ok());
+    assert_eq!(e.begin_sendto(h, b"x", Some(peer())), Err(Error::Busy));
+}
+
+#[test]
+fn combined_send_is_one_exchange() {
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_sendto(h, b"\r\n\0AT", Some(peer())).unwrap();
+    let out = drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
+    assert_eq!(out.sent, 5);
+    assert_eq!(log, ["CP AT+SQNSSENDEXT=1,5 \r\n\0AT"]);
+}
+
+fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
+    std::format!("\r\n+SQNSRECV: {conn},{}\r\n{hex}\r\n\r\nOK\r\n", hex.len() / 2).into_bytes()
+}
+
+#[test]
+fn recvfrom_with_data_waiting_is_one_exchange() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    let out = drive(&mut e, |_| receive_reply(1, "00FF10"), &mut log).unwrap();
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
+    assert_eq!(out.received, 3);
+    assert_eq!(e.datagram(), [0x00, 0xff, 0x10]);
+    assert_eq!(out.from, Some(peer()));
+}
+
+#[test]
+fn recvfrom_polls_with_growing_pauses_until_data() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, None, 0).unwrap();
+    let mut reads = 0;
+    let out = drive(
+        &mut e,
+        |line| {
+            if line.starts_with("C AT+SQNSRECV") {
+                reads += 1;
+                if reads == 5 {
+                    return receive_reply(1, "41");
+                }
+                return b"\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n".to_vec();
+            }
+            Vec::new()
+        },
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(out.received, 1);
+    let sleeps: Vec<&String> = log.iter().filter(|l| l.starts_with("S ")).collect();
+    assert_eq!(sleeps, ["S 10", "S 20", "S 40", "S 80"]);
+}
+
+#[test]
+fn a_ring_seen_in_any_answer_skips_the_pause() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, Some(5000), 0).unwrap();
+    let mut reads = 0;
+    drive(
+        &mut e,
+        |_| {
+            reads += 1;
+            match reads {
+                // Nothing yet, but the ring arrives behind the final code of the same answer.
+                1 => b"\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n\r\n+SQNSRING: 1,2\r\n".to_vec(),
+                _ => receive_reply(1, "4243"),
+            }
+        },
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500", "C AT+SQNSRECV=1,1500"]);
+}
+
+#[test]
+fn recvfrom_timeouts_nonblocking_and_not_connected() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    assert_eq!(e.begin_recvfrom(h, Some(100), 0), Err(Error::NotConnected));
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, Some(0), 0).unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log), Err(Error::WouldBlock));
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
+    log.clear();
+    e.begin_recvfrom(h, Some(300), 1_000).unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log), Err(Error::TimedOut));
+    let slept: u32 = log.iter().filter_map(|l| l.strip_prefix("S ")).map(|n| n.parse::<u32>().unwrap()).sum();
+    assert!(slept <= 300, "slept {slept} ms past a 300 ms timeout");
+    assert!(slept >= 200, "gave up early after {slept} ms");
+}
+
+#[test]
+fn reboot_mid_send_redials_transparently() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_sendto(h, b"y", Some(peer())).unwrap();
+    let mut rebooted = false;
+    let out = drive(
+        &mut e,
+        |line| {
+            if line.starts_with("C AT+SQNSSENDEXT") && !rebooted {
+                rebooted = true;
+                return b"\r\n+SHUTDOWN\r\n\r\n+SYSSTART\r\n".to_vec();
+            }
+            happy(line)
+        },
+        &mut log,
+    );
+    // The command died with the modem; the send starts over on the rebooted modem.
+    assert_eq!(out.map(|o| o.sent), Ok(1));
+    assert_eq!(e.modem_restarts(), 1);
+    assert_eq!(
+        log,
+        [
+            "C AT+SQNSSENDEXT=1,1",
+            "C AT+CMEE=1",
+            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFGEXT=1,1,1,0,0,1",
+            "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0",
+            "C AT+SQNSSENDEXT=1,1",
+            "P 79",
+        ]
+    );
+}
+
+#[test]
+fn errors_map_and_leave_the_slot_usable() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let r = drive(&mut e, |l| if l.starts_with("C AT+SQNSD=") { b"\r\nNO CARRIER\r\n".to_vec() } else { happy(l) }, &mut log);
+    assert_eq!(r, Err(Error::HostUnreachable));
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let r = drive(&mut e, |l| if l.starts_with("C AT+SQNSD=") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { happy(l) }, &mut log);
+    assert_eq!(r, Err(Error::Modem));
+    assert_eq!(e.last_cme(), Some(3));
+    // The refused dial left the slot in doubt: the next send closes it first.
+    log.clear();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    assert_eq!(log[0], "C AT+SQNSH=1");
+    // A rejected SQNSSENDEXT answers a final code instead of the prompt: nothing is sent.
+    log.clear();
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let r = drive(&mut e, |l| if l.starts_with("C AT+SQNSSENDEXT") { b"\r\n+CME ERROR: 50\r\n".to_vec() } else { happy(l) }, &mut log);
+    assert_eq!(r, Err(Error::Modem));
+    assert!(log.iter().all(|l| !l.starts_with("P ")));
+}
+
+#[test]
+fn silent_modem_times_out_and_close_still_frees() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    e.begin_close(h).unwrap();
+    assert_eq!(drive(&mut e, |_| Vec::new(), &mut log), Err(Error::TimedOut));
+    assert_eq!(e.slots_in_use(), 0);
+    assert_eq!(e.begin_close(h), Err(Error::BadHandle));
+    // The slot's next user closes what may still be open.
+    let h2 = e.open().unwrap();
+    log.clear();
+    sendto(&mut e, h2, b"x", peer(), &mut log).unwrap();
+    assert_eq!(log[0], "C AT+SQNSH=1");
+}
+
+#[test]
+fn partial_answer_is_completed_by_listening() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    let mut calls = 0;
+    let out = drive(
+        &mut e,
+        |_| {
+            calls += 1;
+            match calls {
+                1 => b"\r\n+SQNSRECV: 1,2\r\n41".to_vec(),
+                _ => b"42\r\n\r\nOK\r\n".to_vec(),
+            }
+        },
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(out.received, 2);
+    assert_eq!(log[1], "L 4995");
+}
+
+#[test]
+fn sqnsh_crossing_a_read_delivers_then_redials() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    let out = drive(&mut e, |_| b"\r\n+SQNSH: 1\r\n\r\n+SQNSRECV: 1,1\r\n7A\r\n\r\nOK\r\n".to_vec(), &mut log).unwrap();
+    assert_eq!(e.datagram(), b"z");
+    assert_eq!(out.from, Some(peer()));
+    log.clear();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    assert_eq!(log[0], "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0");
+}
+
+#[test]
+fn poll_uses_hint_or_one_sqnsi() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    e.begin_poll(h).unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log).map(|o| o.readable), Ok(false));
+    assert!(log.is_empty(), "an undialled socket needs no query");
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_poll(h).unwrap();
+    let r = drive(&mut e, |_| b"\r\n+SQNSI: 1,1,0,12,0\r\n\r\nOK\r\n".to_vec(), &mut log);
+    assert_eq!(r.map(|o| o.readable), Ok(true));
+    log.clear();
+    e.begin_poll(h).unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log).map(|o| o.readable), Ok(true));
+    assert!(log.is_empty(), "a known hint needs no query");
+}
+
+#[test]
+fn abort_keeps_pool_consistent() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    assert!(matches!(e.step(&[], 0), Step::Exchange(_)));
+    e.abort();
+    assert!(e.begin_close(h).is_ok());
+    e.abort();
+    assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn endless_reboots_end_in_an_error() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let r = drive(&mut e, |l| if l.starts_with("C AT+SQNSD") { b"\r\nOK\r\n+SYSSTART\r\n".to_vec() } else { happy(l) }, &mut log);
+    assert_eq!(r, Err(Error::TooManyExchanges));
+}
