@@ -110,6 +110,8 @@ extern "C" {
 #endif // __cplusplus
 
 // Sets the transport limits. 0 or an errno.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_configure(const struct mas_limits *limits);
 
 // Largest datagram the configured transport can send.
@@ -120,6 +122,8 @@ size_t mas_max_datagram(void);
 int32_t mas_reset_begin(void);
 
 // Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_socket_open(mas_handle *out);
 
 // Sets the local port the socket will be dialled from (0 = modem picks).
@@ -129,9 +133,13 @@ int32_t mas_socket_bind(mas_handle handle, uint16_t port);
 bool mas_socket_is_open(mas_handle handle);
 
 // Starts dialling the modem socket to `peer`.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_connect_begin(mas_handle handle, const struct mas_addr *peer);
 
 // Starts a send of `len` bytes to `peer` (NULL: the connected peer). The bytes are copied.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_sendto_begin(mas_handle handle,
                          const uint8_t *data,
                          size_t len,
@@ -149,6 +157,8 @@ int32_t mas_close_begin(mas_handle handle);
 // Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
 // `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
 // operation is over (`outcome->error` 0 = success).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_step(const uint8_t *reply,
                  size_t reply_len,
                  uint32_t now_ms,
@@ -170,10 +180,14 @@ uint32_t mas_modem_restarts(void);
 
 // Parses dotted IPv4 or textual IPv6 (`len` bytes, no NUL needed) with `port`.
 // 0, or `MAS_EINVAL` for anything else (host names, brackets, zones, junk).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_addr_parse(const char *text, size_t len, uint16_t port, struct mas_addr *out);
 
 // Writes the IP of `addr` as text (no NUL) into `buf`; returns its length, 0 if it does not
 // fit or `addr` is invalid.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 size_t mas_addr_format(const struct mas_addr *addr, char *buf, size_t cap);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 //! while another is running (re-entry from a callback) gets `MAS_EALREADY`.
 
 #![allow(non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use core::cell::UnsafeCell;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -194,8 +195,10 @@ unsafe fn slice_arg<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
 }
 
 /// Sets the transport limits. 0 or an errno.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_configure(limits: *const mas_limits) -> i32 {
+pub unsafe extern "C" fn mas_configure(limits: *const mas_limits) -> i32 {
     // Safety: NULL is checked; otherwise the caller passes a valid `mas_limits`.
     let Some(limits) = (unsafe { limits.as_ref() }) else { return MAS_EINVAL };
     let limits = Limits {
@@ -222,8 +225,10 @@ pub extern "C" fn mas_reset_begin() -> i32 {
 }
 
 /// Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
+pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
     if out.is_null() {
         return MAS_EINVAL;
     }
@@ -250,8 +255,10 @@ pub extern "C" fn mas_socket_is_open(handle: mas_handle) -> bool {
 }
 
 /// Starts dialling the modem socket to `peer`.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_addr) -> i32 {
+pub unsafe extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_addr) -> i32 {
     // Safety: NULL is checked; otherwise the caller passes a valid `mas_addr`.
     let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
         return MAS_EINVAL;
@@ -260,8 +267,10 @@ pub extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_addr) -
 }
 
 /// Starts a send of `len` bytes to `peer` (NULL: the connected peer). The bytes are copied.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, len: usize, peer: *const mas_addr) -> i32 {
+pub unsafe extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, len: usize, peer: *const mas_addr) -> i32 {
     // Safety: the caller passes `len` readable bytes at `data` (NULL only with 0).
     let Some(data) = (unsafe { slice_arg(data, len) }) else { return MAS_EINVAL };
     let peer = if peer.is_null() {
@@ -299,8 +308,10 @@ pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
 /// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
 /// `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
 /// operation is over (`outcome->error` 0 = success).
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_step(
+pub unsafe extern "C" fn mas_step(
     reply: *const u8,
     reply_len: usize,
     now_ms: u32,
@@ -400,8 +411,10 @@ pub extern "C" fn mas_modem_restarts() -> u32 {
 
 /// Parses dotted IPv4 or textual IPv6 (`len` bytes, no NUL needed) with `port`.
 /// 0, or `MAS_EINVAL` for anything else (host names, brackets, zones, junk).
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_addr_parse(text: *const cty::c_char, len: usize, port: u16, out: *mut mas_addr) -> i32 {
+pub unsafe extern "C" fn mas_addr_parse(text: *const cty::c_char, len: usize, port: u16, out: *mut mas_addr) -> i32 {
     if out.is_null() {
         return MAS_EINVAL;
     }
@@ -419,8 +432,10 @@ pub extern "C" fn mas_addr_parse(text: *const cty::c_char, len: usize, port: u16
 
 /// Writes the IP of `addr` as text (no NUL) into `buf`; returns its length, 0 if it does not
 /// fit or `addr` is invalid.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
-pub extern "C" fn mas_addr_format(addr: *const mas_addr, buf: *mut cty::c_char, cap: usize) -> usize {
+pub unsafe extern "C" fn mas_addr_format(addr: *const mas_addr, buf: *mut cty::c_char, cap: usize) -> usize {
     // Safety: NULL is checked; otherwise the caller passes a valid `mas_addr`.
     let Some(addr) = (unsafe { addr.as_ref() }).and_then(|a| a.to_socket_addr()) else { return 0 };
     if buf.is_null() {

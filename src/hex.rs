@@ -31,7 +31,7 @@ fn nibble(digit: u8) -> Option<u8> {
 /// Decodes hex text into `out`; returns the byte count, or `None` for an odd length,
 /// a non-hex character, or an `out` that is too small.
 pub fn decode(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let count = text.len() / 2;

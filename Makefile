@@ -1,0 +1,60 @@
+# microATsocket: `make demo` and `make test` set up and run everything on a fresh Debian machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+CROSS_TARGETS := thumbv7em-none-eabi riscv32imc-unknown-none-elf
+MICROPYTHON := build/micropython
+SIM := target/release/monarch-sim
+STATICLIB := target/release/libmicroatsocket.a
+
+.PHONY: all deps test demo bench header header-check cross rust-test mp-build mp-test staticlib sim clean help
+
+help:
+	@echo "make demo   - build and run the IPv6 example on the simulator against a local echo peer"
+	@echo "make test   - every test: Rust, C ABI, header, no_std cross-builds, MicroPython suite"
+	@echo "make bench  - the benchmark report under bench/results/"
+
+deps:
+	bash tests/setup-deps.sh
+
+# --- Rust core, simulator, C ABI ---------------------------------------------------------
+rust-test: deps
+	$(CARGO) test --workspace --features microatsocket/std
+
+header:
+	cbindgen --quiet --config cbindgen.toml --output include/microatsocket.h .
+
+# The committed header must be exactly what cbindgen makes of src/ffi.rs.
+header-check: deps
+	tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output "$$tmp" . ; \
+	if ! diff -u include/microatsocket.h "$$tmp"; then rm -f "$$tmp"; \
+	  echo "include/microatsocket.h is stale: run 'make header' and commit it" >&2; exit 1; fi; rm -f "$$tmp"
+
+# Proves the core is no_std and allocation-free: bare-metal targets have no std and no allocator.
+cross: deps
+	for target in $(CROSS_TARGETS); do \
+	  $(CARGO) build --quiet -p microatsocket --release --target $$target; \
+	  $(CARGO) clippy --quiet -p microatsocket --release --target $$target -- -D warnings; \
+	done
+
+# --- MicroPython unix port with the module and the fake Pycom LTE -----------------------------
+staticlib:
+	$(CARGO) build --quiet --release -p microatsocket --features std
+
+sim:
+	$(CARGO) build --quiet --release -p monarch-sim
+
+mp-build: deps staticlib
+	bash micropython_port/unix/build.sh
+
+mp-test: mp-build sim
+	python3 tests/mp/run_mp_tests.py --sim $(SIM) --micropython $(MICROPYTHON)
+
+test: rust-test header-check cross mp-test
+
+demo: mp-build sim
+	python3 examples/run_demo.py --sim $(SIM) --micropython $(MICROPYTHON)
+
+clean:
+	$(CARGO) clean
+	rm -rf build
