@@ -333,11 +333,16 @@ impl Engine {
         Ok(())
     }
 
-    /// A send was refused: a closed modem socket is the usual reason, so dial afresh next time.
+    /// A send was refused: a closed modem socket is the usual reason, perhaps after a reboot
+    /// whose `+SYSSTART` the firmware flushed away, and a reboot also drops the data modes.
+    /// So configure and dial afresh next time: a payload must never go out in a mode the
+    /// modem no longer expects.
     fn note_send_failure(&mut self, conn: ConnId, result: Option<Final>) {
         if result.is_some() {
             if let Some(slot) = self.pool.slot_mut(conn) {
                 slot.modem.unknown = true;
+                slot.modem.configured = false;
+                slot.modem.extended = false;
             }
         }
     }

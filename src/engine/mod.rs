@@ -201,6 +201,9 @@ impl Engine {
     pub fn begin_reset(&mut self) -> Result<(), Error> {
         self.idle()?;
         self.pool.release_all();
+        // What we knew of the modem may be from before a reboot whose +SYSSTART was flushed
+        // away: configure and dial everything afresh.
+        self.pool.forget_modem_state();
         self.numeric_errors = false;
         self.start(Op::Reset { status_read: false, open_mask: 0 });
         Ok(())

@@ -105,6 +105,10 @@ pub fn run(engine: &mut Engine, transport: &mut PycomTransport) -> Result<Outcom
             Step::Exchange(x) => x,
         };
         let timeout = Duration::from_millis(u64::from(exchange.timeout_ms));
+        let trace = std::env::var_os("MAS_TRACE").is_some();
+        if trace {
+            eprintln!(">> {:?} {:?} {:?}", exchange.kind, String::from_utf8_lossy(exchange.command), String::from_utf8_lossy(exchange.payload));
+        }
         reply = match exchange.kind {
             ExchangeKind::Command => {
                 transport.counters.commands += 1;
@@ -131,5 +135,8 @@ pub fn run(engine: &mut Engine, transport: &mut PycomTransport) -> Result<Outcom
                 Vec::new()
             }
         };
+        if trace {
+            eprintln!("<< {:?}", String::from_utf8_lossy(&reply));
+        }
     }
 }

@@ -1,0 +1,81 @@
+//! Faults armed at run time by control lines. Each counted fault fires for its next N
+//! occasions, then disarms itself.
+
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    /// Command name -> (remaining, optional CME code) answered with an error.
+    pub(crate) error: HashMap<String, (u32, Option<u16>)>,
+    /// Command name -> remaining answers never sent.
+    pub(crate) silent: HashMap<String, u32>,
+    pub(crate) no_carrier: u32,
+    pub(crate) no_prompt: u32,
+    pub(crate) drop_urc: u32,
+    /// Datagrams dropped per thousand, in both directions.
+    pub(crate) net_drop_permille: u32,
+    pub(crate) delay_ms: u64,
+    /// Answers written in pieces of at most this many bytes (0 = whole).
+    pub(crate) split: usize,
+    pub(crate) nul: u32,
+    pub(crate) urc_inside: u32,
+}
+
+/// Takes one shot of a counted fault: true if it fires now.
+pub(crate) fn take(counter: &mut u32) -> bool {
+    if *counter > 0 {
+        *counter -= 1;
+        true
+    } else {
+        false
+    }
+}
+
+impl Faults {
+    pub(crate) fn take_error(&mut self, name: &str) -> Option<Option<u16>> {
+        let entry = self.error.get_mut(name)?;
+        if take(&mut entry.0) {
+            Some(entry.1)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn take_silent(&mut self, name: &str) -> bool {
+        self.silent.get_mut(name).is_some_and(take)
+    }
+
+    /// Arms a fault from the words after `fault`. Returns an error text for bad lines.
+    pub(crate) fn arm(&mut self, words: &[&str]) -> Result<(), String> {
+        let number = |i: usize| -> Result<u64, String> {
+            words.get(i).ok_or("missing number")?.parse::<u64>().map_err(|e| e.to_string())
+        };
+        let count = |i: usize| number(i).map(|n| n.min(u64::from(u32::MAX)) as u32);
+        match words.first().copied() {
+            Some("clear") => *self = Faults::default(),
+            Some("error") => {
+                let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
+                let cme = match (words.get(3).copied(), words.get(4)) {
+                    (Some("cme"), Some(code)) => Some(code.parse::<u16>().map_err(|e| e.to_string())?),
+                    (None, _) => None,
+                    _ => return Err("expected: fault error CMD COUNT [cme N]".into()),
+                };
+                self.error.insert(name, (count(2)?, cme));
+            }
+            Some("silent") => {
+                let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
+                self.silent.insert(name, count(2)?);
+            }
+            Some("no_carrier") => self.no_carrier = count(1)?,
+            Some("no_prompt") => self.no_prompt = count(1)?,
+            Some("drop_urc") => self.drop_urc = count(1)?,
+            Some("net_drop") => self.net_drop_permille = count(1)?.min(1000),
+            Some("delay_ms") => self.delay_ms = number(1)?,
+            Some("split") => self.split = number(1)? as usize,
+            Some("nul") => self.nul = count(1)?,
+            Some("urc_inside") => self.urc_inside = count(1)?,
+            _ => return Err(format!("unknown fault {:?}", words.first())),
+        }
+        Ok(())
+    }
+}

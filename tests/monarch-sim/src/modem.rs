@@ -1,0 +1,667 @@
+//! The modem: command lines in, answers and URCs out, in the framing of
+//! sequans-at-sockets.md §1 (CR LF around every line, a blank line between the last
+//! information line and the final code, the 4-byte `\r\n> ` prompt).
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::faults::{take, Faults};
+use crate::net::OpenSocket;
+use crate::uart::Output;
+use crate::{lock, SimConfig, Shared};
+
+const SLOTS: usize = 6;
+const MAX_PAYLOAD: usize = 1500;
+
+/// Per-connId settings and socket.
+#[derive(Default)]
+struct Slot {
+    /// `AT+SQNSCFG` values: cid, pktSz, maxTo, connTo, txTo.
+    cfg: [u32; 5],
+    sr_mode: u8,
+    recv_hex: bool,
+    send_hex: bool,
+    socket: Option<OpenSocket>,
+    sent: u64,
+    received: u64,
+}
+
+/// A `AT+SQNSSENDEXT` waiting for its payload.
+struct PayloadWait {
+    conn: usize,
+    len: usize,
+    hex: bool,
+    bytes: Vec<u8>,
+    deadline: Instant,
+}
+
+#[derive(Default)]
+struct Counters {
+    commands: u64,
+    urcs: u64,
+    urcs_dropped: u64,
+    dgrams_tx: u64,
+    dgrams_rx: u64,
+    dgrams_dropped: u64,
+    uart_in: u64,
+    uart_out: u64,
+    sendext: u64,
+    recv: u64,
+    dial: u64,
+    close: u64,
+    errors_injected: u64,
+}
+
+pub(crate) struct Modem {
+    cmee: u8,
+    cereg: u8,
+    slots: [Slot; SLOTS],
+    pub(crate) faults: Faults,
+    counters: Counters,
+    rng: StdRng,
+    reply_delay: Duration,
+    payload_timeout: Duration,
+    pub(crate) cgpaddr: (String, String),
+    pub(crate) dns: Option<SocketAddr>,
+    line: Vec<u8>,
+    payload: Option<PayloadWait>,
+    next_token: u64,
+    /// Set by `run` so readers can reach the shared state.
+    shared: std::sync::Weak<Shared>,
+}
+
+/// One answer to write, with the faults that shape how it is written.
+pub(crate) struct Answer {
+    bytes: Vec<u8>,
+    delay: Duration,
+    split: usize,
+}
+
+impl Modem {
+    pub(crate) fn new(cfg: &SimConfig) -> Modem {
+        Modem {
+            cmee: 0,
+            cereg: 1,
+            slots: Default::default(),
+            faults: Faults::default(),
+            counters: Counters::default(),
+            rng: StdRng::seed_from_u64(cfg.seed),
+            reply_delay: cfg.reply_delay,
+            payload_timeout: cfg.payload_timeout,
+            cgpaddr: ("10.0.0.2".into(), "32.1.13.184.0.0.0.0.0.0.0.0.0.0.0.2".into()),
+            dns: None,
+            line: Vec::new(),
+            payload: None,
+            next_token: 1,
+            shared: std::sync::Weak::new(),
+        }
+    }
+
+    pub(crate) fn count_uart_in(&mut self, n: usize) {
+        self.counters.uart_in += n as u64;
+    }
+
+    pub(crate) fn stats(&self) -> Vec<(&'static str, u64)> {
+        let c = &self.counters;
+        let open_mask = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.socket.is_some())
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        vec![
+            ("commands", c.commands),
+            ("urcs", c.urcs),
+            ("urcs_dropped", c.urcs_dropped),
+            ("dgrams_tx", c.dgrams_tx),
+            ("dgrams_rx", c.dgrams_rx),
+            ("dgrams_dropped", c.dgrams_dropped),
+            ("open_slots", u64::from(open_mask.count_ones())),
+            ("open_mask", open_mask),
+            ("uart_in", c.uart_in),
+            ("uart_out", c.uart_out),
+            ("sendext", c.sendext),
+            ("recv", c.recv),
+            ("dial", c.dial),
+            ("close", c.close),
+            ("errors_injected", c.errors_injected),
+        ]
+    }
+
+    pub(crate) fn reset_counters(&mut self) {
+        self.counters = Counters::default();
+    }
+
+    pub(crate) fn close_all(&mut self) {
+        for slot in &mut self.slots {
+            if let Some(s) = slot.socket.take() {
+                s.close();
+            }
+        }
+    }
+
+    /// A reboot: every socket and setting is gone; the modem says `+SYSSTART`.
+    pub(crate) fn reboot(&mut self, out: &Output) {
+        self.close_all();
+        self.slots = Default::default();
+        self.cmee = 0;
+        self.payload = None;
+        self.line.clear();
+        self.emit_urc(out, "+SYSSTART");
+    }
+
+    /// The network closed `conn`: the modem says `+SQNSH: <conn>`.
+    pub(crate) fn network_close(&mut self, conn: usize, out: &Output) -> bool {
+        match self.slots.get_mut(conn.wrapping_sub(1)).and_then(|s| s.socket.take()) {
+            Some(socket) => {
+                socket.close();
+                self.emit_urc(out, &format!("+SQNSH: {conn}"));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Writes a URC now, unless a `drop_urc` fault eats it.
+    pub(crate) fn emit_urc(&mut self, out: &Output, text: &str) {
+        if take(&mut self.faults.drop_urc) {
+            self.counters.urcs_dropped += 1;
+            return;
+        }
+        self.counters.urcs += 1;
+        let bytes = format!("\r\n{text}\r\n").into_bytes();
+        self.counters.uart_out += bytes.len() as u64;
+        let _whole = lock(&out.writer);
+        out.push(&bytes);
+    }
+
+    pub(crate) fn emit_raw(&mut self, out: &Output, bytes: &[u8]) {
+        self.counters.uart_out += bytes.len() as u64;
+        let _whole = lock(&out.writer);
+        out.push(bytes);
+    }
+
+    /// Called by a socket's reader thread for each datagram from the peer.
+    pub(crate) fn datagram_arrived(&mut self, conn: u8, token: u64, data: &[u8], out: &Output) {
+        let index = usize::from(conn) - 1;
+        let drop_it = self.network_drops();
+        let Some(slot) = self.slots.get_mut(index) else { return };
+        let Some(socket) = slot.socket.as_mut().filter(|s| s.token == token) else { return };
+        if drop_it {
+            self.counters.dgrams_dropped += 1;
+            return;
+        }
+        let data = &data[..data.len().min(MAX_PAYLOAD)];
+        socket.queue.push_back(data.to_vec());
+        slot.received += data.len() as u64;
+        self.counters.dgrams_rx += 1;
+        let buffered = socket.buffered();
+        let urc = match slot.sr_mode {
+            0 => format!("+SQNSRING: {conn}"),
+            2 => {
+                // srMode 2 delivers the data in the URC itself; nothing stays buffered.
+                let data = socket.queue.pop_back().unwrap_or_default();
+                format!("+SQNSRING: {conn},{},{}", data.len(), encode(&data, slot.recv_hex))
+            }
+            _ => format!("+SQNSRING: {conn},{buffered}"),
+        };
+        self.emit_urc(out, &urc);
+    }
+
+    fn network_drops(&mut self) -> bool {
+        let permille = self.faults.net_drop_permille;
+        permille > 0 && self.rng.gen_range(0..1000) < permille
+    }
+
+    /// Digests host bytes; returns the answers to write, in order.
+    fn feed(&mut self, mut bytes: &[u8], out: &Output) -> Vec<Answer> {
+        let mut answers = Vec::new();
+        while !bytes.is_empty() {
+            if let Some(wait) = self.payload.as_mut() {
+                let want = if wait.hex { wait.len * 2 } else { wait.len };
+                let take = (want - wait.bytes.len()).min(bytes.len());
+                wait.bytes.extend_from_slice(&bytes[..take]);
+                bytes = &bytes[take..];
+                if wait.bytes.len() == want {
+                    let answer = self.finish_payload();
+                    answers.push(self.shape(answer));
+                }
+                continue;
+            }
+            let byte = bytes[0];
+            bytes = &bytes[1..];
+            match byte {
+                b'\r' => {
+                    let line = std::mem::take(&mut self.line);
+                    if let Some(answer) = self.execute(&line, out) {
+                        answers.push(self.shape(answer));
+                    }
+                }
+                b'\n' => {}
+                _ => self.line.push(byte),
+            }
+        }
+        answers
+    }
+
+    /// The payload did not come in time: the modem gives up on it.
+    fn expire_payload(&mut self) -> Option<Answer> {
+        let expired = self.payload.as_ref().is_some_and(|w| Instant::now() >= w.deadline);
+        if expired {
+            self.payload = None;
+            let answer = self.error(None);
+            return Some(self.shape(answer));
+        }
+        None
+    }
+
+    fn finish_payload(&mut self) -> Vec<u8> {
+        let Some(wait) = self.payload.take() else { return self.error(None) };
+        let data = if wait.hex {
+            match decode_hex(&wait.bytes) {
+                Some(d) => d,
+                None => return self.error(Some(50)),
+            }
+        } else {
+            wait.bytes
+        };
+        let drop_it = self.network_drops();
+        let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
+        let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
+        if drop_it {
+            self.counters.dgrams_dropped += 1;
+        } else if socket.socket.send(&data).is_ok() {
+            self.counters.dgrams_tx += 1;
+        }
+        slot.sent += data.len() as u64;
+        ok()
+    }
+
+    /// Applies the faults that change an answer's bytes, and records how to write it.
+    fn shape(&mut self, mut bytes: Vec<u8>) -> Answer {
+        if take(&mut self.faults.urc_inside) {
+            let conn = self.slots.iter().position(|s| s.socket.is_some()).map_or(6, |i| i + 1);
+            let urc = format!("\r\n+SQNSRING: {conn},1");
+            let at = final_code_start(&bytes);
+            bytes.splice(at..at, urc.into_bytes());
+        }
+        if take(&mut self.faults.nul) {
+            let at = final_code_start(&bytes);
+            bytes.insert(at, 0);
+        }
+        self.counters.uart_out += bytes.len() as u64;
+        Answer {
+            bytes,
+            delay: self.reply_delay + Duration::from_millis(self.faults.delay_ms),
+            split: self.faults.split,
+        }
+    }
+
+    fn error(&mut self, code: Option<u16>) -> Vec<u8> {
+        match (self.cmee, code) {
+            (1, Some(code)) => format!("\r\n+CME ERROR: {code}\r\n").into_bytes(),
+            (2, Some(code)) => format!("\r\n+CME ERROR: {}\r\n", cme_text(code)).into_bytes(),
+            _ => b"\r\nERROR\r\n".to_vec(),
+        }
+    }
+
+    /// Runs one command line; `None` when the modem stays silent.
+    fn execute(&mut self, line: &[u8], out: &Output) -> Option<Vec<u8>> {
+        let text = String::from_utf8_lossy(line).trim().to_string();
+        if text.is_empty() {
+            return None;
+        }
+        self.counters.commands += 1;
+        let upper = text.to_ascii_uppercase();
+        let Some(body) = upper.strip_prefix("AT") else { return Some(self.error(None)) };
+        let body_raw = &text[2..];
+        let name: String = body
+            .trim_start_matches('+')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if self.faults.take_silent(&name) {
+            return None;
+        }
+        if let Some(code) = self.faults.take_error(&name) {
+            self.counters.errors_injected += 1;
+            return Some(match code {
+                Some(n) => self.error(Some(n)),
+                None => b"\r\nERROR\r\n".to_vec(),
+            });
+        }
+        let args = body_raw.split_once('=').map(|(_, a)| a.trim());
+        let query = body.ends_with('?');
+        Some(match (body, name.as_str()) {
+            ("", _) | ("E0", _) | ("E", _) => ok(),
+            (_, "CMEE") => match args.and_then(|a| a.parse::<u8>().ok()).filter(|n| *n <= 2) {
+                Some(n) => {
+                    self.cmee = n;
+                    ok()
+                }
+                None => self.error(Some(50)),
+            },
+            (_, "CEREG") if query => info(&[format!("+CEREG: {},1", self.cereg)]),
+            (_, "CEREG") => match args.and_then(|a| a.parse::<u8>().ok()).filter(|n| *n <= 5) {
+                Some(n) => {
+                    self.cereg = n;
+                    ok()
+                }
+                None => self.error(Some(50)),
+            },
+            (_, "CGPADDR") => info(&[format!("+CGPADDR: 1,\"{}\",\"{}\"", self.cgpaddr.0, self.cgpaddr.1)]),
+            (_, "SQNSCFG") => self.socket_config(args),
+            (_, "SQNSCFGEXT") if query => self.socket_config_ext_query(),
+            (_, "SQNSCFGEXT") => self.socket_config_ext(args),
+            (_, "SQNSD") => {
+                self.counters.dial += 1;
+                self.dial(args)
+            }
+            (_, "SQNSSENDEXT") => {
+                self.counters.sendext += 1;
+                self.send_ext(args)
+            }
+            (_, "SQNSRECV") => {
+                self.counters.recv += 1;
+                self.receive(args)
+            }
+            (_, "SQNSH") => {
+                self.counters.close += 1;
+                match conn_arg(args) {
+                    Some(conn) => {
+                        if let Some(s) = self.slots[conn].socket.take() {
+                            s.close();
+                        }
+                        ok()
+                    }
+                    None => self.error(Some(50)),
+                }
+            }
+            (_, "SQNSI") => match conn_arg(args) {
+                Some(conn) => {
+                    let s = &self.slots[conn];
+                    let buffered = s.socket.as_ref().map_or(0, OpenSocket::buffered);
+                    info(&[format!("+SQNSI: {},{},{},{},0", conn + 1, s.sent, s.received, buffered)])
+                }
+                None => self.error(Some(50)),
+            },
+            (_, "SQNSS") => info(&self.status_lines()),
+            (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
+            _ => {
+                let _ = out;
+                self.error(Some(4))
+            }
+        })
+    }
+
+    fn socket_config(&mut self, args: Option<&str>) -> Vec<u8> {
+        let values: Option<Vec<u32>> = args.map(|a| a.split(',').map(|v| v.trim().parse().ok()).collect::<Option<_>>()).flatten();
+        let Some(v) = values.filter(|v| v.len() == 6) else { return self.error(Some(50)) };
+        let valid = (1..=6).contains(&v[0])
+            && v[1] <= 6
+            && v[2] <= 1500
+            && v[3] <= 65535
+            && (v[4] == 0 || (10..=1200).contains(&v[4]))
+            && v[5] <= 255;
+        if !valid {
+            return self.error(Some(50));
+        }
+        self.slots[v[0] as usize - 1].cfg = [v[1], v[2], v[3], v[4], v[5]];
+        ok()
+    }
+
+    fn socket_config_ext(&mut self, args: Option<&str>) -> Vec<u8> {
+        let values: Option<Vec<u32>> = args.map(|a| a.split(',').map(|v| v.trim().parse().ok()).collect::<Option<_>>()).flatten();
+        let Some(v) = values.filter(|v| (4..=8).contains(&v.len())) else { return self.error(Some(50)) };
+        let send_mode = v.get(5).copied().unwrap_or(0);
+        if !(1..=6).contains(&v[0]) || v[1] > 2 || v[2] > 1 || send_mode > 1 {
+            return self.error(Some(50));
+        }
+        let slot = &mut self.slots[v[0] as usize - 1];
+        slot.sr_mode = v[1] as u8;
+        slot.recv_hex = v[2] == 1;
+        slot.send_hex = send_mode == 1;
+        ok()
+    }
+
+    fn socket_config_ext_query(&self) -> Vec<u8> {
+        let lines: Vec<String> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("+SQNSCFGEXT: {},{},{},0,0,{}", i + 1, s.sr_mode, u8::from(s.recv_hex), u8::from(s.send_hex)))
+            .collect();
+        info(&lines)
+    }
+
+    fn dial(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let number = |i: usize, default: u32| -> Option<u32> {
+            match fields.get(i) {
+                None => Some(default),
+                Some(f) => f.parse().ok(),
+            }
+        };
+        let (Some(conn), Some(prot), Some(port), Some(host)) =
+            (fields.first().and_then(|f| f.parse::<usize>().ok()), number(1, 99), number(2, 70000), fields.get(3))
+        else {
+            return self.error(Some(50));
+        };
+        let (Some(_closure), Some(local_port), Some(conn_mode), Some(any_remote)) =
+            (number(4, 0), number(5, 0), number(6, 0), number(7, 0))
+        else {
+            return self.error(Some(50));
+        };
+        if !(1..=6).contains(&conn) || port > 65535 || local_port > 65535 || prot > 1 {
+            return self.error(Some(50));
+        }
+        if prot == 0 || conn_mode == 0 || any_remote != 0 {
+            // TCP, online (data) mode and accept-any-remote are not simulated.
+            return self.error(Some(4));
+        }
+        let index = conn - 1;
+        if self.slots[index].socket.is_some() {
+            return self.error(Some(3));
+        }
+        let Ok(ip) = IpAddr::from_str(host.trim_matches('"')) else {
+            // Host names in SQNSD are not resolved by the simulator.
+            return self.error(Some(3));
+        };
+        if take(&mut self.faults.no_carrier) {
+            self.counters.errors_injected += 1;
+            return b"\r\nNO CARRIER\r\n".to_vec();
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        match OpenSocket::dial(SocketAddr::new(ip, port as u16), local_port as u16, conn as u8, token, self.shared.clone()) {
+            Ok(socket) => {
+                let slot = &mut self.slots[index];
+                slot.socket = Some(socket);
+                slot.sent = 0;
+                slot.received = 0;
+                ok()
+            }
+            Err(_) => b"\r\nNO CARRIER\r\n".to_vec(),
+        }
+    }
+
+    fn send_ext(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let len = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
+        let (Some(conn), Some(len)) = (conn, len) else { return self.error(Some(50)) };
+        if fields.len() != 2 {
+            // RAI and the remote-address form exist only on Monarch 2.
+            return self.error(Some(50));
+        }
+        if self.slots[conn - 1].socket.is_none() {
+            return self.error(Some(3));
+        }
+        if take(&mut self.faults.no_prompt) {
+            self.counters.errors_injected += 1;
+            return self.error(Some(50));
+        }
+        self.payload = Some(PayloadWait {
+            conn: conn - 1,
+            len,
+            hex: self.slots[conn - 1].send_hex,
+            bytes: Vec::with_capacity(len * 2),
+            deadline: Instant::now() + self.payload_timeout,
+        });
+        b"\r\n> ".to_vec()
+    }
+
+    fn receive(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let max = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
+        let (Some(conn), Some(max)) = (conn, max) else { return self.error(Some(50)) };
+        let slot = &mut self.slots[conn - 1];
+        let hex = slot.recv_hex;
+        let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
+        // One read returns at most one datagram; a longer datagram is cut to `max`.
+        let mut data = socket.queue.pop_front().unwrap_or_default();
+        data.truncate(max);
+        let mut answer = format!("\r\n+SQNSRECV: {conn},{}\r\n", data.len()).into_bytes();
+        if !data.is_empty() {
+            if hex {
+                answer.extend_from_slice(encode(&data, true).as_bytes());
+            } else {
+                answer.extend_from_slice(&data);
+            }
+            answer.extend_from_slice(b"\r\n");
+        }
+        answer.extend_from_slice(b"\r\nOK\r\n");
+        answer
+    }
+
+    fn status_lines(&self) -> Vec<String> {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match &s.socket {
+                None => format!("+SQNSS: {},0", i + 1),
+                Some(o) => format!(
+                    "+SQNSS: {},1,\"{}\",{},\"{}\",{}",
+                    i + 1,
+                    o.local.ip(),
+                    o.local.port(),
+                    o.peer.ip(),
+                    o.peer.port()
+                ),
+            })
+            .collect()
+    }
+
+    fn dns_lookup(&mut self, body: &str) -> Vec<u8> {
+        // Resolution is answered only when a DNS server on loopback is configured.
+        let _ = body;
+        match self.dns {
+            None => self.error(Some(4)),
+            Some(_) => self.error(Some(4)),
+        }
+    }
+}
+
+fn ok() -> Vec<u8> {
+    b"\r\nOK\r\n".to_vec()
+}
+
+/// Information lines, a blank line, then OK.
+fn info(lines: &[String]) -> Vec<u8> {
+    format!("\r\n{}\r\n\r\nOK\r\n", lines.join("\r\n")).into_bytes()
+}
+
+/// Where the final code of an answer starts (the answer's end if it has none).
+fn final_code_start(answer: &[u8]) -> usize {
+    let body = answer.len().saturating_sub(2);
+    answer[..body].windows(2).rposition(|w| w == b"\r\n").unwrap_or(answer.len())
+}
+
+fn conn_arg(args: Option<&str>) -> Option<usize> {
+    args?.trim().parse::<usize>().ok().filter(|c| (1..=6).contains(c)).map(|c| c - 1)
+}
+
+/// Splits parameters at commas outside quotes.
+fn split_fields(args: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in args.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                fields.push(args[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(args[start..].trim());
+    fields
+}
+
+fn encode(data: &[u8], hex: bool) -> String {
+    if hex {
+        data.iter().map(|b| format!("{b:02X}")).collect()
+    } else {
+        String::from_utf8_lossy(data).into_owned()
+    }
+}
+
+fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    text.chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
+}
+
+fn cme_text(code: u16) -> &'static str {
+    match code {
+        3 => "operation not allowed",
+        4 => "operation not supported",
+        50 => "incorrect parameters",
+        _ => "unknown",
+    }
+}
+
+/// The modem thread: takes host bytes, answers them, and times out unfinished payloads.
+pub(crate) fn run(shared: &Arc<Shared>, host: &Receiver<Vec<u8>>, payload_timeout: Duration) {
+    lock(&shared.modem).shared = Arc::downgrade(shared);
+    let _ = payload_timeout; // kept in the modem; the 100 ms tick below enforces it
+    loop {
+        let answers = match host.recv_timeout(Duration::from_millis(100)) {
+            Ok(bytes) => lock(&shared.modem).feed(&bytes, &shared.out),
+            Err(RecvTimeoutError::Timeout) if shared.out.is_closed() => return,
+            Err(RecvTimeoutError::Timeout) => lock(&shared.modem).expire_payload().into_iter().collect(),
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        for answer in answers {
+            write_answer(&shared.out, &answer);
+        }
+    }
+}
+
+fn write_answer(out: &Output, answer: &Answer) {
+    if !answer.delay.is_zero() {
+        thread::sleep(answer.delay);
+    }
+    let _whole = lock(&out.writer);
+    if answer.split == 0 {
+        out.push(&answer.bytes);
+        return;
+    }
+    for piece in answer.bytes.chunks(answer.split) {
+        out.push(piece);
+        thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,93 @@
+//! The UART between host and modem: a byte queue each way.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::{lock, Shared};
+
+/// Modem -> host bytes, with a condition variable for readers waiting on the first byte.
+pub(crate) struct Output {
+    queue: Mutex<OutQueue>,
+    ready: Condvar,
+    /// Held while one answer or URC is written (even in pieces), so a URC lands between
+    /// answers and never inside a token, as on the modem.
+    pub(crate) writer: Mutex<()>,
+}
+
+#[derive(Default)]
+struct OutQueue {
+    bytes: VecDeque<u8>,
+    closed: bool,
+}
+
+impl Output {
+    pub(crate) fn new() -> Output {
+        Output { queue: Mutex::new(OutQueue::default()), ready: Condvar::new(), writer: Mutex::new(()) }
+    }
+
+    /// True once the simulator is shutting down.
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.queue).closed
+    }
+
+    /// Appends bytes the modem sends.
+    pub(crate) fn push(&self, bytes: &[u8]) {
+        let mut q = lock(&self.queue);
+        q.bytes.extend(bytes);
+        self.ready.notify_all();
+    }
+}
+
+/// The host end of the UART. Clones share the same line.
+#[derive(Clone)]
+pub struct Uart {
+    to_modem: Sender<Vec<u8>>,
+    shared: Arc<Shared>,
+}
+
+impl Uart {
+    pub(crate) fn new(to_modem: Sender<Vec<u8>>, shared: Arc<Shared>) -> Uart {
+        Uart { to_modem, shared }
+    }
+
+    /// Host -> modem.
+    pub fn write(&self, bytes: &[u8]) {
+        lock(&self.shared.modem).count_uart_in(bytes.len());
+        let _ = self.to_modem.send(bytes.to_vec());
+    }
+
+    /// Modem -> host: waits up to `timeout` for the first byte, then returns what is there.
+    pub fn read(&self, buf: &mut [u8], timeout: Duration) -> usize {
+        let out = &self.shared.out;
+        let deadline = Instant::now() + timeout;
+        let mut q = lock(&out.queue);
+        while q.bytes.is_empty() && !q.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return 0;
+            }
+            q = out.ready.wait_timeout(q, deadline - now).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+        }
+        let n = buf.len().min(q.bytes.len());
+        for (slot, byte) in buf.iter_mut().zip(q.bytes.drain(..n)) {
+            *slot = byte;
+        }
+        n
+    }
+
+    /// Drops every byte the host has not read yet (what Pycom firmware does before a command).
+    pub fn discard_pending(&self) -> usize {
+        let mut q = lock(&self.shared.out.queue);
+        let n = q.bytes.len();
+        q.bytes.clear();
+        n
+    }
+
+    pub(crate) fn shutdown(&self) {
+        let mut q = lock(&self.shared.out.queue);
+        q.closed = true;
+        self.shared.out.ready.notify_all();
+    }
+}
