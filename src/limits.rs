@@ -5,6 +5,10 @@ use crate::MAX_DATAGRAM;
 /// Longest command stock Pycom `send_at_cmd` can queue: `char data[124]` in the LTE task.
 pub const STOCK_MAX_COMMAND: u16 = 124;
 
+/// Longest `AT+SQNSSENDEXT=<id>,<n>` plus the CR that separates it from the payload when both
+/// go in one exchange: `AT+SQNSSENDEXT=6,1500` and CR.
+pub const COMBINED_SEND_OVERHEAD: u16 = 22;
+
 /// Transport capabilities, chosen by the shim for the firmware it runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -34,6 +38,8 @@ impl Limits {
     pub fn max_datagram(&self) -> usize {
         let per_command = match self.max_command_len {
             None => return MAX_DATAGRAM,
+            // Command, CR and payload share one write.
+            Some(len) if self.combined_send => usize::from(len.saturating_sub(COMBINED_SEND_OVERHEAD)),
             Some(len) => usize::from(len),
         };
         let payload = if self.send_hex { per_command / 2 } else { per_command };
@@ -65,5 +71,7 @@ mod tests {
         assert_eq!(chunked.max_datagram(), 1500);
         assert!(chunked.command_fits(3100));
         assert!(!Limits::STOCK.command_fits(125));
+        let combined = Limits { combined_send: true, ..Limits::STOCK };
+        assert_eq!(combined.max_datagram(), 51);
     }
 }

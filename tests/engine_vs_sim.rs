@@ -217,7 +217,9 @@ fn error_and_cme_error_on_each_command_then_recovery() {
     let peer = echo_peer("[::1]:0");
     for command in ["SQNSCFG", "SQNSCFGEXT", "SQNSD", "SQNSSENDEXT"] {
         let h = rig.engine.open().unwrap();
-        rig.control(&format!("fault error {command} 1 cme 3"));
+        // A refused SQNSSENDEXT is tried once more (nothing went out), so it needs two.
+        let count = if command == "SQNSSENDEXT" { 2 } else { 1 };
+        rig.control(&format!("fault error {command} {count} cme 3"));
         assert_eq!(rig.sendto(h, b"x", peer), Err(Error::Modem), "{command}");
         // The next attempt on the same socket works.
         round_trip_on(&mut rig, h, peer);
@@ -262,9 +264,14 @@ fn no_prompt_sends_nothing() {
     let h = rig.engine.open().unwrap();
     rig.sendto(h, b"warm", peer).unwrap();
     let sent = rig.stat("dgrams_tx");
-    rig.control("fault no_prompt 1");
+    rig.control("fault no_prompt 2");
     assert_eq!(rig.sendto(h, b"x", peer), Err(Error::Modem));
     assert_eq!(rig.stat("dgrams_tx"), sent);
+    // One refusal is retried on a fresh dial, and the datagram goes out exactly once.
+    rig.control("fault no_prompt 1");
+    assert_eq!(rig.sendto(h, b"y", peer), Ok(1));
+    assert_eq!(rig.stat("dgrams_tx"), sent + 1);
+    assert_eq!(rig.recvfrom(h, 2000).unwrap().0, b"y");
     round_trip_on(&mut rig, h, peer);
 }
 
@@ -275,22 +282,14 @@ fn spontaneous_sqnsh_and_reboot_recover() {
     let h = rig.engine.open().unwrap();
     rig.sendto(h, b"warm", peer).unwrap();
     rig.recvfrom(h, 2000).unwrap();
-    rig.control("inject sqnsh 1");
-    thread::sleep(Duration::from_millis(20));
-    // The URC was lost to the next command's flush: the send fails on the closed socket,
-    // and the one after it re-dials.
-    let first = rig.sendto(h, b"x", peer);
-    if first.is_err() {
-        assert_eq!(first, Err(Error::Modem));
+    for event in ["inject sqnsh 1", "inject sysstart"] {
+        rig.control(event);
+        // The URC is lost to the next command's flush: the send is refused on the closed
+        // socket, and its second attempt dials afresh.
+        thread::sleep(Duration::from_millis(20));
+        assert_eq!(rig.sendto(h, b"x", peer), Ok(1), "{event}");
+        assert_eq!(rig.recvfrom(h, 2000).unwrap().0, b"x");
     }
-    round_trip_on(&mut rig, h, peer);
-    rig.control("inject sysstart");
-    thread::sleep(Duration::from_millis(20));
-    let first = rig.sendto(h, b"x", peer);
-    if first.is_err() {
-        assert_eq!(first, Err(Error::Modem));
-    }
-    round_trip_on(&mut rig, h, peer);
 }
 
 #[test]
@@ -332,4 +331,47 @@ fn nul_inside_an_answer_is_survived() {
     assert_eq!(rig.sendto(h, b"x", peer), Ok(1));
     assert_eq!(rig.recvfrom(h, 2000).unwrap().0, b"x");
     round_trip_on(&mut rig, h, peer);
+}
+
+#[test]
+fn reboot_whose_sysstart_is_flushed_away_is_recovered_by_the_next_send() {
+    let mut rig = Rig::stock();
+    let peer = echo_peer("[::1]:0");
+    let h = rig.engine.open().unwrap();
+    round_trip_on(&mut rig, h, peer);
+    rig.control("reboot");
+    // The +SYSSTART sits in the UART until the next command flushes it unread.
+    thread::sleep(Duration::from_millis(20));
+    round_trip_on(&mut rig, h, peer);
+    // Numeric error codes were turned back on: a later fault reports its code.
+    rig.control("fault error SQNSSENDEXT 2 cme 3");
+    assert_eq!(rig.sendto(h, b"x", peer), Err(Error::Modem));
+    assert_eq!(rig.engine.last_cme(), Some(3));
+}
+
+#[test]
+fn a_socket_lost_unseen_while_receiving_is_redialled() {
+    let mut rig = Rig::stock();
+    let peer = echo_peer("127.0.0.1:0");
+    let h = rig.engine.open().unwrap();
+    round_trip_on(&mut rig, h, peer);
+    rig.control("reboot");
+    thread::sleep(Duration::from_millis(20));
+    // Reads fail on the vanished socket; after a few the engine dials again and reads on.
+    assert_eq!(rig.recvfrom(h, 1500), Err(Error::TimedOut));
+    assert_eq!(rig.stat("open_slots"), 1, "re-dialled while waiting");
+    round_trip_on(&mut rig, h, peer);
+}
+
+#[test]
+fn combined_send_on_stock_firmware_is_one_exchange() {
+    let mut rig = Rig::new(Limits { combined_send: true, ..Limits::STOCK });
+    let peer = echo_peer("[::1]:0");
+    let h = rig.engine.open().unwrap();
+    assert_eq!(rig.sendto(h, &[7; 52], peer), Err(Error::MessageTooLong));
+    round_trip_on(&mut rig, h, peer);
+    let (r, steady) = rig.exchanges(|r| r.sendto(h, &[9; 51], peer));
+    assert_eq!(r, Ok(51));
+    assert_eq!(steady, 1);
+    assert_eq!(rig.recvfrom(h, 2000).unwrap().0, vec![9; 51]);
 }

@@ -7,6 +7,9 @@ use crate::at::{digest, Event, Final, Pending, Urc};
 use crate::at::{ConnId, CONN_IDS};
 use crate::error::Error;
 
+/// Consecutive `AT+SQNSRECV` errors after which the socket is taken for lost and re-dialled.
+const RECEIVE_ERRORS_BEFORE_REDIAL: u8 = 3;
+
 /// An event reduced to owned values, so it can be applied after the text is dropped.
 enum Note {
     Final(Final),
@@ -102,8 +105,14 @@ impl Engine {
                 if awaiting.result.is_none() {
                     awaiting.result = Some(f);
                 }
-                if let Final::CmeError(Some(code)) = f {
-                    self.last_cme = Some(code);
+                match f {
+                    Final::CmeError(Some(code)) => self.last_cme = Some(code),
+                    // With numeric errors on, the modem never says plain ERROR: it has
+                    // rebooted (its +SYSSTART flushed away unseen) and forgot AT+CMEE=1.
+                    Final::Error if !matches!(awaiting.action, Action::NumericErrors) => {
+                        self.numeric_errors = false;
+                    }
+                    _ => {}
                 }
             }
             Note::Prompt => awaiting.prompt = true,
@@ -289,6 +298,15 @@ impl Engine {
             Action::SendExt(conn, _) => {
                 if !prompt {
                     self.note_send_failure(conn, result);
+                    // Refused before any payload went out, so trying once more cannot send
+                    // twice. A socket the modem dropped unseen (a +SQNSH or +SYSSTART lost to
+                    // the firmware's flush) is dialled afresh by the second attempt.
+                    if let Op::SendTo { retried, .. } = &mut self.op {
+                        if !*retried && result.is_some() {
+                            *retried = true;
+                            return Ok(());
+                        }
+                    }
                     return Err(Error::Modem);
                 }
                 if let Op::SendTo { prompted, .. } = &mut self.op {
@@ -304,13 +322,24 @@ impl Engine {
                     *sent = true;
                 }
             }
-            Action::Receive(_) => {
+            Action::Receive(conn) => {
                 if self.garbled {
                     self.garbled = false;
                     return Err(Error::Modem);
                 }
-                if let Op::Receive { read_since_pause, .. } = &mut self.op {
+                let mut socket_lost = false;
+                if let Op::Receive { read_since_pause, errors, .. } = &mut self.op {
                     *read_since_pause = true;
+                    // Some firmware answers ERROR for "nothing waiting"; several in a row
+                    // mean the socket itself is gone (closed or rebooted unseen).
+                    *errors = if ok { 0 } else { errors.saturating_add(1) };
+                    if *errors >= RECEIVE_ERRORS_BEFORE_REDIAL {
+                        *errors = 0;
+                        socket_lost = true;
+                    }
+                }
+                if socket_lost {
+                    self.forget_socket(conn);
                 }
             }
             Action::Close(conn) => {
@@ -333,17 +362,22 @@ impl Engine {
         Ok(())
     }
 
+    /// The modem socket on `conn` is probably gone: configure and dial afresh.
+    fn forget_socket(&mut self, conn: ConnId) {
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.modem.unknown = true;
+            slot.modem.configured = false;
+            slot.modem.extended = false;
+        }
+    }
+
     /// A send was refused: a closed modem socket is the usual reason, perhaps after a reboot
     /// whose `+SYSSTART` the firmware flushed away, and a reboot also drops the data modes.
     /// So configure and dial afresh next time: a payload must never go out in a mode the
     /// modem no longer expects.
     fn note_send_failure(&mut self, conn: ConnId, result: Option<Final>) {
         if result.is_some() {
-            if let Some(slot) = self.pool.slot_mut(conn) {
-                slot.modem.unknown = true;
-                slot.modem.configured = false;
-                slot.modem.extended = false;
-            }
+            self.forget_socket(conn);
         }
     }
 

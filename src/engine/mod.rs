@@ -90,8 +90,8 @@ enum Op {
     /// Module start: numeric errors, read the slot table, close what a previous run left open.
     Reset { status_read: bool, open_mask: u8 },
     Connect { conn: ConnId, peer: SocketAddr },
-    SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool },
-    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool, retried: bool },
+    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8 },
     Poll { conn: ConnId, queried: bool },
     Close { conn: ConnId },
 }
@@ -250,7 +250,7 @@ impl Engine {
             return Err(Error::InvalidArgument);
         }
         self.stage_payload(data)?;
-        self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false });
+        self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false, retried: false });
         Ok(())
     }
 
@@ -266,7 +266,12 @@ impl Engine {
                 .extend_from_slice(data)
                 .map_err(|_| Error::MessageTooLong)?;
         }
-        if self.limits.command_fits(self.payload.len()) {
+        let overhead = if self.limits.combined_send {
+            usize::from(crate::limits::COMBINED_SEND_OVERHEAD)
+        } else {
+            0
+        };
+        if self.limits.command_fits(self.payload.len() + overhead) {
             Ok(())
         } else {
             Err(Error::MessageTooLong)
@@ -287,7 +292,7 @@ impl Engine {
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
         self.datagram.clear();
-        self.start(Op::Receive { conn, deadline, got: false, pause_ms: 0, read_since_pause: false });
+        self.start(Op::Receive { conn, deadline, got: false, pause_ms: 0, read_since_pause: false, errors: 0 });
         Ok(())
     }
 

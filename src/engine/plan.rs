@@ -33,7 +33,7 @@ impl Engine {
                     Next::Finish(Ok(Outcome::default()))
                 }
             },
-            Op::SendTo { conn, peer, len, prompted, sent } => {
+            Op::SendTo { conn, peer, len, prompted, sent, .. } => {
                 if sent {
                     if let Some(slot) = self.pool.slot_mut(conn) {
                         slot.peer = Some(peer);
@@ -49,7 +49,7 @@ impl Engine {
                     (false, true) => Action::Payload(conn),
                 })
             }
-            Op::Receive { conn, deadline, got, pause_ms, read_since_pause } => {
+            Op::Receive { conn, deadline, got, pause_ms, read_since_pause, .. } => {
                 self.plan_receive(conn, deadline, got, pause_ms, read_since_pause, now_ms)
             }
             Op::Poll { conn, queried } => {
@@ -186,7 +186,11 @@ impl Engine {
                 budget_ms
             }
         };
-        if !self.limits.command_fits(self.command.len()) {
+        let written = match kind {
+            ExchangeKind::CommandWithPayload => self.command.len() + 1 + self.payload.len(),
+            _ => self.command.len(),
+        };
+        if !self.limits.command_fits(written) {
             return Step::Done(self.finish(Err(Error::MessageTooLong)));
         }
         if matches!(kind, ExchangeKind::Command | ExchangeKind::CommandWithPayload) {
