@@ -1,0 +1,99 @@
+/*
+ * What the c_glue files share. The module is a thin shell around the Rust core
+ * (include/microatsocket.h): C parses arguments, takes the engine lock, asks
+ * the core for the next modem exchange, performs it through the LTE object and
+ * feeds the answer back. No AT protocol knowledge lives on this side.
+ */
+#ifndef MICROATSOCKET_MAS_GLUE_H
+#define MICROATSOCKET_MAS_GLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpcompat.h"
+#include "microatsocket.h"
+
+/* Constants of the Python API (usocket's numbering; SOL_SOCKET/SO_REUSEADDR as in Pycom's lwIP usocket). */
+#define MASG_AF_INET (2)
+#define MASG_AF_INET6 (10)
+#define MASG_SOCK_DGRAM (2)
+#define MASG_IPPROTO_UDP (17)
+#define MASG_SOL_SOCKET (0xfff)
+#define MASG_SO_REUSEADDR (0x0004)
+
+/* What MicroPython's lwIP getaddrinfo raises when a name does not resolve. */
+#define MASG_EAI_FAIL (-202)
+
+/* Longest IP text mas_addr_format can produce (IPv6 with an IPv4 tail). */
+#define MASG_IP_TEXT_CAP (46)
+
+/* ---- errors.c: errno values of the core as this port's OSError numbers ---- */
+int masg_errno(int32_t mas_error);
+NORETURN void masg_raise(int32_t mas_error);
+/* OSError(errno, message): an errno for code, a sentence for people. */
+NORETURN void masg_raise_msg(int errno_value, const char *message);
+
+/* ---- modem.c: which LTE object carries the sockets, and what it can carry ---- */
+mp_obj_t masg_modem(void);                 /* MP_OBJ_NULL when none is set */
+/* chunking: -1 keep the current setting, 0 stock 124-byte commands, 1 PR 429 chunking */
+void masg_modem_set(mp_obj_t lte, int chunking);
+bool masg_modem_needs_sweep(void);
+void masg_modem_sweep_done(void);
+/* Module (re)initialisation: forget the modem, default limits. */
+void masg_modem_init(void);
+/* config(): set with keywords, or read one value by name. */
+mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
+NORETURN void masg_raise_no_modem(void);
+
+/* ---- transport_mpcall.c: one exchange through lte.send_at_cmd ---- */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    mp_obj_t keep; /* the str holding `data`, on the C stack so the GC keeps it */
+} masg_reply;
+void masg_transport_forget(void);          /* new modem or firmware: detect again */
+/* Performs `x` and fills `reply`. May raise whatever the LTE object raises. */
+void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply);
+
+/* ---- oprun.c: one engine operation at a time ---- */
+/* Every call into the core happens between masg_lock() and masg_unlock().
+ * Raises OSError(EALREADY) when the calling thread already holds the lock
+ * (a callback re-entering the module mid-operation). */
+void masg_lock(void);
+void masg_unlock(void);
+/* Lock, then run a pending reset sweep and the queued closes (without a
+ * modem, queued slots are freed with no AT exchange). need_modem: raise when
+ * no modem is set. Returns whether one is. Anything raised leaves the lock
+ * released. */
+bool masg_op_enter(bool need_modem);
+/* Drives the operation a mas_*_begin call started (`begun` is its result)
+ * to the end and returns the outcome's errno (0 = success). A raise from the
+ * transport aborts the operation and releases the lock before propagating. */
+int32_t masg_op_finish(int32_t begun, mas_outcome *out);
+void masg_op_leave(void);
+/* Queues a close: no modem I/O, no heap, no lock, so finalisers can call it.
+ * The slot is closed by the next masg_op_enter(). */
+void masg_defer_close(mas_handle handle);
+void masg_oprun_init(void);
+
+/* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
+typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
+/* Parses (host, port) or (host, port, flowinfo, scope_id); raises TypeError,
+ * ValueError or OverflowError, and OSError(EAFNOSUPPORT) when an IPv6 address
+ * is given to an AF_INET socket. For MASG_ADDR_LOCAL an empty host is allowed. */
+void masg_addr_from_obj(mp_obj_t addr_in, int family, masg_addr_use use, mas_addr *out);
+mp_obj_t masg_addr_ip_str(const mas_addr *addr);
+mp_obj_t masg_addr_to_obj(const mas_addr *addr);   /* (ip_str, port) */
+uint16_t masg_port_from_obj(mp_obj_t port_in, bool allow_zero);
+/* True when `text` could be a DNS host name (letters, digits, '-', '_', '.'). */
+bool masg_is_host_name(const char *text, size_t len);
+
+/* ---- getaddrinfo.c ---- */
+mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
+
+/* ---- socket_type.c ---- */
+extern const mp_obj_type_t masg_socket_type;
+mp_obj_t masg_socket_new(int family, mp_obj_t lte);
+
+#endif /* MICROATSOCKET_MAS_GLUE_H */

@@ -1,0 +1,50 @@
+# microATsocket as a MicroPython user C module (make-based ports: unix, Pycom's esp32).
+#
+#   make USER_C_MODULES=<dir containing this folder, or a link to it>
+#
+# The Rust core is linked as a static library. For host builds (the unix port)
+# it is built with the `std` feature, which links Rust's std so the
+# precompiled `core` finds its unwinding personality:
+#   cargo build --release -p microatsocket --features std
+# Firmware builds point MICROATSOCKET_LIB at the library built for their
+# target without that feature (see micropython_port/pycom).
+
+MICROATSOCKET_MOD_DIR := $(USERMOD_DIR)
+# USERMOD_DIR may be a link to this folder: resolve it to find the repository.
+MICROATSOCKET_REPO := $(patsubst %/,%,$(dir $(realpath $(USERMOD_DIR))))
+MICROATSOCKET_HOST_LIB := $(MICROATSOCKET_REPO)/target/release/libmicroatsocket.a
+MICROATSOCKET_LIB ?= $(MICROATSOCKET_HOST_LIB)
+
+MICROATSOCKET_SRC := \
+	$(MICROATSOCKET_MOD_DIR)/modmicroatsocket.c \
+	$(MICROATSOCKET_MOD_DIR)/socket_type.c \
+	$(MICROATSOCKET_MOD_DIR)/getaddrinfo.c \
+	$(MICROATSOCKET_MOD_DIR)/addrargs.c \
+	$(MICROATSOCKET_MOD_DIR)/modem.c \
+	$(MICROATSOCKET_MOD_DIR)/oprun.c \
+	$(MICROATSOCKET_MOD_DIR)/transport_mpcall.c \
+	$(MICROATSOCKET_MOD_DIR)/errors.c
+
+# MicroPython before 1.15 (Pycom's 1.11) only knows SRC_USERMOD; later py.mk
+# defines SRC_USERMOD_C before including this file.
+ifeq ($(origin SRC_USERMOD_C),undefined)
+SRC_USERMOD += $(MICROATSOCKET_SRC)
+else
+SRC_USERMOD_C += $(MICROATSOCKET_SRC)
+endif
+CFLAGS_USERMOD += -I$(MICROATSOCKET_REPO)/include -I$(MICROATSOCKET_MOD_DIR)
+LDFLAGS_USERMOD += $(MICROATSOCKET_LIB)
+ifeq ($(MICROATSOCKET_LIB),$(MICROATSOCKET_HOST_LIB))
+# The host library links Rust's std, which needs these (cargo's native-static-libs).
+LDFLAGS_USERMOD += -lpthread -ldl -lm
+endif
+
+# Relink when the core library changes, and build it if it is missing. These
+# rules come before the port's own, so keep them from becoming make's default goal.
+MICROATSOCKET_SAVED_GOAL := $(.DEFAULT_GOAL)
+ifneq ($(PROG),)
+$(BUILD)/$(PROG): $(MICROATSOCKET_LIB)
+endif
+$(MICROATSOCKET_HOST_LIB):
+	cd $(MICROATSOCKET_REPO) && cargo build --release -p microatsocket --features std
+.DEFAULT_GOAL := $(MICROATSOCKET_SAVED_GOAL)

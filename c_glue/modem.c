@@ -1,0 +1,185 @@
+/*
+ * The modem the sockets use and the limits its firmware sets.
+ *
+ * A GPy has one modem, so there is one modem object for the module; the Rust
+ * core's slot pool mirrors that modem's six connIds. Setting a different LTE
+ * object schedules a reset sweep (numeric errors on, close what the modem
+ * still has open) before the next operation, which also makes every existing
+ * socket stale (EBADF). Setting the same object again only re-applies the
+ * limits and re-detects the send_at_cmd signature (tests switch firmware
+ * profiles on one object).
+ *
+ * Chunking (PR 429 firmware: commands longer than 124 bytes are split by
+ * send_at_cmd) is not auto-detected: the only probe is sending a longer
+ * command, which stock firmware answers with undefined behaviour (a crash, a
+ * hang, or the previous answer). It is a setting: set_modem(lte,
+ * chunking=True) or config(max_command=0).
+ */
+#include "py/mperrno.h"
+
+#include "mas_glue.h"
+
+#if MPCOMPAT_HAS_ROOT_POINTERS
+MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
+#endif
+
+/* Stock send_at_cmd queues at most 124 bytes per command (char data[124]). */
+#define STOCK_MAX_COMMAND (124)
+
+#define DEFAULT_LIMITS { \
+        .max_command_len = STOCK_MAX_COMMAND, \
+        /* Hex both ways: replies are cut at NUL bytes, and a raw payload holding \
+         * "Pycom_Dummy" or "+++" would be taken as a firmware directive. */ \
+        .send_hex = true, \
+        .recv_hex = true, \
+        /* Command and payload in two calls, as the modem's prompt expects; one call \
+         * (config(combined_send=True)) saves the 1 s idle wait, and is needed on 1.18 \
+         * firmware, whose CR LF terminator puts an LF in front of the payload. */ \
+        .combined_send = false, \
+        .pdp_cid = 1, \
+}
+
+static const mas_limits default_limits = DEFAULT_LIMITS;
+/* Initialised here too: ports without MICROPY_MODULE_BUILTIN_INIT never call __init__. */
+static mas_limits limits = DEFAULT_LIMITS;
+static bool sweep_needed;
+
+mp_obj_t masg_modem(void) {
+    return MPCOMPAT_MODEM_ROOT_GET();
+}
+
+bool masg_modem_needs_sweep(void) {
+    return sweep_needed;
+}
+
+void masg_modem_sweep_done(void) {
+    sweep_needed = false;
+}
+
+void masg_raise_no_modem(void) {
+    masg_raise_msg(MP_ENODEV, "no modem: call microATsocket.set_modem(lte) first");
+}
+
+/* Applies `limits` to the core. Called with the lock held. */
+static int32_t apply_limits(void) {
+    return mas_configure(&limits);
+}
+
+void masg_modem_set(mp_obj_t lte, int chunking) {
+    if (lte == mp_const_none) {
+        lte = MP_OBJ_NULL;
+    }
+    if (lte != MP_OBJ_NULL) {
+        mp_obj_t method[2];
+        mp_load_method_maybe(lte, MP_QSTR_send_at_cmd, method);
+        if (method[0] == MP_OBJ_NULL) {
+            mp_raise_TypeError(MP_ERROR_TEXT("the modem must be an LTE object with send_at_cmd()"));
+        }
+    }
+    masg_lock();
+    if (lte != MPCOMPAT_MODEM_ROOT_GET()) {
+        MPCOMPAT_MODEM_ROOT_SET(lte);
+        sweep_needed = lte != MP_OBJ_NULL;
+    }
+    masg_transport_forget();
+    if (chunking >= 0) {
+        limits.max_command_len = chunking ? 0 : STOCK_MAX_COMMAND;
+    }
+    int32_t err = apply_limits();
+    masg_unlock();
+    if (err != 0) {
+        masg_raise(err);
+    }
+}
+
+void masg_modem_init(void) {
+    MPCOMPAT_MODEM_ROOT_SET(MP_OBJ_NULL);
+    sweep_needed = false;
+    limits = default_limits;
+    masg_transport_forget();
+    (void)mas_configure(&limits);
+}
+
+static mp_obj_t config_get(qstr name) {
+    switch (name) {
+        case MP_QSTR_max_command:
+            return MP_OBJ_NEW_SMALL_INT(limits.max_command_len);
+        case MP_QSTR_chunking:
+            return mp_obj_new_bool(limits.max_command_len == 0);
+        case MP_QSTR_pdp_cid:
+            return MP_OBJ_NEW_SMALL_INT(limits.pdp_cid);
+        case MP_QSTR_combined_send:
+            return mp_obj_new_bool(limits.combined_send);
+        case MP_QSTR_max_datagram: {
+            masg_lock();
+            size_t max = mas_max_datagram();
+            masg_unlock();
+            return mp_obj_new_int_from_uint(max);
+        }
+        case MP_QSTR_modem: {
+            mp_obj_t lte = masg_modem();
+            return lte == MP_OBJ_NULL ? mp_const_none : lte;
+        }
+        default:
+            mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+    }
+}
+
+// function microATsocket.config(name) or config(max_command=.., chunking=.., combined_send=.., pdp_cid=..)
+mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args) {
+    if (n_args != 0 && kw_args->used != 0) {
+        mp_raise_TypeError(MP_ERROR_TEXT("either a name to read or keywords to set"));
+    }
+    if (n_args == 1) {
+        return config_get(mp_obj_str_get_qstr(args[0]));
+    }
+    if (n_args > 1) {
+        mp_raise_TypeError(MP_ERROR_TEXT("config() takes one name"));
+    }
+    mas_limits wanted = limits;
+    for (size_t i = 0; i < kw_args->alloc; i++) {
+        if (!mp_map_slot_is_filled(kw_args, i)) {
+            continue;
+        }
+        qstr key = mp_obj_str_get_qstr(kw_args->table[i].key);
+        mp_obj_t value = kw_args->table[i].value;
+        switch (key) {
+            case MP_QSTR_max_command: {
+                mp_int_t len = mp_obj_get_int(value);
+                if (len < 0 || len > 0xffff) {
+                    mp_raise_ValueError(MP_ERROR_TEXT("max_command must be 0 (no limit) to 65535"));
+                }
+                wanted.max_command_len = (uint16_t)len;
+                break;
+            }
+            case MP_QSTR_chunking:
+                wanted.max_command_len = mp_obj_is_true(value) ? 0 : STOCK_MAX_COMMAND;
+                break;
+            case MP_QSTR_combined_send:
+                wanted.combined_send = mp_obj_is_true(value);
+                break;
+            case MP_QSTR_pdp_cid: {
+                mp_int_t cid = mp_obj_get_int(value);
+                if (cid < 1 || cid > 16) {
+                    mp_raise_ValueError(MP_ERROR_TEXT("pdp_cid must be 1 to 16"));
+                }
+                wanted.pdp_cid = (uint8_t)cid;
+                break;
+            }
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+        }
+    }
+    masg_lock();
+    mas_limits previous = limits;
+    limits = wanted;
+    int32_t err = apply_limits();
+    if (err != 0) {
+        limits = previous;
+    }
+    masg_unlock();
+    if (err != 0) {
+        masg_raise(err);
+    }
+    return mp_const_none;
+}

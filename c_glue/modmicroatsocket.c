@@ -1,0 +1,109 @@
+/*
+ * Module microATsocket: UDP sockets (IPv4 and IPv6) through the Sequans
+ * Monarch modem's own socket AT commands, for Pycom GPy/FiPy boards on
+ * networks where PPP is not an option. A drop-in for usocket's UDP subset:
+ *
+ *     import microATsocket as socket
+ *     socket.set_modem(lte)                      # an attached network.LTE
+ *     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ *     s.sendto(b"hello", ("2001:db8::1", 5683))
+ *
+ * The protocol lives in the Rust core (include/microatsocket.h); this side is
+ * argument checking, the Python objects, and the send_at_cmd transport.
+ */
+#include "mas_glue.h"
+
+// function microATsocket.set_modem(lte, *, chunking=None)
+static mp_obj_t mod_set_modem(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_lte, ARG_chunking };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_lte, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_chunking, MP_ARG_KW_ONLY | MP_ARG_OBJ, { .u_obj = mp_const_none } },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    mp_obj_t chunking = args[ARG_chunking].u_obj;
+    masg_modem_set(args[ARG_lte].u_obj, chunking == mp_const_none ? -1 : mp_obj_is_true(chunking));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_set_modem_obj, 1, mod_set_modem);
+
+// function microATsocket.setModemInstance(lte): the original name of set_modem
+static mp_obj_t mod_set_modem_instance(mp_obj_t lte) {
+    masg_modem_set(lte, -1);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mod_set_modem_instance_obj, mod_set_modem_instance);
+
+// function microATsocket.MicroATSocket(lte): the original constructor, an IPv6 UDP socket
+static mp_obj_t mod_micro_at_socket(mp_obj_t lte) {
+    return masg_socket_new(MASG_AF_INET6, lte);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mod_micro_at_socket_obj, mod_micro_at_socket);
+
+// function microATsocket.config(name) / config(max_command=.., chunking=.., pdp_cid=..)
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_modem_config);
+
+// function microATsocket.getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_getaddrinfo_obj, 2, masg_getaddrinfo);
+
+// function microATsocket._slots_in_use(): modem sockets taken (for leak checks)
+static mp_obj_t mod_slots_in_use(void) {
+    masg_op_enter(false);
+    uint32_t in_use = mas_slots_in_use();
+    masg_op_leave();
+    return mp_obj_new_int_from_uint(in_use);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_slots_in_use_obj, mod_slots_in_use);
+
+// function microATsocket._modem_restarts(): +SYSSTART reboots the core has seen
+static mp_obj_t mod_modem_restarts(void) {
+    masg_lock();
+    uint32_t restarts = mas_modem_restarts();
+    masg_unlock();
+    return mp_obj_new_int_from_uint(restarts);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
+
+// function microATsocket.__init__(): first import, and again after a soft reset
+static mp_obj_t mod_init(void) {
+    masg_oprun_init();
+    masg_modem_init();
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);
+
+static const mp_rom_map_elem_t module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_microATsocket) },
+    { MP_ROM_QSTR(MP_QSTR___init__), MP_ROM_PTR(&mod_init_obj) },
+    { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&masg_socket_type) },
+    { MP_ROM_QSTR(MP_QSTR_MicroATSocket), MP_ROM_PTR(&mod_micro_at_socket_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_modem), MP_ROM_PTR(&mod_set_modem_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setModemInstance), MP_ROM_PTR(&mod_set_modem_instance_obj) },
+    { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&mod_config_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&mod_getaddrinfo_obj) },
+    { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
+    { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
+
+    { MP_ROM_QSTR(MP_QSTR_AF_INET), MP_ROM_INT(MASG_AF_INET) },
+    { MP_ROM_QSTR(MP_QSTR_AF_INET6), MP_ROM_INT(MASG_AF_INET6) },
+    { MP_ROM_QSTR(MP_QSTR_SOCK_DGRAM), MP_ROM_INT(MASG_SOCK_DGRAM) },
+    { MP_ROM_QSTR(MP_QSTR_IPPROTO_UDP), MP_ROM_INT(MASG_IPPROTO_UDP) },
+    { MP_ROM_QSTR(MP_QSTR_SOL_SOCKET), MP_ROM_INT(MASG_SOL_SOCKET) },
+    { MP_ROM_QSTR(MP_QSTR_SO_REUSEADDR), MP_ROM_INT(MASG_SO_REUSEADDR) },
+    { MP_ROM_QSTR(MP_QSTR_MAX_DATAGRAM), MP_ROM_INT(MAS_MAX_DATAGRAM) },
+};
+static MP_DEFINE_CONST_DICT(module_globals, module_globals_table);
+
+const mp_obj_module_t microatsocket_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&module_globals,
+};
+
+/* The build scans for this literal line, so the version switch (mpcompat.h)
+ * selects between two spellings here rather than inside a macro. */
+#if MPCOMPAT_REGISTER_MODULE_TAKES_ENABLE
+MP_REGISTER_MODULE(MP_QSTR_microATsocket, microatsocket_module, MODULE_MICROATSOCKET_ENABLED);
+#else
+MP_REGISTER_MODULE(MP_QSTR_microATsocket, microatsocket_module);
+#endif

@@ -1,0 +1,132 @@
+/*
+ * MicroPython API differences between Pycom's 1.11 fork and upstream >= 1.20,
+ * kept in this one header so the rest of c_glue/ is written once.
+ *
+ * Version tests, not #ifdef on the macros themselves: during the qstr/module
+ * scan (NO_QSTR) upstream leaves MP_REGISTER_* undefined on purpose, so an
+ * #ifdef there would silently drop the registration.
+ */
+#ifndef MICROATSOCKET_MPCOMPAT_H
+#define MICROATSOCKET_MPCOMPAT_H
+
+#include "py/mpconfig.h"
+#ifndef MICROPY_VERSION_MAJOR
+#include "genhdr/mpversion.h" /* 1.11 keeps the version in a generated header */
+#endif
+#include "py/obj.h"
+#include "py/runtime.h"
+
+#define MPCOMPAT_VERSION (MICROPY_VERSION_MAJOR * 100 + MICROPY_VERSION_MINOR)
+
+/* Object tests: early 1.11 trees still spell them in capitals. */
+#if !defined(mp_obj_is_type) && defined(MP_OBJ_IS_TYPE)
+#define mp_obj_is_type MP_OBJ_IS_TYPE
+#define mp_obj_is_str MP_OBJ_IS_STR
+#define mp_obj_is_int MP_OBJ_IS_INT
+#endif
+
+/* Error message wrapper: 1.11 takes plain C strings. */
+#ifndef MP_ERROR_TEXT
+#define MP_ERROR_TEXT(text) text
+#endif
+
+/*
+ * Module registration. The build scans the source for the literal
+ * MP_REGISTER_MODULE(...) line, so it cannot hide behind a macro here; the
+ * registering file picks one of two literal lines with this switch.
+ * 1.11: MP_REGISTER_MODULE(name, module, enabled_macro); >= 1.19: (name, module).
+ */
+#define MPCOMPAT_REGISTER_MODULE_TAKES_ENABLE (MPCOMPAT_VERSION < 119)
+#ifndef MODULE_MICROATSOCKET_ENABLED
+#define MODULE_MICROATSOCKET_ENABLED (1)
+#endif
+
+/*
+ * Where the current modem object lives so the GC sees it. Upstream registers a
+ * root pointer (the line itself is in modem.c, for the same scan reason as
+ * above); 1.11 cannot add root pointers from a user module, so the object is
+ * parked in the loaded-modules dict, which the GC always scans.
+ */
+#define MPCOMPAT_HAS_ROOT_POINTERS (MPCOMPAT_VERSION >= 120)
+#if MPCOMPAT_HAS_ROOT_POINTERS
+#define MPCOMPAT_MODEM_ROOT_GET() (MP_STATE_VM(microatsocket_modem))
+#define MPCOMPAT_MODEM_ROOT_SET(obj) (MP_STATE_VM(microatsocket_modem) = (obj))
+#else
+static inline mp_obj_t mpcompat_modem_root_get(void) {
+    mp_map_elem_t *elem = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
+        MP_OBJ_NEW_QSTR(MP_QSTR__microATsocket_modem), MP_MAP_LOOKUP);
+    return elem == NULL ? MP_OBJ_NULL : elem->value;
+}
+static inline void mpcompat_modem_root_set(mp_obj_t obj) {
+    mp_map_elem_t *elem = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
+        MP_OBJ_NEW_QSTR(MP_QSTR__microATsocket_modem),
+        obj == MP_OBJ_NULL ? MP_MAP_LOOKUP_REMOVE_IF_FOUND : MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+    if (elem != NULL && obj != MP_OBJ_NULL) {
+        elem->value = obj;
+    }
+}
+#define MPCOMPAT_MODEM_ROOT_GET() mpcompat_modem_root_get()
+#define MPCOMPAT_MODEM_ROOT_SET(obj) mpcompat_modem_root_set(obj)
+#endif
+
+/* An object whose type has __del__: the GC calls it before freeing. */
+#if defined(mp_obj_malloc_with_finaliser)
+#define MPCOMPAT_NEW_OBJ_WITH_FINALISER(struct_type, obj_type) \
+    mp_obj_malloc_with_finaliser(struct_type, obj_type)
+#else
+static inline void *mpcompat_new_obj_with_finaliser(void *obj, const mp_obj_type_t *type) {
+    ((mp_obj_base_t *)obj)->type = type;
+    return obj;
+}
+#define MPCOMPAT_NEW_OBJ_WITH_FINALISER(struct_type, obj_type) \
+    ((struct_type *)mpcompat_new_obj_with_finaliser(m_new_obj_with_finaliser(struct_type), (obj_type)))
+#endif
+
+/*
+ * A type with make_new, print, attr, the stream protocol and a locals dict.
+ * >= 1.20: slot-based MP_DEFINE_CONST_OBJ_TYPE; 1.11: designated initializers.
+ */
+#if MPCOMPAT_VERSION >= 120
+#define MPCOMPAT_DEFINE_STREAM_TYPE(type_name, qstr_name, make_new_fn, print_fn, attr_fn, stream_p, locals) \
+    MP_DEFINE_CONST_OBJ_TYPE(type_name, qstr_name, MP_TYPE_FLAG_NONE, \
+        make_new, make_new_fn, print, print_fn, attr, attr_fn, \
+        protocol, stream_p, locals_dict, locals)
+#else
+#define MPCOMPAT_DEFINE_STREAM_TYPE(type_name, qstr_name, make_new_fn, print_fn, attr_fn, stream_p, locals) \
+    const mp_obj_type_t type_name = { \
+        { &mp_type_type }, \
+        .name = qstr_name, \
+        .print = print_fn, \
+        .make_new = make_new_fn, \
+        .attr = attr_fn, \
+        .protocol = stream_p, \
+        .locals_dict = (mp_obj_dict_t *)(locals), \
+    }
+#endif
+
+/*
+ * An attr handler that serves a few attributes itself and hands every other
+ * load to the type's locals dict (methods). >= 1.20 continues the normal
+ * lookup when dest[1] is MP_OBJ_SENTINEL; 1.11 never looks at the locals dict
+ * once a type has attr, so the lookup is done here.
+ */
+#if MPCOMPAT_VERSION >= 120
+static inline void mpcompat_attr_continue(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    (void)self_in;
+    (void)attr;
+    dest[1] = MP_OBJ_SENTINEL;
+}
+#else
+static inline void mpcompat_attr_continue(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return; /* store or delete: not supported */
+    }
+    const mp_obj_type_t *type = mp_obj_get_type(self_in);
+    mp_map_elem_t *elem = mp_map_lookup(&type->locals_dict->map, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+    if (elem != NULL) {
+        mp_convert_member_lookup(self_in, type, elem->value, dest);
+    }
+}
+#endif
+
+#endif /* MICROATSOCKET_MPCOMPAT_H */

@@ -1,0 +1,198 @@
+/*
+ * Running core operations: the engine lock, the exchange loop, and the
+ * housekeeping that must happen before an operation (reset sweep, deferred
+ * closes).
+ *
+ * The core is one static engine that runs one operation at a time. Every
+ * Python call the loop makes (lte.send_at_cmd, and mp_hal_delay_ms, which can
+ * raise KeyboardInterrupt or run scheduled callbacks) happens here in C, inside
+ * nlr_push, after mas_step has returned: a raise longjmps through C frames
+ * only, the operation is aborted with mas_abort() and the lock released before
+ * the exception goes on.
+ */
+#include "py/mperrno.h"
+#include "py/mphal.h"
+#include "py/mpthread.h"
+#include "py/nlr.h"
+
+#include "mas_glue.h"
+
+/* ---- the lock ------------------------------------------------------------ */
+
+#if MICROPY_PY_THREAD
+static mp_thread_mutex_t engine_mutex;
+static bool engine_mutex_ready;
+static struct _mp_state_thread_t *volatile engine_owner;
+
+void masg_lock(void) {
+    struct _mp_state_thread_t *me = mp_thread_get_state();
+    if (engine_owner == me) {
+        mp_raise_OSError(MP_EALREADY);
+    }
+    if (!engine_mutex_ready) {
+        mp_thread_mutex_init(&engine_mutex);
+        engine_mutex_ready = true;
+    }
+    if (!mp_thread_mutex_lock(&engine_mutex, 0)) {
+        /* Another thread is mid-operation (it may be waiting on the modem with
+         * the GIL released): let it run while we wait. */
+        MP_THREAD_GIL_EXIT();
+        mp_thread_mutex_lock(&engine_mutex, 1);
+        MP_THREAD_GIL_ENTER();
+    }
+    engine_owner = me;
+}
+
+void masg_unlock(void) {
+    engine_owner = NULL;
+    mp_thread_mutex_unlock(&engine_mutex);
+}
+#else
+static bool engine_busy;
+
+void masg_lock(void) {
+    if (engine_busy) {
+        mp_raise_OSError(MP_EALREADY);
+    }
+    engine_busy = true;
+}
+
+void masg_unlock(void) {
+    engine_busy = false;
+}
+#endif
+
+/* ---- deferred closes ----------------------------------------------------- */
+
+/* Finalisers run while the GC holds the heap: no allocation, no Python calls,
+ * possibly in the middle of another operation. They only note the handle
+ * here. Six handles are live at most; the extra room covers handles of a
+ * previous modem that a sweep already made stale. */
+#define DEFERRED_CAP (12)
+static volatile mas_handle deferred_handle[DEFERRED_CAP];
+static volatile bool deferred_used[DEFERRED_CAP];
+
+void masg_defer_close(mas_handle handle) {
+    for (size_t i = 0; i < DEFERRED_CAP; i++) {
+        if (!deferred_used[i]) {
+            deferred_handle[i] = handle;
+            deferred_used[i] = true;
+            return;
+        }
+    }
+    /* Full: only stale handles can be queued beyond six, and the next reset
+     * sweep frees every slot anyway. */
+}
+
+static void deferred_clear(void) {
+    for (size_t i = 0; i < DEFERRED_CAP; i++) {
+        deferred_used[i] = false;
+    }
+}
+
+/* ---- the exchange loop --------------------------------------------------- */
+
+static uint32_t now_ms(void) {
+    return (uint32_t)mp_hal_ticks_ms();
+}
+
+/* Steps the started operation to its end. May raise (transport). */
+static int32_t drive(mp_obj_t lte, mas_outcome *out) {
+    mas_exchange next;
+    masg_reply reply = { NULL, 0, MP_OBJ_NULL };
+    for (;;) {
+        if (mas_step(reply.data, reply.len, now_ms(), &next, out) == 0) {
+            return out->error;
+        }
+        masg_transport_perform(lte, &next, &reply);
+    }
+}
+
+static int32_t run(mp_obj_t lte, int32_t begun, mas_outcome *out) {
+    return begun != 0 ? begun : drive(lte, out);
+}
+
+/* Without a modem the slot is freed with no AT exchange: begin the close and
+ * abort it before its first step. */
+static void release_quietly(mas_handle handle) {
+    if (mas_close_begin(handle) == 0) {
+        mas_abort();
+    }
+}
+
+/* Reset sweep once per modem; closes queued by close() and by finalisers. */
+static void housekeeping(mp_obj_t lte) {
+    mas_outcome out;
+    if (lte != MP_OBJ_NULL && masg_modem_needs_sweep()) {
+        /* The sweep frees every slot: queued handles are all stale now. */
+        deferred_clear();
+        int32_t err = run(lte, mas_reset_begin(), &out);
+        if (err != 0) {
+            masg_raise(err);
+        }
+        masg_modem_sweep_done();
+    }
+    for (size_t i = 0; i < DEFERRED_CAP; i++) {
+        if (!deferred_used[i]) {
+            continue;
+        }
+        mas_handle handle = deferred_handle[i];
+        deferred_used[i] = false;
+        if (lte == MP_OBJ_NULL) {
+            release_quietly(handle);
+        } else {
+            /* EBADF: already closed or stale; other errors: the slot is freed anyway. */
+            (void)run(lte, mas_close_begin(handle), &out);
+        }
+    }
+}
+
+bool masg_op_enter(bool need_modem) {
+    masg_lock();
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t lte = masg_modem();
+        if (lte == MP_OBJ_NULL && need_modem) {
+            masg_raise_no_modem();
+        }
+        housekeeping(lte);
+        nlr_pop();
+        return lte != MP_OBJ_NULL;
+    }
+    mas_abort();
+    masg_unlock();
+    nlr_jump(nlr.ret_val);
+}
+
+int32_t masg_op_finish(int32_t begun, mas_outcome *out) {
+    if (begun != 0) {
+        return begun;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t lte = masg_modem();
+        if (lte == MP_OBJ_NULL) {
+            masg_raise_no_modem();
+        }
+        int32_t err = drive(lte, out);
+        nlr_pop();
+        return err;
+    }
+    mas_abort();
+    masg_unlock();
+    nlr_jump(nlr.ret_val);
+}
+
+void masg_op_leave(void) {
+    masg_unlock();
+}
+
+void masg_oprun_init(void) {
+    deferred_clear();
+    #if MICROPY_PY_THREAD
+    if (!engine_mutex_ready) {
+        mp_thread_mutex_init(&engine_mutex);
+        engine_mutex_ready = true;
+    }
+    #endif
+}

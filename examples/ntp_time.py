@@ -1,0 +1,63 @@
+# Ask an NTP server for the time (SNTP, RFC 4330) over UDP through the modem.
+#
+# Edit the server below (IPv4 or IPv6 literal). Prints the server's UTC time.
+import struct
+import time
+
+from network import LTE
+import microATsocket as socket
+
+NTP_HOST = "2001:db8::123"  # your NTP server
+NTP_PORT = 123
+ATTACH_TIMEOUT_S = 120
+
+try:
+    import os
+
+    NTP_HOST = os.getenv("PEER_HOST") or NTP_HOST
+    NTP_PORT = int(os.getenv("PEER_PORT") or NTP_PORT)
+except (ImportError, AttributeError):
+    pass
+
+NTP_TO_UNIX = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+CLIENT_REQUEST = 0x23  # LI 0, version 4, mode 3 (client)
+MODE_SERVER = 4
+
+
+def attached_lte():
+    lte = LTE()
+    if not lte.isattached():
+        lte.attach()
+        waited = 0
+        while not lte.isattached():
+            if waited > ATTACH_TIMEOUT_S * 1000:
+                raise OSError("LTE did not attach")
+            time.sleep_ms(200)
+            waited += 200
+    return lte
+
+
+def unix_to_tuple(seconds):
+    """UTC date and time, whatever epoch this port's time module counts from."""
+    epoch = time.gmtime(0)[0]
+    offset = 0 if epoch == 1970 else 946684800  # ports counting from 2000
+    return time.gmtime(seconds - offset)
+
+
+socket.set_modem(attached_lte())
+server = socket.getaddrinfo(NTP_HOST, NTP_PORT)[0]
+sock = socket.socket(server[0], socket.SOCK_DGRAM)
+sock.settimeout(10)
+request = bytearray(48)
+request[0] = CLIENT_REQUEST
+sock.sendto(request, server[-1])
+reply, sender = sock.recvfrom(48)
+sock.close()
+if len(reply) < 48 or reply[0] & 7 != MODE_SERVER:
+    raise ValueError("not an NTP server reply")
+stratum = reply[1]
+seconds, fraction = struct.unpack(">II", reply[40:48])
+unix = seconds - NTP_TO_UNIX
+t = unix_to_tuple(unix)
+print("NTP server %s (stratum %d) says %04d-%02d-%02d %02d:%02d:%02d UTC" % (
+    sender[0], stratum, t[0], t[1], t[2], t[3], t[4], t[5]))

@@ -1,0 +1,126 @@
+# Shared helpers for the microATsocket tests (tests/mp/test_socket_*.py).
+# Run through tests/mp/run_mp_tests.py: it starts the Monarch simulator, the
+# UDP echo peers (ECHO_PORT4 on 127.0.0.1, ECHO_PORT6 on ::1) and sets the
+# fake network.LTE up to talk to the simulator.
+import gc
+import os
+import sys
+
+import network
+import microATsocket as socket
+
+# Linux errno numbers (MicroPython's errno module lacks some of them).
+EIO = 5
+EBADF = 9
+EAGAIN = 11
+ENOMEM = 12
+ENODEV = 19
+EMSGSIZE = 90
+EOPNOTSUPP = 95
+EAFNOSUPPORT = 97
+ENOTCONN = 107
+ETIMEDOUT = 110
+
+# The firmware profile the runner chose (or the fake's default).
+STARTING_PROFILE = network._lte_profile()
+
+# One LTE object for the whole script, as on a board.
+lte = network.LTE()
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def raises(exc_type, fn, *args, errno=None):
+    """Calls fn(*args); it must raise exc_type (with errno, if given). Returns the exception."""
+    try:
+        fn(*args)
+    except exc_type as e:
+        if errno is not None:
+            check(e.errno == errno, "%s: errno %r, expected %d" % (fn, e.errno, errno))
+        return e
+    raise AssertionError("%r%r did not raise %s" % (fn, args, exc_type.__name__))
+
+
+def echo4():
+    port = os.getenv("ECHO_PORT4")
+    check(port, "ECHO_PORT4 is not set (run through tests/mp/run_mp_tests.py)")
+    return ("127.0.0.1", int(port))
+
+
+def echo6():
+    """The ::1 echo peer, or None when the host has no IPv6 loopback."""
+    port = os.getenv("ECHO_PORT6")
+    return ("::1", int(port)) if port else None
+
+
+def echo_peers():
+    return [p for p in (echo4(), echo6()) if p]
+
+
+def use_profile(profile, chunking=None):
+    """Switches the fake firmware and tells the module (same LTE object: no reset sweep)."""
+    network._lte_profile(profile)
+    socket.set_modem(lte, chunking=bool(chunking))
+
+
+def restore_profile():
+    network._lte_profile(STARTING_PROFILE)
+    socket.set_modem(lte, chunking=False)
+
+
+def exchanges():
+    """send_at_cmd calls the fake LTE has performed (commands, payloads, dummies)."""
+    return network._lte_stats()["exchanges"]
+
+
+def sim_stats():
+    """The simulator's counters, e.g. {'commands': 12, 'open_slots': 0}."""
+    reply = network._sim("stats")
+    check(reply.startswith("OK"), "sim stats: %r" % reply)
+    out = {}
+    for field in reply.split()[1:]:
+        if "=" in field:
+            key, value = field.split("=", 1)
+            try:
+                out[key] = int(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
+def echo_once(sock, data, peer, bufsize=1500):
+    """sendto, then recvfrom; checks the echo and that it came from `peer`."""
+    sent = sock.sendto(data, peer)
+    check(sent == len(data), "sendto returned %r for %d bytes" % (sent, len(data)))
+    got, sender = sock.recvfrom(bufsize)
+    check(got == data, "echo of %d bytes came back as %d bytes" % (len(data), len(got)))
+    check(sender == peer, "sender %r, expected %r" % (sender, peer))
+    return got
+
+
+def run(namespace):
+    """Runs every test_* function of the calling script; prints OK last when all pass."""
+    socket.set_modem(lte)
+    tests = sorted((name, fn) for name, fn in namespace.items() if name.startswith("test_"))
+    failures = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print(name, "ok")
+        except Exception as e:
+            failures += 1
+            print(name, "FAILED")
+            sys.print_exception(e)
+        finally:
+            if network._lte_profile() != STARTING_PROFILE:
+                restore_profile()
+            # Sockets a failed test left open must not fail the next one.
+            gc.collect()
+            socket._slots_in_use()
+    if failures:
+        print("%d of %d failed" % (failures, len(tests)))
+        sys.exit(1)
+    print("OK")

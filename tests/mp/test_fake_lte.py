@@ -1,0 +1,304 @@
+# Tests of the fake Pycom network.LTE itself, against the Monarch simulator.
+# They pin down the firmware behaviour microATsocket has to live with: the
+# flush before each command, Pycom_Dummy reads, the idle wait, 2048-byte
+# answer pieces, the 124-byte limit and PR 429 chunking, and the data state.
+import binascii
+import os
+import sys
+import time
+
+import network
+
+STOCK = "1.20.2"
+OK = "\r\nOK\r\n"
+STARTING_PROFILE = network._lte_profile()
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def stats():
+    return network._lte_stats()
+
+
+def lte_for(profile):
+    network._lte_profile(profile)
+    return network.LTE()
+
+
+def echo_port4():
+    port = os.getenv("ECHO_PORT4")
+    check(port, "ECHO_PORT4 is not set (run through tests/mp/run_mp_tests.py)")
+    return int(port)
+
+
+def dial_echo(lte, slot):
+    """Hex mode both ways, srMode 1, UDP to the IPv4 echo peer, command mode."""
+    r = lte.send_at_cmd("AT+SQNSCFGEXT=%d,1,1,0,0,1" % slot)
+    check(r.endswith(OK), "SQNSCFGEXT: %r" % r)
+    r = lte.send_at_cmd('AT+SQNSD=%d,1,%d,"127.0.0.1",0,0,1' % (slot, echo_port4()))
+    check(r.endswith(OK), "SQNSD: %r" % r)
+
+
+def hang_up(lte, slot):
+    lte.send_at_cmd("AT+SQNSH=%d" % slot)
+
+
+def recv_hex(lte, slot, want_bytes, tries=100):
+    """Polls SQNSRECV until `want_bytes` bytes came; returns them."""
+    got = b""
+    header = "+SQNSRECV: %d," % slot
+    for _ in range(tries):
+        r = lte.send_at_cmd("AT+SQNSRECV=%d,1500" % slot)
+        at = r.find(header)
+        if at >= 0:
+            start = r.find("\r\n", at) + 2
+            end = r.find("\r\n", start)
+            got += binascii.unhexlify(r[start:end])
+            if len(got) >= want_bytes:
+                return got
+        time.sleep_ms(20)
+    raise AssertionError("no echo after %d polls (got %d bytes)" % (tries, len(got)))
+
+
+def test_at_ok():
+    lte = lte_for(STOCK)
+    check(lte.send_at_cmd("AT") == OK, "AT")
+    check(lte.send_at_cmd(b"AT") == OK, "AT as bytes")
+
+
+def test_sqnss_shape():
+    lte = lte_for(STOCK)
+    for conn in range(1, 7):
+        lte.send_at_cmd("AT+SQNSH=%d" % conn)
+    r = lte.send_at_cmd("AT+SQNSS")
+    check(r.startswith("\r\n") and r.endswith(OK), "framing: %r" % r)
+    lines = [line for line in r.split("\r\n") if line]
+    check(lines[-1] == "OK", "final code: %r" % r)
+    slots = [line for line in lines if line.startswith("+SQNSS: ")]
+    check(len(slots) == 6, "six slots: %r" % r)
+    for i, line in enumerate(slots):
+        fields = line[len("+SQNSS: "):].split(",")
+        check(fields[0] == str(i + 1), "slot order: %r" % line)
+        check(fields[1] == "0", "slot closed after reset: %r" % line)
+
+
+def test_flush_before_command_loses_urc_dummy_keeps_it():
+    lte = lte_for(STOCK)
+    urc = "+SQNSRING: 1,5"
+    lte.send_at_cmd("AT")
+    network._lte_reset_stats()
+    network._sim("inject urc " + urc)
+    time.sleep_ms(50)
+    r = lte.send_at_cmd("AT")
+    check(r == OK, "the URC is flushed away, not returned: %r" % r)
+    check(stats()["flushed_bytes"] >= len(urc), "flush counted: %r" % stats())
+
+    network._sim("inject urc " + urc)
+    time.sleep_ms(50)
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("Pycom_Dummy", timeout=500)
+    check(urc in r, "Pycom_Dummy collects the URC: %r" % r)
+    s = stats()
+    check(s["dummies"] == 1 and s["commands"] == 0 and s["bytes_out"] == 0, "dummy writes nothing: %r" % s)
+    check(s["flushed_bytes"] == 0, "dummy does not flush: %r" % s)
+    # A bare URC has no final code: the read ends only after the idle wait.
+    check(s["idle_polls"] == 10, "idle wait after a bare URC: %r" % s)
+
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("Pycom_Dummy", timeout=100)
+    check(r == "", "nothing pending: empty answer: %r" % r)
+    check(stats()["modelled_us"] >= 100000, "waited the whole timeout: %r" % stats())
+
+
+def test_idle_wait_in_modelled_clock():
+    lte = lte_for(STOCK)
+    network._lte_reset_stats()
+    check(lte.send_at_cmd("AT") == OK, "AT")
+    s = stats()
+    check(s["idle_polls"] == 0, "no idle wait after OK: %r" % s)
+    check(s["modelled_us"] < 100000, "OK is quick: %r" % s)
+
+    dial_echo(lte, 1)
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("AT+SQNSSENDEXT=1,2")
+    check(r == "\r\n> ", "prompt: %r" % r)
+    s = stats()
+    check(s["idle_polls"] == 10, "the prompt has no final code: %r" % s)
+    check(1000000 <= s["modelled_us"] < 1200000, "about 1 s on the device: %r" % s)
+    r = lte.send_at_cmd("abcd")
+    check(OK in r, "payload accepted: %r" % r)
+    check(recv_hex(lte, 1, 2) == b"\xab\xcd", "echo")
+    hang_up(lte, 1)
+
+
+def test_stock_overlong_commands():
+    lte = lte_for(STOCK)
+    # 125 bytes: byte 125 lands in the low byte of dataLen. Here it is 2, so
+    # only "AT" and the CR go out, and that is answered.
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("AT" + "X" * 122 + "\x02")
+    check(r == OK, "125 bytes send a truncated command: %r" % r)
+    check(stats()["bytes_out"] == 3, "dataLen overwritten: %r" % stats())
+
+    # 129+ bytes: expect_continuation is set too; nothing is answered and the
+    # previous answer comes back. The LTE task is then stuck writing a
+    # corrupted length, so the next command never gets an answer.
+    previous = lte.send_at_cmd("AT+SQNSS")
+    check("+SQNSS: 6," in previous, "distinct previous answer")
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("AT+SQNSD=1" + "0" * 190, timeout=300)
+    check(r == previous, "the previous answer is returned: %r" % r)
+    check(stats()["bytes_out"] == 0 and stats()["commands"] == 0, "nothing sent: %r" % stats())
+    try:
+        lte.send_at_cmd("AT", timeout=300)
+        raise AssertionError("the wedged task answered")
+    except OSError as e:
+        check(e.args[0] == 110, "ETIMEDOUT for the hang: %r" % (e.args,))
+    lte.deinit()
+    lte.init()
+    check(lte.send_at_cmd("AT") == OK, "deinit/init starts a fresh task")
+
+    # Exactly 128 bytes: the caller waits for an answer that never comes.
+    try:
+        lte.send_at_cmd("AT" + "X" * 126, timeout=300)
+        raise AssertionError("128 bytes answered")
+    except OSError as e:
+        check(e.args[0] == 110, "128 bytes hang: %r" % (e.args,))
+    lte.deinit()
+    lte.init()
+
+
+def test_pr429_chunks_a_1500_byte_hex_payload():
+    lte = lte_for("pr429")
+    dial_echo(lte, 2)
+    payload = bytes((i * 7 + 3) & 0xFF for i in range(1500))
+    text = binascii.hexlify(payload).decode()
+    r = lte.send_at_cmd("AT+SQNSSENDEXT=2,1500")
+    check(r.endswith("> "), "prompt: %r" % r)
+    network._lte_reset_stats()
+    r = lte.send_at_cmd(text)
+    # The echo's ring may already follow the OK in the same read.
+    check(r.startswith(OK), "3000 hex characters accepted: %r" % r)
+    s = stats()
+    check(s["continuations"] == 3000 // 124, "full 124-byte chunks as continuations: %r" % s)
+    check(s["commands"] == 1 and s["bytes_out"] == 3000 + 1, "remainder ends with one CR: %r" % s)
+    check(recv_hex(lte, 2, 1500) == payload, "the echo carries the payload back")
+    hang_up(lte, 2)
+
+
+def test_stock_cannot_send_long_payloads():
+    # The same 3000 characters on stock firmware are not sent at all.
+    lte = lte_for(STOCK)
+    network._lte_reset_stats()
+    try:
+        lte.send_at_cmd("ab" * 1500, timeout=300)
+    except OSError:
+        pass
+    check(stats()["bytes_out"] == 0, "stock sends none of it: %r" % stats())
+    lte.deinit()
+    lte.init()
+
+
+def test_answers_over_2048_bytes_are_concatenated():
+    # One 1200-byte datagram read back in hex: 2400 characters plus framing,
+    # more than the 2046 of one answer piece.
+    lte = lte_for("pr429")
+    dial_echo(lte, 3)
+    payload = bytes((i * 13 + 1) & 0xFF for i in range(1200))
+    r = lte.send_at_cmd("AT+SQNSSENDEXT=3,%d" % len(payload))
+    check(r.endswith("> "), "prompt: %r" % r)
+    r = lte.send_at_cmd(binascii.hexlify(payload).decode())
+    check(r.startswith(OK), "payload accepted: %r" % r)
+    # Wait until the modem holds the echo (buff_in), then read it in one go.
+    for _ in range(100):
+        r = lte.send_at_cmd("AT+SQNSI=3")
+        fields = r[r.find("+SQNSI:"):].split("\r\n")[0].split(",")
+        if len(fields) >= 4 and int(fields[3]) >= len(payload):
+            break
+        time.sleep_ms(20)
+    network._lte_reset_stats()
+    r = lte.send_at_cmd("AT+SQNSRECV=3,1500")
+    s = stats()
+    check(len(r) > 2046, "longer than one piece: %d" % len(r))
+    check(s["dummies"] >= 1, "the rest fetched with Pycom_Dummy: %r" % s)
+    check(r.endswith(OK), "whole answer, final code last: %r" % r[-20:])
+    at = r.find("+SQNSRECV: 3,")
+    start = r.find("\r\n", at) + 2
+    got = binascii.unhexlify(r[start:r.find("\r\n", start)])
+    check(got == payload, "the datagram, whole and in order (%d bytes)" % len(got))
+    hang_up(lte, 3)
+
+
+def test_direct_lteppp_path():
+    # What the firmware transport does: command and payload as continuation
+    # chunks (no CR of its own), one wait for OK, no idle wait.
+    lte = lte_for(STOCK)
+    dial_echo(lte, 4)
+    network._lte_reset_stats()
+    check(network._lteppp_send(b"AT+SQNSSENDEXT=4,3\r", expect_continuation=True) is None, "no answer")
+    text, more = network._lteppp_send(b"414243")
+    check(text.startswith("\r\n> " + OK) and not more, "one answer for the whole exchange: %r" % text)
+    s = stats()
+    check(s["idle_polls"] == 0, "no idle wait: %r" % s)
+    check(s["continuations"] == 1 and s["commands"] == 1, "%r" % s)
+    check(recv_hex(lte, 4, 3) == b"ABC", "echo")
+    hang_up(lte, 4)
+
+
+def test_data_state_refuses_at_commands():
+    lte = lte_for(STOCK)
+    lte.attach()
+    for _ in range(50):
+        if lte.isattached():
+            break
+        time.sleep_ms(20)
+    check(lte.isattached(), "the simulator registers")
+    lte.connect()
+    check(lte.isconnected(), "connected")
+    try:
+        lte.send_at_cmd("AT")
+        raise AssertionError("AT command accepted in data state")
+    except OSError as e:
+        check("data state" in str(e), "firmware message: %r" % (e.args,))
+    lte.disconnect()
+    check(not lte.isconnected(), "disconnected")
+    check(lte.send_at_cmd("AT") == OK, "AT after disconnect")
+
+
+def test_1_18_signature():
+    lte = lte_for("1.18")
+    check(lte.send_at_cmd("AT", delay=20) == OK, "AT with delay")
+    try:
+        lte.send_at_cmd("AT", timeout=100)
+        raise AssertionError("1.18 has no timeout argument")
+    except TypeError:
+        pass
+    # str built with strlen: a NUL ends the command.
+    network._lte_reset_stats()
+    check(lte.send_at_cmd(b"AT\x00+SQNSS") == OK, "cut at NUL")
+    check(stats()["bytes_out"] == 4, "AT then CR LF: %r" % stats())
+
+
+def main():
+    tests = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
+    failures = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print(name, "ok")
+        except Exception as e:
+            failures += 1
+            print(name, "FAILED")
+            sys.print_exception(e)
+        finally:
+            network._lte_profile(STARTING_PROFILE)
+    if failures:
+        print("%d of %d failed" % (failures, len(tests)))
+        sys.exit(1)
+    print("OK")
+
+
+main()

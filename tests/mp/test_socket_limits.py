@@ -1,0 +1,96 @@
+# What the firmware's send_at_cmd can carry: 62-byte datagrams on stock
+# firmware (124-byte commands, hex), 1500 with PR 429 chunking. A datagram
+# over the limit raises EMSGSIZE and nothing reaches the modem.
+from mas_testlib import *
+
+
+def test_stock_limit_is_62_bytes():
+    check(socket.config("max_command") == 124, "stock command limit")
+    check(socket.config("max_datagram") == 62, "stock datagram limit")
+    s = socket.socket()
+    s.settimeout(5)
+    echo_once(s, bytes(range(62)), echo4())
+    before = exchanges()
+    commands = sim_stats()["commands"]
+    raises(OSError, s.sendto, bytes(63), echo4(), errno=EMSGSIZE)
+    raises(OSError, s.sendto, bytes(1500), echo4(), errno=EMSGSIZE)
+    check(exchanges() == before, "nothing sent for an oversize datagram")
+    check(sim_stats()["commands"] == commands, "the modem saw nothing")
+    s.close()
+
+
+def test_chunking_carries_1500_bytes():
+    use_profile("pr429", chunking=True)
+    check(socket.config("chunking"), "chunking on")
+    check(socket.config("max_datagram") == 1500, "PR 429 datagram limit")
+    s = socket.socket(socket.AF_INET6)
+    s.settimeout(5)
+    big = bytes(i & 0xff for i in range(1500))
+    echo_once(s, big, echo4())
+    before = exchanges()
+    raises(OSError, s.sendto, bytes(1501), echo4(), errno=EMSGSIZE)
+    check(exchanges() == before, "nothing sent over 1500")
+    s.close()
+
+
+def test_config_max_command():
+    socket.config(max_command=0)
+    check(socket.config("max_datagram") == 1500, "no limit")
+    socket.config(max_command=124)
+    check(socket.config("max_datagram") == 62, "back to stock")
+    raises(ValueError, lambda: socket.config(max_command=-1))
+    raises(ValueError, lambda: socket.config(no_such_thing=1))
+    raises(ValueError, socket.config, "no_such_thing")
+    check(socket.config("max_command") == 124, "unchanged by bad calls")
+
+
+def test_empty_datagram_is_refused_before_the_modem():
+    s = socket.socket()
+    before = exchanges()
+    raises(OSError, s.sendto, b"", echo4())
+    check(exchanges() == before, "nothing sent")
+    s.close()
+
+
+def test_firmware_without_timeout_keyword():
+    # 1.18: send_at_cmd(cmd) only; the module notices the TypeError and stops passing timeout=.
+    use_profile("1.18")
+    s = socket.socket()
+    s.connect(echo4())
+    s.settimeout(0.2)
+    raises(OSError, s.recv, 10, errno=ETIMEDOUT)
+    s.close()
+    check(sim_stats()["open_slots"] == 0, "closed: %r" % sim_stats())
+
+
+def test_sending_on_1_18_firmware():
+    # 1.18 ends every command with CR LF: after the AT+SQNSSENDEXT prompt the LF
+    # would count as payload, so command and payload go in one call there.
+    use_profile("1.18")
+    socket.config(combined_send=True)
+    try:
+        check(socket.config("max_datagram") == 51, "124 less the command")
+        s = socket.socket()
+        s.settimeout(5)
+        echo_once(s, b"old firmware", echo4())
+        s.close()
+    finally:
+        socket.config(combined_send=False)
+
+
+def test_combined_send_is_one_exchange_on_stock_firmware():
+    socket.config(combined_send=True)
+    try:
+        s = socket.socket()
+        s.settimeout(5)
+        echo_once(s, b"warm", echo4())
+        before = exchanges()
+        s.sendto(b"one call", echo4())
+        check(exchanges() - before == 1, "one send_at_cmd per datagram")
+        check(s.recv(64) == b"one call", "echoed")
+        s.close()
+    finally:
+        socket.config(combined_send=False)
+
+
+run(globals())
