@@ -48,7 +48,7 @@ mp-build: deps staticlib
 	bash micropython_port/unix/build.sh
 
 mp-test: mp-build sim
-	python3 tests/mp/run_mp_tests.py --sim $(SIM) --micropython $(MICROPYTHON)
+	python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
 
 test: rust-test header-check cross mp-test
 
