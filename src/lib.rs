@@ -17,6 +17,7 @@
 extern crate std;
 
 pub mod addr;
+pub mod dns;
 pub mod at;
 pub mod engine;
 pub mod error;
