@@ -23,6 +23,8 @@ pub enum Error {
     InvalidArgument,
     /// Another operation is in progress on the engine.
     Busy,
+    /// No address for the name (no such name, no record of the family, or the resolver failed).
+    NameNotFound,
     /// The operation needed more exchanges than any correct modem conversation does:
     /// the modem keeps contradicting itself (e.g. reboots in a loop).
     TooManyExchanges,

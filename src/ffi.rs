@@ -36,6 +36,8 @@ pub const MAS_ENOTCONN: i32 = 107;
 pub const MAS_ETIMEDOUT: i32 = 110;
 pub const MAS_EHOSTUNREACH: i32 = 113;
 pub const MAS_EALREADY: i32 = 114;
+/// Not an errno: name resolution failed. MicroPython's ports raise `OSError(-202)` for it.
+pub const MAS_ENONAME: i32 = 202;
 
 /// The one place errors become errno values.
 fn errno_of(error: Error) -> i32 {
@@ -50,6 +52,7 @@ fn errno_of(error: Error) -> i32 {
         Error::HostUnreachable => MAS_EHOSTUNREACH,
         Error::InvalidArgument => MAS_EINVAL,
         Error::Busy => MAS_EALREADY,
+        Error::NameNotFound => MAS_ENONAME,
     }
 }
 

@@ -2,7 +2,10 @@
 //! appear, and the pending action is settled once its final code (or prompt) is in.
 
 use super::{Action, Engine, Op, Settled};
+use core::net::IpAddr;
+
 use crate::at::fields::{next_number, split};
+use crate::dns::{Addresses, RecordType};
 use crate::at::{digest, Event, Final, Pending, Urc};
 use crate::at::{ConnId, CONN_IDS};
 use crate::error::Error;
@@ -23,6 +26,19 @@ enum Note {
     Urc(Urc),
 }
 
+/// `+SQNDNSLKUP: <host>,<address>[,<address>...]`, quoted or not: keeps the addresses of the
+/// asked family.
+fn collect_addresses(text: &[u8], kind: RecordType, out: &mut Addresses) {
+    for field in split(text).skip(1) {
+        match (crate::addr::parse_modem_ip(field), kind) {
+            (Some(ip @ IpAddr::V4(_)), RecordType::A) | (Some(ip @ IpAddr::V6(_)), RecordType::Aaaa) => {
+                let _ = out.push(ip);
+            }
+            _ => {}
+        }
+    }
+}
+
 fn info_numbers(text: &[u8]) -> [Option<u32>; 4] {
     let mut fields = split(text);
     core::array::from_fn(|_| next_number(&mut fields))
@@ -32,7 +48,7 @@ impl Engine {
     fn pending(&self) -> Pending {
         let name = self
             .awaiting
-            .and_then(|a| self.command_for(a.action))
+            .and_then(|a| super::plan::command_for(a.action, self.limits, self.host.as_ref()))
             .map_or(&b""[..], |c| c.name());
         Pending { name, recv_hex: self.limits.recv_hex }
     }
@@ -61,7 +77,13 @@ impl Engine {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
                 Some(Event::Prompt) => Some(Note::Prompt),
-                Some(Event::Info(text)) => Some(Note::Info(info_numbers(text))),
+                Some(Event::Info(text)) => match self.awaiting.map(|a| a.action) {
+                    Some(Action::DnsLookup(kind)) => {
+                        collect_addresses(text, kind, &mut self.addresses);
+                        None
+                    }
+                    _ => Some(Note::Info(info_numbers(text))),
+                },
                 Some(Event::Urc(urc)) => Some(Note::Urc(urc)),
                 Some(Event::Noise) => None,
                 Some(Event::Received { conn, data }) => {
@@ -174,10 +196,10 @@ impl Engine {
                 slot.buffered_hint.saturating_sub(u32::try_from(len).unwrap_or(u32::MAX))
             };
         }
-        if let Op::Receive { conn: wanted, got, .. } = &mut self.op {
-            if *wanted == conn && len > 0 {
-                *got = true;
-            }
+        match &mut self.op {
+            Op::Receive { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
+            Op::Resolve(r) if r.conn == Some(conn) && len > 0 => r.got = true,
+            _ => {}
         }
     }
 
@@ -211,6 +233,7 @@ impl Engine {
                 match &mut self.op {
                     // The prompt, if any, died with the modem.
                     Op::SendTo { prompted, .. } => *prompted = false,
+                    Op::Resolve(r) => r.prompted = false,
                     Op::Reset { status_read, open_mask } => {
                         *status_read = true;
                         *open_mask = 0;
@@ -309,8 +332,10 @@ impl Engine {
                     }
                     return Err(Error::Modem);
                 }
-                if let Op::SendTo { prompted, .. } = &mut self.op {
-                    *prompted = true;
+                match &mut self.op {
+                    Op::SendTo { prompted, .. } => *prompted = true,
+                    Op::Resolve(r) => r.prompted = true,
+                    _ => {}
                 }
             }
             Action::Payload(conn) | Action::SendCombined(conn, _) => {
@@ -321,11 +346,16 @@ impl Engine {
                 if let Op::SendTo { sent, .. } = &mut self.op {
                     *sent = true;
                 }
+                let now_ms = self.now_ms;
+                self.note_query_sent(now_ms);
             }
             Action::Receive(conn) => {
                 if self.garbled {
                     self.garbled = false;
                     return Err(Error::Modem);
+                }
+                if let Op::Resolve(r) = &mut self.op {
+                    r.read_since_pause = true;
                 }
                 let mut socket_lost = false;
                 if let Op::Receive { read_since_pause, errors, .. } = &mut self.op {
@@ -355,6 +385,13 @@ impl Engine {
             Action::Info(_) => {
                 if let Op::Poll { queried, .. } = &mut self.op {
                     *queried = true;
+                }
+            }
+            Action::DnsLookup(_) => {
+                if !ok || self.addresses.is_empty() {
+                    if let Op::Resolve(r) = &mut self.op {
+                        r.modem_failed = true;
+                    }
                 }
             }
             Action::Pause(_) => {}
@@ -401,7 +438,12 @@ impl Engine {
                     slot.modem.unknown = true;
                 }
             }
-            Action::NumericErrors | Action::Status | Action::Receive(_) | Action::Info(_) | Action::Pause(_) => {}
+            Action::NumericErrors
+            | Action::Status
+            | Action::Receive(_)
+            | Action::Info(_)
+            | Action::DnsLookup(_)
+            | Action::Pause(_) => {}
         }
     }
 }

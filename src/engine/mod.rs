@@ -8,6 +8,7 @@
 
 mod absorb;
 mod plan;
+mod resolve;
 #[cfg(test)]
 mod tests;
 
@@ -15,7 +16,9 @@ use core::net::SocketAddr;
 
 use crate::at::command::CommandText;
 use crate::at::{ConnId, Final};
+use crate::dns::{Addresses, RecordType};
 use crate::error::Error;
+use crate::hostname::HostName;
 use crate::limits::Limits;
 use crate::socket::{Handle, Pool};
 use crate::MAX_DATAGRAM;
@@ -74,6 +77,8 @@ pub struct Outcome {
     pub from: Option<SocketAddr>,
     /// `poll`: data is waiting.
     pub readable: bool,
+    /// `resolve`: how many addresses [`Engine::addresses`] holds.
+    pub resolved: usize,
 }
 
 /// What [`Engine::step`] asks for.
@@ -94,6 +99,7 @@ enum Op {
     Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8 },
     Poll { conn: ConnId, queried: bool },
     Close { conn: ConnId },
+    Resolve(resolve::Resolve),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +123,7 @@ enum Action {
     Receive(ConnId),
     Close(ConnId),
     Info(ConnId),
+    DnsLookup(RecordType),
     Pause(u32),
 }
 
@@ -151,6 +158,12 @@ pub struct Engine {
     modem_restarts: u32,
     /// The pending `+SQNSRECV` answer did not decode.
     garbled: bool,
+    /// The name being resolved, and the query sent for it on the fallback path.
+    host: Option<HostName>,
+    query: heapless::Vec<u8, { crate::dns::MAX_MESSAGE }>,
+    addresses: Addresses,
+    /// The time given to the current `step`.
+    now_ms: u32,
 }
 
 impl Engine {
@@ -169,6 +182,10 @@ impl Engine {
             last_cme: None,
             modem_restarts: 0,
             garbled: false,
+            host: None,
+            query: heapless::Vec::new(),
+            addresses: heapless::Vec::new(),
+            now_ms: 0,
         }
     }
 
@@ -324,6 +341,7 @@ impl Engine {
         if self.op == Op::Idle {
             return Step::Done(Err(Error::InvalidArgument));
         }
+        self.now_ms = now_ms;
         if self.awaiting.is_some() {
             self.absorb(reply);
             match self.settle(reply.is_empty(), now_ms) {
@@ -354,8 +372,10 @@ impl Engine {
     }
 
     fn finish(&mut self, result: Result<Outcome, Error>) -> Result<Outcome, Error> {
-        if let Op::Close { conn } = self.op {
-            self.pool.release(conn);
+        match self.op {
+            Op::Close { conn } => self.pool.release(conn),
+            Op::Resolve(r) => self.release_resolver_slot(r),
+            _ => {}
         }
         self.op = Op::Idle;
         self.awaiting = None;
@@ -365,6 +385,11 @@ impl Engine {
 
     pub fn last_cme(&self) -> Option<u16> {
         self.last_cme
+    }
+
+    /// The addresses of the last successful resolve.
+    pub fn addresses(&self) -> &[core::net::IpAddr] {
+        &self.addresses
     }
 
     /// The datagram of the last successful `recvfrom`.

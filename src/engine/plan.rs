@@ -9,7 +9,11 @@ use core::net::SocketAddr;
 
 use super::{Action, Awaiting, Deadline, Engine, Exchange, ExchangeKind, Op, Outcome, Step};
 use super::{FIRST_POLL_PAUSE_MS, MAX_COMMANDS_PER_OP, MAX_POLL_PAUSE_MS};
+use crate::at::command::IpVersion;
 use crate::at::{Command, ConnId, CONN_IDS};
+use crate::dns::RecordType;
+use crate::hostname::HostName;
+use crate::limits::Limits;
 use crate::error::Error;
 use crate::MAX_DATAGRAM;
 
@@ -62,6 +66,7 @@ impl Engine {
                     Next::Act(Action::Info(conn))
                 }
             }
+            Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::Close { conn } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
                 if modem.dialled.is_some() || modem.unknown {
@@ -90,7 +95,7 @@ impl Engine {
     }
 
     /// The first command still needed before `conn` is an open modem socket to `peer`.
-    fn dial_step(&self, conn: ConnId, peer: SocketAddr) -> Option<Action> {
+    pub(super) fn dial_step(&self, conn: ConnId, peer: SocketAddr) -> Option<Action> {
         if !self.numeric_errors {
             return Some(Action::NumericErrors);
         }
@@ -161,7 +166,8 @@ impl Engine {
 
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
-        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_));
+        // Receive polls are bounded by the caller's deadline, not by this count.
+        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_));
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -174,7 +180,7 @@ impl Engine {
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             _ => (ExchangeKind::Command, 0),
         };
-        let budget_ms = match self.command_for(action) {
+        let budget_ms = match command_for(action, self.limits, self.host.as_ref()) {
             Some(command) => {
                 if command.write(&mut self.command).is_err() {
                     return Step::Done(self.finish(Err(Error::InvalidArgument)));
@@ -205,26 +211,33 @@ impl Engine {
         };
         Step::Exchange(Exchange { kind, command: self.command.as_bytes(), payload, timeout_ms: budget_ms })
     }
+}
 
-    /// The AT command behind an action, if it has one.
-    pub(super) fn command_for(&self, action: Action) -> Option<Command<'static>> {
-        let limits = self.limits;
-        Some(match action {
-            Action::NumericErrors => Command::NumericErrors,
-            Action::Status => Command::Status,
-            Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
-            Action::ConfigureExt(conn) => Command::SocketConfigExt {
-                conn,
-                recv_hex: limits.recv_hex,
-                send_hex: limits.send_hex,
-            },
-            Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
-            Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
-            // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
-            Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },
-            Action::Close(conn) => Command::Close { conn },
-            Action::Info(conn) => Command::Info { conn },
-            Action::Payload(_) | Action::Pause(_) => return None,
-        })
-    }
+/// The AT command behind an action, if it has one. A free function over the fields it needs,
+/// so the engine can write the command into its own buffer while `host` is borrowed.
+pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName>) -> Option<Command<'_>> {
+    Some(match action {
+        Action::NumericErrors => Command::NumericErrors,
+        Action::Status => Command::Status,
+        Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
+        Action::ConfigureExt(conn) => Command::SocketConfigExt {
+            conn,
+            recv_hex: limits.recv_hex,
+            send_hex: limits.send_hex,
+        },
+        Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
+        Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
+        // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
+        Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },
+        Action::Close(conn) => Command::Close { conn },
+        Action::Info(conn) => Command::Info { conn },
+        Action::DnsLookup(kind) => Command::DnsLookup {
+            host: host?,
+            version: Some(match kind {
+                RecordType::A => IpVersion::V4,
+                RecordType::Aaaa => IpVersion::V6,
+            }),
+        },
+        Action::Payload(_) | Action::Pause(_) => return None,
+    })
 }

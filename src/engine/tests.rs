@@ -249,6 +249,18 @@ fn recvfrom_timeouts_nonblocking_and_not_connected() {
 }
 
 #[test]
+fn a_long_wait_polls_until_its_deadline_not_an_exchange_cap() {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_recvfrom(h, Some(10_000), 1_000).unwrap();
+    assert_eq!(drive(&mut e, happy, &mut log), Err(Error::TimedOut));
+    assert!(log.len() > 100, "polled {} times", log.len());
+}
+
+#[test]
 fn reboot_mid_send_redials_transparently() {
     let mut e = Engine::new();
     let h = e.open().unwrap();
