@@ -418,3 +418,107 @@ fn endless_reboots_end_in_an_error() {
     let r = drive(&mut e, |l| if l.starts_with("C AT+SQNSD") { b"\r\nOK\r\n+SYSSTART\r\n".to_vec() } else { happy(l) }, &mut log);
     assert_eq!(r, Err(Error::TooManyExchanges));
 }
+
+// --- name resolution ----------------------------------------------------------------------
+
+use crate::dns::RecordType;
+
+fn dns_server() -> SocketAddr {
+    parse_socket_addr(b"::1", 53).unwrap()
+}
+
+#[test]
+fn modem_resolver_answers_in_one_exchange_quoted_or_not() {
+    for answer in [
+        &b"\r\n+SQNDNSLKUP: coap.me,2001:db8::1,2001:db8::2\r\n\r\nOK\r\n"[..],
+        b"\r\n+SQNDNSLKUP: \"coap.me\",\"2001:db8::1\",\"2001:db8::2\",\"192.0.2.1\"\r\n\r\nOK\r\n",
+    ] {
+        let mut e = Engine::new();
+        let mut log = Log::new();
+        e.begin_resolve(b"coap.me", RecordType::Aaaa, Some(dns_server()), 7).unwrap();
+        let out = drive(&mut e, |l| if l.starts_with("C AT+SQNDNSLKUP") { answer.to_vec() } else { happy(l) }, &mut log).unwrap();
+        assert_eq!(log, ["C AT+CMEE=1", "C AT+SQNDNSLKUP=\"coap.me\",1"]);
+        assert_eq!(out.resolved, 2);
+        assert_eq!(e.addresses(), [parse_ip_text("2001:db8::1"), parse_ip_text("2001:db8::2")]);
+        assert_eq!(e.slots_in_use(), 0);
+    }
+}
+
+fn parse_ip_text(text: &str) -> core::net::IpAddr {
+    crate::addr::parse_ip(text.as_bytes()).unwrap()
+}
+
+/// The DNS answer to the query in a payload line (`P <hex>`), with `rcode` and one A record.
+fn dns_reply(payload_hex: &str, rcode: u8, with_record: bool) -> Vec<u8> {
+    let mut query = std::vec![0u8; payload_hex.len() / 2];
+    crate::hex::decode(payload_hex.as_bytes(), &mut query).unwrap();
+    let mut msg = query.clone();
+    msg[2] = 0x81;
+    msg[3] = 0x80 | rcode;
+    if with_record {
+        msg[7] = 1;
+        msg.extend_from_slice(&[0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 9]);
+    }
+    let mut hex = std::vec![0u8; msg.len() * 2];
+    crate::hex::encode(&msg, &mut hex).unwrap();
+    std::format!("\r\n+SQNSRECV: 1,{}\r\n{}\r\n\r\nOK\r\n", msg.len(), String::from_utf8(hex).unwrap()).into_bytes()
+}
+
+/// A modem whose resolver fails, and a DNS server behind its UDP socket.
+fn modem_with_dns_server(rcode: u8, with_record: bool, answer_after: usize) -> impl FnMut(&str) -> Vec<u8> {
+    let mut last_query = String::new();
+    let mut queries = 0;
+    move |line: &str| {
+        if line.starts_with("C AT+SQNDNSLKUP") {
+            return b"\r\n+CME ERROR: 4\r\n".to_vec();
+        }
+        if let Some(hex) = line.strip_prefix("P ") {
+            last_query = String::from(hex);
+            queries += 1;
+        }
+        if line.starts_with("C AT+SQNSRECV") && queries > answer_after {
+            return dns_reply(&last_query, rcode, with_record);
+        }
+        happy(line)
+    }
+}
+
+#[test]
+fn fallback_query_over_a_borrowed_slot() {
+    let mut e = Engine::new();
+    let mut log = Log::new();
+    e.begin_resolve(b"host.test", RecordType::A, Some(dns_server()), 0x4242).unwrap();
+    let out = drive(&mut e, modem_with_dns_server(0, true, 0), &mut log).unwrap();
+    assert_eq!(out.resolved, 1);
+    assert_eq!(e.addresses(), [parse_ip_text("192.0.2.9")]);
+    assert!(log.contains(&String::from("C AT+SQNSD=1,1,53,\"::1\",0,0,1,0")), "{log:?}");
+    assert_eq!(log.last().map(String::as_str), Some("C AT+SQNSH=1"));
+    assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn fallback_retries_unanswered_queries_then_times_out() {
+    let mut e = Engine::new();
+    let mut log = Log::new();
+    e.begin_resolve(b"host.test", RecordType::A, Some(dns_server()), 1).unwrap();
+    let out = drive(&mut e, modem_with_dns_server(0, true, 2), &mut log).unwrap();
+    assert_eq!(out.resolved, 1, "third query answered");
+    assert_eq!(log.iter().filter(|l| l.starts_with("P ")).count(), 3);
+    log.clear();
+    e.begin_resolve(b"host.test", RecordType::A, Some(dns_server()), 1).unwrap();
+    assert_eq!(drive(&mut e, modem_with_dns_server(0, true, 99), &mut log), Err(Error::TimedOut));
+    assert_eq!(log.iter().filter(|l| l.starts_with("P ")).count(), 3);
+    assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn no_such_name_and_no_server() {
+    let mut e = Engine::new();
+    let mut log = Log::new();
+    e.begin_resolve(b"gone.test", RecordType::A, Some(dns_server()), 1).unwrap();
+    assert_eq!(drive(&mut e, modem_with_dns_server(3, false, 0), &mut log), Err(Error::NameNotFound));
+    e.begin_resolve(b"gone.test", RecordType::A, None, 1).unwrap();
+    assert_eq!(drive(&mut e, modem_with_dns_server(3, false, 0), &mut log), Err(Error::NameNotFound));
+    assert_eq!(e.begin_resolve(b"bad\"name", RecordType::A, None, 1), Err(Error::InvalidArgument));
+    assert_eq!(e.slots_in_use(), 0);
+}
