@@ -1,14 +1,21 @@
 /*
  * getaddrinfo(host, port, af=0, type=0, proto=0, flags=0), as MicroPython's
- * usocket returns it: a list of (family, type, proto, canonname, (ip, port)).
+ * usocket returns it: a list of (family, type, proto, canonname, (ip, port)),
+ * and dnsserver() for the servers the core's own resolver asks.
  *
  * Literal IPv4 and IPv6 addresses are answered here without touching the
- * modem. Names go to resolve_name(), the one place where resolution over the
- * modem (AT+SQNDNSLKUP through the core) will be added; until then a name
- * that could be sent raises OSError(-202), as a failed lookup does in
- * MicroPython, and one that could not (quotes, CR, commas...) ValueError.
+ * modem. A name that could not be sent (quotes, CR, commas...) raises
+ * ValueError before anything reaches the modem. Other names go to the core:
+ * the modem's resolver (AT+SQNDNSLKUP) first, then a DNS query to the first
+ * server over a modem UDP socket, then to the second if the first timed out.
+ * af=0 asks for AAAA first (an IPv6-only network is why this module exists)
+ * and A only when there is no AAAA. No address: OSError(-202), as a failed
+ * lookup raises in MicroPython.
  */
 #include "py/mperrno.h"
+#include "py/mphal.h"
+
+#include <string.h>
 
 #include "mas_glue.h"
 
@@ -23,14 +30,110 @@ static mp_obj_t addrinfo_entry(const mas_addr *addr) {
     return mp_obj_new_tuple(5, items);
 }
 
-/* The hook for name resolution. Returns a list of addrinfo entries or raises. */
+/* Fallback DNS servers (public resolvers, IPv6 first); dnsserver() changes them. */
+#define DNS_SERVERS (2)
+#define DNS_PORT (53)
+static const char *const default_dns_text[DNS_SERVERS] = { "2001:4860:4860::8888", "8.8.8.8" };
+static mas_addr dns_servers[DNS_SERVERS];
+static bool dns_servers_ready;
+
+static void dns_servers_init(void) {
+    if (!dns_servers_ready) {
+        for (size_t i = 0; i < DNS_SERVERS; i++) {
+            (void)mas_addr_parse(default_dns_text[i], strlen(default_dns_text[i]), DNS_PORT, &dns_servers[i]);
+        }
+        dns_servers_ready = true;
+    }
+}
+
+void masg_dns_reset(void) {
+    dns_servers_ready = false;
+}
+
+/* A query ID nobody on the path can guess from the previous one. */
+static uint16_t next_query_id(void) {
+    static uint32_t counter;
+    counter = counter * 1103515245u + 12345u + (uint32_t)mp_hal_ticks_us();
+    return (uint16_t)(counter >> 16);
+}
+
+/* One lookup of one family through one fallback server; 0 or an errno. */
+static int32_t lookup(const char *host, size_t len, uint8_t family, const mas_addr *server, mas_outcome *out) {
+    masg_op_enter(true);
+    int32_t err = masg_op_finish(mas_resolve_begin(host, len, family, server, next_query_id()), out);
+    masg_op_leave();
+    return err;
+}
+
+/* Returns a list of addrinfo entries or raises. */
 static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int family) {
-    (void)port;
-    (void)family;
     if (!masg_is_host_name(host, len)) {
         mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
     }
-    mp_raise_OSError(MASG_EAI_FAIL);
+    dns_servers_init();
+    uint8_t families[2];
+    size_t n_families = 0;
+    if (family != MASG_AF_INET) {
+        families[n_families++] = 6;
+    }
+    if (family != MASG_AF_INET6) {
+        families[n_families++] = 4;
+    }
+    bool timed_out = false;
+    for (size_t f = 0; f < n_families; f++) {
+        for (size_t s = 0; s < DNS_SERVERS; s++) {
+            mas_outcome out;
+            int32_t err = lookup(host, len, families[f], &dns_servers[s], &out);
+            if (err == 0) {
+                mp_obj_t list = mp_obj_new_list(0, NULL);
+                for (size_t i = 0; i < out.addr_count; i++) {
+                    mas_addr addr = out.addrs[i];
+                    addr.port = port;
+                    mp_obj_list_append(list, addrinfo_entry(&addr));
+                }
+                return list;
+            }
+            if (err != MAS_ETIMEDOUT) {
+                if (err != MAS_ENONAME) {
+                    masg_raise(err);
+                }
+                break; /* an answer, just no address: the next server would say the same */
+            }
+            timed_out = true;
+        }
+    }
+    mp_raise_OSError(timed_out ? MP_ETIMEDOUT : MASG_EAI_FAIL);
+}
+
+// function microATsocket.dnsserver() / dnsserver(index) / dnsserver(index, ip or (ip, port))
+mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args) {
+    dns_servers_init();
+    if (n_args == 0) {
+        mp_obj_t items[DNS_SERVERS];
+        for (size_t i = 0; i < DNS_SERVERS; i++) {
+            items[i] = masg_addr_to_obj(&dns_servers[i]);
+        }
+        return mp_obj_new_tuple(DNS_SERVERS, items);
+    }
+    mp_int_t index = mp_obj_get_int(args[0]);
+    if (index < 0 || index >= DNS_SERVERS) {
+        mp_raise_ValueError(MP_ERROR_TEXT("dnsserver index must be 0 or 1"));
+    }
+    if (n_args == 1) {
+        return masg_addr_to_obj(&dns_servers[index]);
+    }
+    mas_addr server;
+    if (mp_obj_is_str(args[1])) {
+        size_t len;
+        const char *text = mp_obj_str_get_data(args[1], &len);
+        if (mas_addr_parse(text, len, DNS_PORT, &server) != 0) {
+            mp_raise_ValueError(MP_ERROR_TEXT("a DNS server must be an IPv4 or IPv6 address"));
+        }
+    } else {
+        masg_addr_from_obj(args[1], MASG_AF_INET6, MASG_ADDR_PEER, &server);
+    }
+    dns_servers[index] = server;
+    return mp_const_none;
 }
 
 // function getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)

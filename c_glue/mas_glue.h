@@ -85,6 +85,10 @@ typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
 void masg_addr_from_obj(mp_obj_t addr_in, int family, masg_addr_use use, mas_addr *out);
 mp_obj_t masg_addr_ip_str(const mas_addr *addr);
 mp_obj_t masg_addr_to_obj(const mas_addr *addr);   /* (ip_str, port) */
+
+/* getaddrinfo.c */
+mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args);
+void masg_dns_reset(void);
 uint16_t masg_port_from_obj(mp_obj_t port_in, bool allow_zero);
 /* True when `text` could be a DNS host name (letters, digits, '-', '_', '.'). */
 bool masg_is_host_name(const char *text, size_t len);

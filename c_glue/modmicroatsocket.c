@@ -44,6 +44,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mod_micro_at_socket_obj, mod_micro_at_socket);
 // function microATsocket.config(name) / config(max_command=.., chunking=.., pdp_cid=..)
 static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_modem_config);
 
+// function microATsocket.dnsserver([index[, ip or (ip, port)]])
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_dnsserver_obj, 0, 2, masg_dnsserver);
+
 // function microATsocket.getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)
 static MP_DEFINE_CONST_FUN_OBJ_KW(mod_getaddrinfo_obj, 2, masg_getaddrinfo);
 
@@ -69,6 +72,7 @@ static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
 static mp_obj_t mod_init(void) {
     masg_oprun_init();
     masg_modem_init();
+    masg_dns_reset();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);
@@ -82,6 +86,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_setModemInstance), MP_ROM_PTR(&mod_set_modem_instance_obj) },
     { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&mod_config_obj) },
     { MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&mod_getaddrinfo_obj) },
+    { MP_ROM_QSTR(MP_QSTR_dnsserver), MP_ROM_PTR(&mod_dnsserver_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
 

@@ -32,6 +32,12 @@
 
 #define MAS_EALREADY 114
 
+// Not an errno: name resolution failed. MicroPython's ports raise `OSError(-202)` for it.
+#define MAS_ENONAME 202
+
+// Most addresses one resolve returns.
+#define MAS_MAX_ADDRESSES 4
+
 enum mas_exchange_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -101,6 +107,9 @@ typedef struct mas_outcome {
   struct mas_addr from;
   // poll: a datagram is waiting.
   bool readable;
+  // resolve: the addresses found (`addr_count` of them; ports 0).
+  struct mas_addr addrs[MAS_MAX_ADDRESSES];
+  size_t addr_count;
 } mas_outcome;
 
 
@@ -150,6 +159,20 @@ int32_t mas_recvfrom_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_m
 
 // Starts a readiness check: is a datagram waiting?
 int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
+
+// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
+// addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over
+// a modem socket borrowed for the lookup. `query_id` should be random. `MAS_EINVAL` for a
+// name that is not a valid DNS name (nothing reaches the modem); the operation ends with
+// `MAS_ENONAME` when no address is found.
+//
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_resolve_begin(const char *host,
+                          size_t len,
+                          uint8_t family,
+                          const struct mas_addr *server,
+                          uint16_t query_id);
 
 // Starts a close; the slot is freed when the operation ends, whatever happens.
 int32_t mas_close_begin(mas_handle handle);

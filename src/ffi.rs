@@ -162,7 +162,14 @@ pub struct mas_outcome {
     pub from: mas_addr,
     /// poll: a datagram is waiting.
     pub readable: bool,
+    /// resolve: the addresses found (`addr_count` of them; ports 0).
+    pub addrs: [mas_addr; MAS_MAX_ADDRESSES],
+    pub addr_count: usize,
 }
+
+/// Most addresses one resolve returns.
+pub const MAS_MAX_ADDRESSES: usize = 4;
+const _: () = assert!(MAS_MAX_ADDRESSES == crate::dns::MAX_ADDRESSES);
 
 struct EngineCell(UnsafeCell<Engine>);
 
@@ -302,6 +309,41 @@ pub extern "C" fn mas_poll_begin(handle: mas_handle, now_ms: u32) -> i32 {
     with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle))))
 }
 
+/// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
+/// addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over
+/// a modem socket borrowed for the lookup. `query_id` should be random. `MAS_EINVAL` for a
+/// name that is not a valid DNS name (nothing reaches the modem); the operation ends with
+/// `MAS_ENONAME` when no address is found.
+///
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_resolve_begin(
+    host: *const cty::c_char,
+    len: usize,
+    family: u8,
+    server: *const mas_addr,
+    query_id: u16,
+) -> i32 {
+    // Safety: the caller passes `len` readable bytes at `host` (NULL only with 0).
+    let Some(host) = (unsafe { slice_arg(host.cast::<u8>(), len) }) else { return MAS_EINVAL };
+    let kind = match family {
+        4 => crate::dns::RecordType::A,
+        6 => crate::dns::RecordType::Aaaa,
+        _ => return MAS_EINVAL,
+    };
+    let server = if server.is_null() {
+        None
+    } else {
+        // Safety: non-NULL, so the caller passes a valid `mas_addr`.
+        match unsafe { &*server }.to_socket_addr() {
+            Some(addr) => Some(addr),
+            None => return MAS_EINVAL,
+        }
+    };
+    with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id)))
+}
+
 /// Starts a close; the slot is freed when the operation ends, whatever happens.
 #[no_mangle]
 pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
@@ -331,6 +373,8 @@ pub unsafe extern "C" fn mas_step(
         data_len: 0,
         from: mas_addr::default(),
         readable: false,
+        addrs: [mas_addr::default(); MAS_MAX_ADDRESSES],
+        addr_count: 0,
     };
     // Safety: the caller passes `reply_len` readable bytes at `reply` (NULL only with 0).
     let Some(reply) = (unsafe { slice_arg(reply, reply_len) }) else {
@@ -362,14 +406,24 @@ pub unsafe extern "C" fn mas_step(
         }
         Step::Done(result) => {
             let out = match result {
-                Ok(o) => mas_outcome {
-                    error: 0,
-                    len: o.sent,
-                    data: e.datagram().as_ptr(),
-                    data_len: o.received,
-                    from: o.from.map(mas_addr::from_socket_addr).unwrap_or_default(),
-                    readable: o.readable,
-                },
+                Ok(o) => {
+                    let mut addrs = [mas_addr::default(); MAS_MAX_ADDRESSES];
+                    let mut addr_count = 0;
+                    for (slot, ip) in addrs.iter_mut().zip(e.addresses().iter().take(o.resolved)) {
+                        *slot = mas_addr::from_socket_addr(SocketAddr::new(*ip, 0));
+                        addr_count += 1;
+                    }
+                    mas_outcome {
+                        error: 0,
+                        len: o.sent,
+                        data: e.datagram().as_ptr(),
+                        data_len: o.received,
+                        from: o.from.map(mas_addr::from_socket_addr).unwrap_or_default(),
+                        readable: o.readable,
+                        addrs,
+                        addr_count,
+                    }
+                }
                 Err(error) => finished(errno_of(error)),
             };
             // Safety: checked non-NULL above.

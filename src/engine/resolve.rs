@@ -167,13 +167,22 @@ impl Engine {
                     let count = self.addresses.len();
                     return self.close_resolver(Ok(count));
                 }
-                // Someone else's datagram, or garbage: keep waiting for ours.
-                Err(DnsError::NotOurs | DnsError::Malformed | DnsError::Loop) => {
+                // A late answer to an earlier query (the socket only hears the server): keep
+                // waiting for ours.
+                Err(DnsError::NotOurs) => {
                     if let Some(r) = r {
                         r.got = false;
                     }
                 }
-                Err(DnsError::NoSuchName | DnsError::NoAddress | DnsError::ServerFailure(_) | DnsError::Truncated) => {
+                // The server answered, uselessly: the name has no address we can use.
+                Err(
+                    DnsError::NoSuchName
+                    | DnsError::NoAddress
+                    | DnsError::ServerFailure(_)
+                    | DnsError::Truncated
+                    | DnsError::Malformed
+                    | DnsError::Loop,
+                ) => {
                     return self.close_resolver(Err(Error::NameNotFound));
                 }
             }

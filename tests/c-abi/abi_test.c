@@ -30,6 +30,9 @@ static const char *answer(const mas_exchange *x, char *scratch, size_t cap) {
         snprintf(scratch, cap, "\r\n+SQNSRECV: 1,3\r\n00FF41\r\n\r\nOK\r\n");
         return scratch;
     }
+    if (x->command_len >= 14 && memcmp(x->command, "AT+SQNDNSLKUP=", 14) == 0) {
+        return "\r\n+SQNDNSLKUP: coap.me,2001:db8::1,192.0.2.1\r\n\r\nOK\r\n";
+    }
     if (x->command_len == 8 && memcmp(x->command, "AT+SQNSS", 8) == 0) {
         return "\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n+SQNSS: 3,0\r\n+SQNSS: 4,0\r\n"
                "+SQNSS: 5,0\r\n+SQNSS: 6,0\r\n\r\nOK\r\n";
@@ -158,6 +161,22 @@ static void test_step_without_operation_and_abort(void) {
     CHECK(mas_last_cme() == -1);
 }
 
+static void test_resolve(void) {
+    mas_outcome out;
+    int exchanges;
+    CHECK(mas_resolve_begin("coap.me", 7, 6, NULL, 1) == 0);
+    out = drive(&exchanges);
+    CHECK(out.error == 0 && out.addr_count == 1);
+    CHECK(out.addrs[0].family == 6 && out.addrs[0].ip[0] == 0x20 && out.addrs[0].ip[15] == 1);
+    CHECK(mas_resolve_begin("coap.me", 7, 4, NULL, 1) == 0);
+    out = drive(&exchanges);
+    CHECK(out.error == 0 && out.addr_count == 1 && out.addrs[0].family == 4 && out.addrs[0].ip[0] == 192);
+    CHECK(mas_resolve_begin("bad\"name", 8, 6, NULL, 1) == MAS_EINVAL);
+    CHECK(mas_resolve_begin("coap.me", 7, 5, NULL, 1) == MAS_EINVAL);
+    CHECK(mas_resolve_begin(NULL, 7, 6, NULL, 1) == MAS_EINVAL);
+    CHECK(mas_slots_in_use() == 0);
+}
+
 int mas_abi_test_run(void);
 
 int mas_abi_test_run(void) {
@@ -165,5 +184,6 @@ int mas_abi_test_run(void) {
     test_pool_and_handles();
     test_send_and_receive();
     test_step_without_operation_and_abort();
+    test_resolve();
     return failures;
 }

@@ -16,6 +16,7 @@ What a script gets in its environment:
     MICROATSOCKET_LTE_TIME_SCALE  real waits of the fake LTE, times this (0.02)
     MICROATSOCKET_FW_PROFILE      the firmware profile, when --profiles is given
     ECHO_PORT4, ECHO_PORT6        UDP echo peers on 127.0.0.1 and ::1
+    DNS_PORT, BAD_DNS_PORT        dnsmasq with fixed records, and a hostile DNS server
                                   (ECHO_PORT6 absent when the host has no ::1)
 
 Before each script the simulator gets "reset" on its control socket and every
@@ -33,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import dns_peers
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEST_DIR = os.path.join(REPO, "tests", "mp")
@@ -266,6 +269,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="mp-tests-")
     sim = Simulator(sim_binary, workdir)
     peers = start_echo_peers()
+    dns_env, dns_closers = dns_peers.start()
     passed = failed = 0
     try:
         sim.start()
@@ -277,6 +281,7 @@ def main():
         base_env.pop("MICROATSOCKET_FW_PROFILE", None)
         for key, peer in peers.items():
             base_env[key] = str(peer.port)
+        base_env.update(dns_env)
         for profile in profiles:
             env = dict(base_env)
             if profile:
@@ -307,6 +312,8 @@ def main():
         sim.stop()
         for peer in peers.values():
             peer.close()
+        for close in dns_closers:
+            close()
         if failed == 0:
             shutil.rmtree(workdir, ignore_errors=True)
         else:

@@ -40,6 +40,10 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
             Ok(c) if modem.network_close(c, out) => "OK".into(),
             _ => "ERR no open socket with that connId".into(),
         },
+        ["dns", "none"] => {
+            modem.dns = None;
+            "OK".into()
+        }
         ["dns", ip, port] => match format!("{}:{port}", bracket(ip)).parse() {
             Ok(addr) => {
                 modem.dns = Some(addr);

@@ -8,6 +8,7 @@
 //! uncertain.
 
 mod control;
+mod dns;
 mod faults;
 mod modem;
 mod net;

@@ -561,11 +561,25 @@ impl Modem {
     }
 
     fn dns_lookup(&mut self, body: &str) -> Vec<u8> {
-        // Resolution is answered only when a DNS server on loopback is configured.
-        let _ = body;
-        match self.dns {
+        let fields: Vec<&str> = body.split_once('=').map(|(_, a)| split_fields(a)).unwrap_or_default();
+        let host = fields.first().map(|h| h.trim_matches('"')).unwrap_or_default();
+        let v6 = match fields.get(1).copied() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(_) => return self.error(Some(50)),
+        };
+        if host.is_empty() || fields.len() > 2 {
+            return self.error(Some(50));
+        }
+        // Resolution needs a DNS server on loopback (control line `dns`); the modem's own
+        // network resolver is not reachable here.
+        let answer = self.dns.and_then(|server| crate::dns::lookup(server, host, v6));
+        match answer {
+            Some(addresses) => {
+                let list: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+                info(&[format!("+SQNDNSLKUP: {host},{}", list.join(","))])
+            }
             None => self.error(Some(4)),
-            Some(_) => self.error(Some(4)),
         }
     }
 }
