@@ -93,13 +93,15 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
                 }
                 return list;
             }
-            if (err != MAS_ETIMEDOUT) {
-                if (err != MAS_ENONAME) {
-                    masg_raise(err);
-                }
+            if (err == MAS_ENONAME) {
                 break; /* an answer, just no address: the next server would say the same */
             }
-            timed_out = true;
+            if (err == MAS_ETIMEDOUT) {
+                timed_out = true;
+            } else if (err != MAS_EHOSTUNREACH && err != MAS_EIO) {
+                masg_raise(err); /* e.g. ENOMEM: no modem socket free for the query */
+            }
+            /* unanswered or unreachable: the next server */
         }
     }
     mp_raise_OSError(timed_out ? MP_ETIMEDOUT : MASG_EAI_FAIL);

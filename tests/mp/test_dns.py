@@ -76,6 +76,14 @@ def test_own_query_when_the_modem_cannot_answer():
     check(socket._slots_in_use() == 0 and sim_stats()["open_slots"] == 0, "borrowed slots freed")
 
 
+def test_unreachable_servers_end_in_eai_fail():
+    modem_resolver(False)
+    # Not on loopback: the simulator's modem answers NO CARRIER to the dial.
+    fallback_servers("2001:4860:4860::8888", "8.8.8.8")
+    raises(OSError, socket.getaddrinfo, "both.test", 1, errno=EAI_FAIL)
+    check(socket._slots_in_use() == 0 and sim_stats()["open_slots"] == 0, "nothing left open")
+
+
 def test_second_server_when_the_first_is_silent():
     modem_resolver(False)
     fallback_servers(DEAD, ("::1", DNS_PORT))

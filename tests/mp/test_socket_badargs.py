@@ -99,7 +99,6 @@ def test_use_after_close():
 def test_getaddrinfo_arguments():
     check(socket.getaddrinfo("127.0.0.1", 7) == [(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP, "", ("127.0.0.1", 7))], "IPv4 literal")
     check(socket.getaddrinfo("0:0::1", 5683, socket.AF_INET6)[0][-1] == ("::1", 5683), "IPv6 literal, canonical form")
-    refused(OSError, socket.getaddrinfo, "coap.example", 5683, errno=-202)
     refused(OSError, socket.getaddrinfo, "::1", 7, socket.AF_INET, errno=-202)
     refused(ValueError, socket.getaddrinfo, 'a"b', 7)
     refused(ValueError, socket.getaddrinfo, "a\r\nb", 7)
