@@ -73,6 +73,16 @@ fn v4peer() -> SocketAddr {
     parse_socket_addr(b"127.0.0.1", 7).unwrap()
 }
 
+/// An engine with one socket already dialled to `peer()`, and an empty log.
+fn dialled() -> (Engine, Handle, Log) {
+    let mut e = Engine::new();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    (e, h, log)
+}
+
 fn sendto(engine: &mut Engine, h: Handle, data: &[u8], to: SocketAddr, log: &mut Log) -> Result<Outcome, Error> {
     engine.begin_sendto(h, data, Some(to))?;
     drive(engine, happy, log)
@@ -115,11 +125,7 @@ fn first_sendto_configures_and_dials_then_steady_state_is_two_exchanges() {
 
 #[test]
 fn sendto_a_new_peer_redials_and_bind_sets_local_port() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.bind(h, 4000).unwrap();
     sendto(&mut e, h, b"y", v4peer(), &mut log).unwrap();
     assert_eq!(
@@ -162,11 +168,7 @@ fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
 
 #[test]
 fn recvfrom_with_data_waiting_is_one_exchange() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_recvfrom(h, Some(1000), 0).unwrap();
     let out = drive(&mut e, |_| receive_reply(1, "00FF10"), &mut log).unwrap();
     assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
@@ -177,11 +179,7 @@ fn recvfrom_with_data_waiting_is_one_exchange() {
 
 #[test]
 fn recvfrom_polls_with_growing_pauses_until_data() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_recvfrom(h, None, 0).unwrap();
     let mut reads = 0;
     let out = drive(
@@ -206,11 +204,7 @@ fn recvfrom_polls_with_growing_pauses_until_data() {
 
 #[test]
 fn a_ring_seen_in_any_answer_skips_the_pause() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_recvfrom(h, Some(5000), 0).unwrap();
     let mut reads = 0;
     drive(
@@ -250,11 +244,7 @@ fn recvfrom_timeouts_nonblocking_and_not_connected() {
 
 #[test]
 fn a_long_wait_polls_until_its_deadline_not_an_exchange_cap() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_recvfrom(h, Some(10_000), 1_000).unwrap();
     assert_eq!(drive(&mut e, happy, &mut log), Err(Error::TimedOut));
     assert!(log.len() > 100, "polled {} times", log.len());
@@ -262,11 +252,7 @@ fn a_long_wait_polls_until_its_deadline_not_an_exchange_cap() {
 
 #[test]
 fn reboot_mid_send_redials_transparently() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_sendto(h, b"y", Some(peer())).unwrap();
     let mut rebooted = false;
     let out = drive(
@@ -340,11 +326,7 @@ fn silent_modem_times_out_and_close_still_frees() {
 
 #[test]
 fn partial_answer_is_completed_by_listening() {
-    let mut e = Engine::new();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    log.clear();
+    let (mut e, h, mut log) = dialled();
     e.begin_recvfrom(h, Some(1000), 0).unwrap();
     let mut calls = 0;
     let out = drive(
