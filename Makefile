@@ -7,7 +7,7 @@ MICROPYTHON := build/micropython
 SIM := target/release/monarch-sim
 STATICLIB := target/release/libmicroatsocket.a
 
-.PHONY: all deps test demo bench header header-check cross rust-test mp-build mp-test staticlib sim clean help
+.PHONY: all deps test demo bench bench-smoke header header-check cross rust-test mp-build mp-test staticlib sim clean help
 
 help:
 	@echo "make demo   - build and run the IPv6 example on the simulator against a local echo peer"
@@ -50,7 +50,15 @@ mp-build: deps staticlib
 mp-test: mp-build sim
 	python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
 
-test: rust-test header-check cross mp-test
+test: rust-test header-check cross mp-test bench-smoke
+
+# The benchmark report (bench/results/latest.md, .json); a few minutes, not part of CI.
+bench: mp-build sim
+	python3 bench/run_bench.py --sim $(SIM) --micropython $(MICROPYTHON)
+
+# A tiny benchmark run in `make test`, so the runner cannot rot.
+bench-smoke: mp-build sim
+	python3 bench/run_bench.py --smoke --sim $(SIM) --micropython $(MICROPYTHON)
 
 demo: mp-build sim
 	python3 examples/run_demo.py --sim $(SIM) --micropython $(MICROPYTHON)

@@ -166,6 +166,8 @@ build_port() {
         MICROPY_SSL_MBEDTLS=0
         MICROPY_PY_FFI=0
         FROZEN_MANIFEST=
+        # Keep symbols: the benchmark's instruction counts are split by function name.
+        STRIP=
         USER_C_MODULES="$usermods"
         -j"$jobs"
     )
