@@ -157,13 +157,12 @@ def code_size(workdir):
         parts = line.split()
         if len(parts) >= 2 and parts[0] in (".text", ".rodata", ".data", ".bss"):
             sizes[parts[0]] = int(parts[1])
-    for section in (".text", ".rodata", ".data", ".bss"):
-        sizes.setdefault(section, 0)
+    sizes = {section: sizes.get(section, 0) for section in (".text", ".rodata", ".data", ".bss")}
     sizes["flash (.text+.rodata+.data)"] = sizes[".text"] + sizes[".rodata"] + sizes[".data"]
     sizes["static RAM (.data+.bss)"] = sizes[".data"] + sizes[".bss"]
     command = "%s; $RUSTLIB_BIN/rust-lld %s -o core.elf %s; $RUSTLIB_BIN/llvm-size -A core.elf " \
-              "(RUSTLIB_BIN=%s; the -u list is every mas_ function in include/microatsocket.h)" % (
-                  " ".join(build), " ".join(link[1:]), rel(lib), bindir)
+              "(RUSTLIB_BIN is lib/rustlib/<host>/bin under `rustc --print sysroot`; the -u list is every " \
+              "mas_ function in include/microatsocket.h)" % (" ".join(build), " ".join(link[1:]), rel(lib))
     return {"sizes": sizes, "exported": symbols, "command": command}
 
 
@@ -183,17 +182,6 @@ def shim_size():
             "command": "size %s (x86-64 host build, a proxy for the device)" % SHIM_OBJS}
 
 
-def unstripped_micropython():
-    """The unix port's binary is stripped; relink the same objects without stripping (seconds),
-    so callgrind can attribute instructions to functions."""
-    port = os.path.join(REPO, "build", "micropython-src", "ports", "unix")
-    cmd = ["make", "-C", port, "VARIANT=standard", "MICROPY_PY_BTREE=0", "MICROPY_PY_SSL=0",
-           "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_FFI=0", "FROZEN_MANIFEST=",
-           "USER_C_MODULES=" + os.path.join(REPO, "build", "usermods"), "PROG=micropython-syms", "STRIP="]
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=600)
-    return os.path.join(port, "build-standard", "micropython-syms"), " ".join(cmd[3:])
-
-
 def defined_functions(pattern):
     names = set()
     objects = glob.glob(os.path.join(REPO, pattern))
@@ -209,14 +197,18 @@ def callgrind(env, workdir, pairs):
     """Instructions per steady sendto+recvfrom pair: run with `pairs` and with 0, subtract."""
     if not shutil.which("valgrind"):
         return {"error": "valgrind not installed"}
-    binary, relink = unstripped_micropython()
+    # micropython_port/unix/build.sh keeps symbols (STRIP=), so callgrind can name functions.
+    binary = os.path.join(REPO, "build", "micropython")
     shim = defined_functions(SHIM_OBJS)
     fake = defined_functions(FAKE_LTE_OBJS)
 
-    def bucket(name):
-        if name.startswith(("mas_", "masg_")) or "microatsocket" in name or name in shim:
-            return "module"
-        if name in fake:
+    def bucket(source, name):
+        # By source file when callgrind knows it (the C objects carry debug lines), else by name.
+        if "/microatsocket/" in source or (source == "???" and name in shim) or name.startswith("masg_"):
+            return "shim"
+        if name.startswith("mas_") or "microatsocket" in name:
+            return "core"
+        if "/fake_lte/" in source or (source == "???" and name in fake):
             return "fake_lte"
         return "rest"
 
@@ -229,9 +221,9 @@ def callgrind(env, workdir, pairs):
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=400)
         if run.returncode or b"OK" not in run.stdout:
             raise RuntimeError("bench/cpu.py under callgrind failed:\n%s" % run.stdout.decode(errors="replace")[-3000:])
-        annotate = subprocess.check_output(["callgrind_annotate", "--inclusive=no", "--threshold=100", out_file],
+        annotate = subprocess.check_output(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no", out_file],
                                            text=True, errors="replace")
-        counts = {"total": 0, "module": 0, "fake_lte": 0, "rest": 0}
+        counts = {"total": 0, "module": 0, "shim": 0, "core": 0, "fake_lte": 0, "rest": 0}
         for line in annotate.splitlines():
             m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(.*)$", line)
             if not m:
@@ -244,18 +236,20 @@ def callgrind(env, workdir, pairs):
             rest = re.sub(r"\s+\[[^\]]*\]$", "", rest)  # the object file
             if ":" not in rest:
                 continue
-            name = rest.split(":", 1)[1]
-            counts[bucket(name)] += count
+            source, name = rest.split(":", 1)
+            counts[bucket(source, name)] += count
+        counts["module"] = counts["shim"] + counts["core"]
         runs[n] = counts
     per = {k: (runs[pairs][k] - runs[0][k]) / pairs for k in runs[0]}
     command = ("%s; valgrind --tool=callgrind %s bench/cpu.py with BENCH_PAIRS=%d and BENCH_PAIRS=0 "
                "(BENCH_PROFILE=stock, MICROATSOCKET_LTE_TIME_SCALE=%s); callgrind_annotate --inclusive=no "
-               "--threshold=100; (difference) / %d" % (
-                   "make " + relink, rel(binary), pairs, TIME_SCALE, pairs))
+               "--threshold=100 --auto=no; (difference) / %d" % (
+                   "build: micropython_port/unix/build.sh", rel(binary), pairs, TIME_SCALE, pairs))
     return {"pairs": pairs, "per_pair": per, "runs": {str(k): v for k, v in runs.items()},
             "command": command,
-            "split": "module: functions named mas_*/masg_*, Rust symbols of the microatsocket crate, and the "
-                     "c_glue objects' own functions; fake_lte: the fake Pycom LTE (a test stand-in for the "
+            "split": "module = C shim (every function compiled from c_glue/, masg_*) + Rust core (mas_* and "
+                     "symbols of the microatsocket crate; core-library code inlined into them counts with them, "
+                     "out-of-line core/compiler_builtins helpers such as memcpy count as rest); fake_lte: the fake Pycom LTE (a test stand-in for the "
                      "firmware); rest: MicroPython, libc, kernel-call wrappers"}
 
 
@@ -332,7 +326,9 @@ def write_report(report, path_md, path_json):
             p = cpu["per_pair"]
             c = ref(cpu["command"])
             L += ["| per steady sendto+recvfrom pair (16 B, stock), whole process | %s | %s |" % (fmt(p["total"], 0), c),
-                  "| of which the module (shim + core) | %s | %s |" % (fmt(p["module"], 0), c),
+                  "| of which the module (C shim + Rust core) | %s | %s |" % (fmt(p["module"], 0), c),
+                  "| ... the C shim (c_glue/) | %s | %s |" % (fmt(p["shim"], 0), c),
+                  "| ... the Rust core (mas_* and microatsocket:: functions) | %s | %s |" % (fmt(p["core"], 0), c),
                   "| of which the fake Pycom LTE (stands in for the firmware) | %s | %s |" % (fmt(p["fake_lte"], 0), c),
                   "| of which the rest (MicroPython, libc) | %s | %s |" % (fmt(p["rest"], 0), c),
                   "", "Split: " + cpu["split"] + "."]
