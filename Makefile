@@ -50,7 +50,7 @@ mp-build: deps staticlib
 mp-test: mp-build sim
 	python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
 
-test: rust-test header-check cross mp-test bench-smoke
+test: rust-test header-check cross bench-smoke mp-test
 
 # The benchmark report (bench/results/latest.md, .json); a few minutes, not part of CI.
 bench: mp-build sim

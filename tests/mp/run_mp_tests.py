@@ -19,8 +19,9 @@ What a script gets in its environment:
     DNS_PORT, BAD_DNS_PORT        dnsmasq with fixed records, and a hostile DNS server
                                   (ECHO_PORT6 absent when the host has no ::1)
 
-Before each script the simulator gets "reset" on its control socket and every
-modem slot is closed with AT+SQNSH; if that fails the simulator is restarted.
+Before each script the simulator gets "reboot" (every modem slot closed,
+settings forgotten) and "reset" (faults and counters cleared) on its control
+socket, then answers one AT; if that fails the simulator is restarted.
 The last line printed is "N passed, N failed"; the exit status is non-zero if
 any test failed or none ran.
 """
@@ -42,7 +43,6 @@ TEST_DIR = os.path.join(REPO, "tests", "mp")
 SIM_READY_LINE = "monarch-sim ready"
 SIM_START_TIMEOUT_S = 30.0
 CONTROL_TIMEOUT_S = 10.0
-MODEM_SLOTS = range(1, 7)
 
 
 def log(msg):
@@ -144,26 +144,30 @@ class Simulator:
                 reply += chunk
         return reply.decode(errors="replace").strip()
 
-    def close_slots(self):
-        """Close every modem slot over the UART, as a fresh board would."""
+    def settle(self):
+        """Waits on the UART until the modem answers AT, draining whatever it
+        sent before (a +SYSSTART, stray URCs)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(CONTROL_TIMEOUT_S)
             s.connect(self.socket_path)
-            for slot in MODEM_SLOTS:
-                s.sendall(b"AT+SQNSH=%d\r" % slot)
-                answer = b""
-                while not any(code in answer for code in (b"OK\r\n", b"ERROR")):
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        raise OSError("simulator closed the UART")
-                    answer += chunk
+            s.sendall(b"AT\r")
+            answer = b""
+            while not answer.endswith(b"\r\nOK\r\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise OSError("simulator closed the UART")
+                answer += chunk
 
     def prepare(self):
-        """Bring the modem to its start state before a test."""
+        """Bring the modem to its start state before a test: a reboot closes
+        every slot and forgets settings, a reset clears faults and counters."""
         if self.alive():
             try:
-                self.control("reset")
-                self.close_slots()
+                for line in ("reboot", "reset"):
+                    reply = self.control(line)
+                    if not reply.startswith("OK"):
+                        raise OSError("%s: %s" % (line, reply))
+                self.settle()
                 return
             except OSError as e:
                 log("note: simulator reset failed (%s); restarting it" % e)
