@@ -50,7 +50,12 @@ mp-build: deps staticlib
 mp-test: mp-build sim
 	python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
 
-test: rust-test header-check cross bench-smoke mp-test
+# Each reliability/firmware area keeps its targets in its own fragment under mk/;
+# a fragment adds the checks `make test` must run to TEST_EXTRA.
+TEST_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+
+test: rust-test header-check cross bench-smoke mp-test $(TEST_EXTRA)
 
 # The benchmark report (bench/results/latest.md, .json); a few minutes, not part of CI.
 bench: mp-build sim

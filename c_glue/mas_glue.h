@@ -53,6 +53,8 @@ typedef struct {
     mp_obj_t keep; /* the str holding `data`, on the C stack so the GC keeps it */
 } masg_reply;
 void masg_transport_forget(void);          /* new modem or firmware: detect again */
+/* "send_at_cmd" or "lteppp": which transport this build was compiled with. */
+extern const char masg_transport_name[];
 /* Performs `x` and fills `reply`. May raise whatever the LTE object raises. */
 void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply);
 

@@ -15,6 +15,8 @@
  * hang, or the previous answer). It is a setting: set_modem(lte,
  * chunking=True) or config(max_command=0).
  */
+#include <string.h>
+
 #include "py/mperrno.h"
 
 #include "mas_glue.h"
@@ -116,6 +118,8 @@ static mp_obj_t config_get(qstr name) {
             masg_unlock();
             return mp_obj_new_int_from_uint(max);
         }
+        case MP_QSTR_transport:
+            return mp_obj_new_str(masg_transport_name, strlen(masg_transport_name));
         case MP_QSTR_modem: {
             mp_obj_t lte = masg_modem();
             return lte == MP_OBJ_NULL ? mp_const_none : lte;

@@ -26,6 +26,8 @@
 /* Largest timeout we pass: stays a small int on 32-bit ports. */
 #define MAX_TIMEOUT_MS (0x3fffffff)
 
+const char masg_transport_name[] = "send_at_cmd";
+
 static enum { TIMEOUT_KW_UNKNOWN, TIMEOUT_KW_YES, TIMEOUT_KW_NO } timeout_kw;
 
 void masg_transport_forget(void) {

@@ -76,6 +76,16 @@ def exchanges():
     return network._lte_stats()["exchanges"]
 
 
+def transport():
+    """Which transport the module was built with: "send_at_cmd" or "lteppp"."""
+    return socket.config("transport")
+
+
+def modem_bytes_in():
+    """Bytes the simulator has received on its UART: the transport-neutral "nothing reached the modem"."""
+    return sim_stats()["uart_in"]
+
+
 def sim_stats():
     """The simulator's counters, e.g. {'commands': 12, 'open_slots': 0}."""
     reply = network._sim("stats")
