@@ -4,6 +4,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CROSS_TARGETS := thumbv7em-none-eabi riscv32imc-unknown-none-elf
 MICROPYTHON := build/micropython
+# The module with the direct transport (c_glue/transport_lteppp.c) on the fake LTE task,
+# for the 1.20.2.r2+ command struct and for 1.18's.
+MICROPYTHON_LTEPPP := build/micropython-lteppp
+MICROPYTHON_LTEPPP_118 := build/micropython-lteppp-118
 SIM := target/release/monarch-sim
 STATICLIB := target/release/libmicroatsocket.a
 
@@ -46,9 +50,17 @@ sim:
 
 mp-build: deps staticlib
 	bash micropython_port/unix/build.sh
+	MICROATSOCKET_TRANSPORT=lteppp MP_OUTPUT=$(MICROPYTHON_LTEPPP) bash micropython_port/unix/build.sh
+	MICROATSOCKET_TRANSPORT=lteppp MICROATSOCKET_LTEPPP_LAYOUT=118 MP_OUTPUT=$(MICROPYTHON_LTEPPP_118) \
+	  bash micropython_port/unix/build.sh
 
+# Every MicroPython test over both transports: send_at_cmd on stock 1.20.2 and PR 429
+# firmware, lteppp on the same two, and lteppp built for 1.18's struct on 1.18.
+MP_TEST := python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM)
 mp-test: mp-build sim
-	python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
+	$(MP_TEST) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
+	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP) --profiles 1.20.2,pr429
+	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP_118) --profiles 1.18
 
 # Each reliability/firmware area keeps its targets in its own fragment under mk/;
 # a fragment adds the checks `make test` must run to TEST_EXTRA.

@@ -55,6 +55,14 @@ typedef struct {
 void masg_transport_forget(void);          /* new modem or firmware: detect again */
 /* "send_at_cmd" or "lteppp": which transport this build was compiled with. */
 extern const char masg_transport_name[];
+/* Settings only a transport has (config() keys). set: false when `key` is not
+ * one of them; raises ValueError for a bad value; changes the setting only if
+ * `apply` (config() checks every keyword before it changes anything).
+ * get: MP_OBJ_NULL when `key` is not one of them. */
+bool masg_transport_config_set(qstr key, mp_obj_t value, bool apply);
+mp_obj_t masg_transport_config_get(qstr key);
+/* The operation has ended and its last reply is consumed: drop what holds it. */
+void masg_transport_done(void);
 /* Performs `x` and fills `reply`. May raise whatever the LTE object raises. */
 void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply);
 

@@ -15,6 +15,25 @@ MICROATSOCKET_REPO := $(patsubst %/,%,$(dir $(realpath $(USERMOD_DIR))))
 MICROATSOCKET_HOST_LIB := $(MICROATSOCKET_REPO)/target/release/libmicroatsocket.a
 MICROATSOCKET_LIB ?= $(MICROATSOCKET_HOST_LIB)
 
+# How exchanges reach the modem:
+#   send_at_cmd  (default) through the LTE object's send_at_cmd, as a script can;
+#   lteppp       straight to the LTE task with lteppp_send_at_command (firmware
+#                builds, and the unix port's fake LTE). Needs lteppp.h on the
+#                include path and MICROATSOCKET_LTEPPP_LAYOUT set to the
+#                firmware release's command struct: 118 (v1.18.x..v1.20.0.rc12),
+#                1201 (v1.20.0.rc13..v1.20.2.r1) or 1202 (v1.20.2.r2 and later).
+MICROATSOCKET_TRANSPORT ?= send_at_cmd
+MICROATSOCKET_LTEPPP_LAYOUT ?= 1202
+
+ifeq ($(MICROATSOCKET_TRANSPORT),send_at_cmd)
+MICROATSOCKET_TRANSPORT_SRC := transport_mpcall.c
+else ifeq ($(MICROATSOCKET_TRANSPORT),lteppp)
+MICROATSOCKET_TRANSPORT_SRC := transport_lteppp.c
+CFLAGS_USERMOD += -DMICROATSOCKET_TRANSPORT_LTEPPP=1 -DMICROATSOCKET_LTEPPP_LAYOUT=$(MICROATSOCKET_LTEPPP_LAYOUT)
+else
+$(error MICROATSOCKET_TRANSPORT must be send_at_cmd or lteppp, not '$(MICROATSOCKET_TRANSPORT)')
+endif
+
 MICROATSOCKET_SRC := \
 	$(MICROATSOCKET_MOD_DIR)/modmicroatsocket.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_type.c \
@@ -22,7 +41,7 @@ MICROATSOCKET_SRC := \
 	$(MICROATSOCKET_MOD_DIR)/addrargs.c \
 	$(MICROATSOCKET_MOD_DIR)/modem.c \
 	$(MICROATSOCKET_MOD_DIR)/oprun.c \
-	$(MICROATSOCKET_MOD_DIR)/transport_mpcall.c \
+	$(MICROATSOCKET_MOD_DIR)/$(MICROATSOCKET_TRANSPORT_SRC) \
 	$(MICROATSOCKET_MOD_DIR)/errors.c
 
 # MicroPython before 1.15 (Pycom's 1.11) only knows SRC_USERMOD; later py.mk

@@ -28,16 +28,34 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 /* Stock send_at_cmd queues at most 124 bytes per command (char data[124]). */
 #define STOCK_MAX_COMMAND (124)
 
+#if MICROATSOCKET_TRANSPORT_LTEPPP
+/* The direct transport streams long commands as continuation items where the
+ * firmware's struct has them (layout 1202), and always sends AT+SQNSSENDEXT
+ * with its payload in one exchange (transport_lteppp.c says why and how). */
+#if MICROATSOCKET_LTEPPP_LAYOUT >= 1202
+#define TRANSPORT_MAX_COMMAND (0)
+#else
+#define TRANSPORT_MAX_COMMAND (STOCK_MAX_COMMAND)
+#endif
+#define TRANSPORT_COMBINED_SEND (true)
+/* set_modem(chunking=) describes send_at_cmd, which this transport does not use. */
+#define CHUNKING_APPLIES (false)
+#else
+#define TRANSPORT_MAX_COMMAND (STOCK_MAX_COMMAND)
+/* Command and payload in two calls, as the modem's prompt expects; one call
+ * (config(combined_send=True)) saves the 1 s idle wait, and is needed on 1.18
+ * firmware, whose CR LF terminator puts an LF in front of the payload. */
+#define TRANSPORT_COMBINED_SEND (false)
+#define CHUNKING_APPLIES (true)
+#endif
+
 #define DEFAULT_LIMITS { \
-        .max_command_len = STOCK_MAX_COMMAND, \
+        .max_command_len = TRANSPORT_MAX_COMMAND, \
         /* Hex both ways: replies are cut at NUL bytes, and a raw payload holding \
          * "Pycom_Dummy" or "+++" would be taken as a firmware directive. */ \
         .send_hex = true, \
         .recv_hex = true, \
-        /* Command and payload in two calls, as the modem's prompt expects; one call \
-         * (config(combined_send=True)) saves the 1 s idle wait, and is needed on 1.18 \
-         * firmware, whose CR LF terminator puts an LF in front of the payload. */ \
-        .combined_send = false, \
+        .combined_send = TRANSPORT_COMBINED_SEND, \
         .pdp_cid = 1, \
 }
 
@@ -84,7 +102,7 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
         sweep_needed = lte != MP_OBJ_NULL;
     }
     masg_transport_forget();
-    if (chunking >= 0) {
+    if (chunking >= 0 && CHUNKING_APPLIES) {
         limits.max_command_len = chunking ? 0 : STOCK_MAX_COMMAND;
     }
     int32_t err = apply_limits();
@@ -124,8 +142,13 @@ static mp_obj_t config_get(qstr name) {
             mp_obj_t lte = masg_modem();
             return lte == MP_OBJ_NULL ? mp_const_none : lte;
         }
-        default:
-            mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+        default: {
+            mp_obj_t value = masg_transport_config_get(name);
+            if (value == MP_OBJ_NULL) {
+                mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+            }
+            return value;
+        }
     }
 }
 
@@ -171,7 +194,11 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
                 break;
             }
             default:
-                mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+                /* Checked here, applied with the rest below. */
+                if (!masg_transport_config_set(key, value, false)) {
+                    mp_raise_ValueError(MP_ERROR_TEXT("unknown config parameter"));
+                }
+                break;
         }
     }
     masg_lock();
@@ -184,6 +211,11 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
     masg_unlock();
     if (err != 0) {
         masg_raise(err);
+    }
+    for (size_t i = 0; i < kw_args->alloc; i++) {
+        if (mp_map_slot_is_filled(kw_args, i)) {
+            (void)masg_transport_config_set(mp_obj_str_get_qstr(kw_args->table[i].key), kw_args->table[i].value, true);
+        }
     }
     return mp_const_none;
 }

@@ -102,6 +102,7 @@ static int32_t drive(mp_obj_t lte, mas_outcome *out) {
     masg_reply reply = { NULL, 0, MP_OBJ_NULL };
     for (;;) {
         if (mas_step(reply.data, reply.len, now_ms(), &next, out) == 0) {
+            masg_transport_done();
             return out->error;
         }
         masg_transport_perform(lte, &next, &reply);

@@ -34,6 +34,22 @@ void masg_transport_forget(void) {
     timeout_kw = TIMEOUT_KW_UNKNOWN;
 }
 
+void masg_transport_done(void) {
+    /* Replies are str objects: the GC takes them. */
+}
+
+bool masg_transport_config_set(qstr key, mp_obj_t value, bool apply) {
+    (void)key;
+    (void)value;
+    (void)apply;
+    return false;
+}
+
+mp_obj_t masg_transport_config_get(qstr key) {
+    (void)key;
+    return MP_OBJ_NULL;
+}
+
 static mp_obj_t call_with_timeout(mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
     mp_obj_t call[5];
     mp_load_method(lte, MP_QSTR_send_at_cmd, call);

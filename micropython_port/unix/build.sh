@@ -13,6 +13,12 @@
 #                     (default: build-$MP_VARIANT, make's own default)
 #   MP_OUTPUT         where to copy the binary (default: build/micropython)
 #   MP_JOBS           parallel jobs (default: number of cores)
+#   MICROATSOCKET_TRANSPORT      send_at_cmd (default) or lteppp: how the
+#                     module reaches the (fake) LTE task, see c_glue/micropython.mk;
+#                     lteppp builds go to their own BUILD directory
+#                     (build-$MP_VARIANT-lteppp) because make does not notice
+#                     changed -D flags
+#   MICROATSOCKET_LTEPPP_LAYOUT  command-struct layout for lteppp (default 1202)
 #
 # Everything is cached under build/ (git-ignored). The MicroPython source is
 # fetched once from Debian's source package; later runs only run make, which
@@ -171,16 +177,26 @@ build_port() {
         USER_C_MODULES="$usermods"
         -j"$jobs"
     )
-    if [ -n "${MP_BUILD_DIR:-}" ]; then
-        args+=(BUILD="$MP_BUILD_DIR")
-    fi
     if [ -n "${MP_CFLAGS_EXTRA:-}" ]; then
         args+=(CFLAGS_EXTRA="$MP_CFLAGS_EXTRA")
     fi
     if [ -n "${MP_LDFLAGS_EXTRA:-}" ]; then
         args+=(LDFLAGS_EXTRA="$MP_LDFLAGS_EXTRA")
     fi
-    local built_dir="${MP_BUILD_DIR:-build-$variant}"
+    local transport="${MICROATSOCKET_TRANSPORT:-send_at_cmd}"
+    local default_dir="build-$variant"
+    if [ "$transport" != send_at_cmd ]; then
+        default_dir="build-$variant-$transport-${MICROATSOCKET_LTEPPP_LAYOUT:-1202}"
+        args+=(BUILD="$default_dir")
+    fi
+    args+=(MICROATSOCKET_TRANSPORT="$transport")
+    if [ -n "${MICROATSOCKET_LTEPPP_LAYOUT:-}" ]; then
+        args+=(MICROATSOCKET_LTEPPP_LAYOUT="$MICROATSOCKET_LTEPPP_LAYOUT")
+    fi
+    if [ -n "${MP_BUILD_DIR:-}" ]; then
+        args+=(BUILD="$MP_BUILD_DIR")
+    fi
+    local built_dir="${MP_BUILD_DIR:-$default_dir}"
     invalidate_qstrs_if_modules_changed "$built_dir"
     make "${args[@]}"
     mkdir -p "$(dirname "$output")"

@@ -60,8 +60,25 @@ def echo_peers():
     return [p for p in (echo4(), echo6()) if p]
 
 
+def lteppp_layout():
+    """The command-struct layout a direct (lteppp) build was compiled for; None on send_at_cmd builds."""
+    return socket.config("lteppp_layout") if transport() == "lteppp" else None
+
+
+# A direct build queues items in the struct layout it was compiled for, so it
+# runs only on firmware releases with that layout (as on a board, where module
+# and firmware are built together).
+PROFILES_OF_LAYOUT = {118: ("1.18",), 1202: ("1.20.2", "pr429")}
+
+
+def can_use_profile(profile):
+    layout = lteppp_layout()
+    return layout is None or profile in PROFILES_OF_LAYOUT[layout]
+
+
 def use_profile(profile, chunking=None):
     """Switches the fake firmware and tells the module (same LTE object: no reset sweep)."""
+    check(can_use_profile(profile), "firmware %s needs a build for its command struct" % profile)
     network._lte_profile(profile)
     socket.set_modem(lte, chunking=bool(chunking))
 
@@ -111,9 +128,14 @@ def echo_once(sock, data, peer, bufsize=1500):
     return got
 
 
+# Settings a test may change; run() puts them back after each test.
+_SETTINGS = ("max_command", "combined_send", "pdp_cid") + (("prompt_gap_ms",) if lteppp_layout() == 1202 else ())
+
+
 def run(namespace):
     """Runs every test_* function of the calling script; prints OK last when all pass."""
     socket.set_modem(lte)
+    settings = {name: socket.config(name) for name in _SETTINGS}
     tests = sorted((name, fn) for name, fn in namespace.items() if name.startswith("test_"))
     failures = 0
     for name, fn in tests:
@@ -127,6 +149,7 @@ def run(namespace):
         finally:
             if network._lte_profile() != STARTING_PROFILE:
                 restore_profile()
+            socket.config(**settings)
             # Sockets a failed test left open must not fail the next one.
             gc.collect()
             socket._slots_in_use()

@@ -84,9 +84,15 @@ def test_every_byte_value_round_trips():
 
 
 def test_every_byte_value_in_one_datagram_with_chunking():
-    use_profile("pr429", chunking=True)
+    if transport() == "send_at_cmd":
+        use_profile("pr429", chunking=True)
     s = socket.socket()
     s.settimeout(5)
+    if lteppp_layout() == 118:
+        # A direct build for 1.18's struct: no continuation items, 51 bytes at most.
+        raises(OSError, s.sendto, bytes(range(256)), echo4(), errno=EMSGSIZE)
+        s.close()
+        return
     echo_once(s, bytes(range(256)), echo4())
     echo_once(s, bytes(range(255, -1, -1)) * 2, echo4())
     s.close()

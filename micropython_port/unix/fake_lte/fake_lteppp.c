@@ -165,10 +165,43 @@ static void wait_at_rsp(uint32_t timeout_ms, bool forever, bool is_dummy) {
     set_data_remaining(false);
 }
 
+/* When the modem could first answer the command line whose CR was the last
+ * byte written (0: none pending). */
+static uint64_t line_answer_due_ns;
+static uint64_t line_answer_due_epoch;
+
+/* Counts a command line followed by more bytes before its answer (the
+ * SQNSSENDEXT prompt) could have come: a modem may drop such bytes. */
+static void watch_prompt_race(const char *data, size_t len, uint64_t start_ns) {
+    if (len > 0 && line_answer_due_ns != 0 && line_answer_due_epoch == lte_model_resets()
+        && start_ns < line_answer_due_ns) {
+        lte_stats.prompt_races++;
+    }
+    line_answer_due_ns = 0;
+    const char *cr = memchr(data, '\r', len);
+    if (cr == NULL) {
+        return;
+    }
+    size_t after = len - (size_t)(cr - data) - 1;
+    if (after > 0) {
+        lte_stats.prompt_races++;
+        return;
+    }
+    line_answer_due_ns = start_ns + lte_model_wire_ns(len) + LTE_MODEL_MODEM_LATENCY_US * 1000u;
+    line_answer_due_epoch = lte_model_resets();
+}
+
 static void uart_send(const char *data, size_t len) {
     fake_uart_write(data, len);
     lte_stats.bytes_out += len;
-    lte_model_tx_queue(len);
+    watch_prompt_race(data, len, lte_model_tx_queue(len));
+}
+
+void lteppp_fake_delay_ms(uint32_t ms) {
+    pthread_mutex_lock(&queue_lock);
+    lte_real_sleep_model_us((uint64_t)ms * 1000u);
+    lte_model_advance_us((uint64_t)ms * 1000u);
+    pthread_mutex_unlock(&queue_lock);
 }
 
 /* lteppp_send_at_cmd_exp on the command now at the start of trx_buffer. */

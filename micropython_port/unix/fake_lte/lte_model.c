@@ -14,7 +14,14 @@ lte_stats_t lte_stats;
  * queue polls; the final TX-done wait catches up with it. */
 static uint64_t tx_idle_at_ns;
 
+static uint64_t resets;
+
+uint64_t lte_model_resets(void) {
+    return resets;
+}
+
 void lte_model_reset(void) {
+    resets++;
     lte_stats = (lte_stats_t){0};
     tx_idle_at_ns = 0;
 }
@@ -35,9 +42,10 @@ uint64_t lte_model_wire_ns(size_t bytes) {
     return ((uint64_t)bytes * LTE_MODEL_BITS_PER_BYTE * 1000000000u) / LTE_MODEL_BAUD;
 }
 
-void lte_model_tx_queue(size_t bytes) {
+uint64_t lte_model_tx_queue(size_t bytes) {
     uint64_t start = tx_idle_at_ns > lte_stats.modelled_ns ? tx_idle_at_ns : lte_stats.modelled_ns;
     tx_idle_at_ns = start + lte_model_wire_ns(bytes);
+    return start;
 }
 
 void lte_model_tx_wait_done(void) {

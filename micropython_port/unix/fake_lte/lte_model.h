@@ -48,12 +48,17 @@ typedef struct {
     uint64_t flushed_bytes;  /* bytes discarded by RX flushes (lost URCs) */
     uint64_t idle_polls;     /* 100 ms idle polls that ran */
     uint64_t hangs;          /* exchanges where the firmware would block forever */
+    /* Command lines followed by more bytes before the modem could have
+     * answered them: a payload sent before the SQNSSENDEXT prompt. */
+    uint64_t prompt_races;
     uint64_t modelled_ns;    /* the modelled device clock */
 } lte_stats_t;
 
 extern lte_stats_t lte_stats;
 
 void lte_model_reset(void);
+/* How often lte_model_reset ran: times taken before a reset are not comparable. */
+uint64_t lte_model_resets(void);
 void lte_model_advance_us(uint64_t us);
 void lte_model_advance_ns(uint64_t ns);
 uint64_t lte_model_now_ns(void);
@@ -61,7 +66,7 @@ uint64_t lte_model_wire_ns(size_t bytes);
 
 /* Bytes handed to the UART driver now: they are on the wire until the
  * returned time; a later TX-done wait ends no earlier. */
-void lte_model_tx_queue(size_t bytes);
+uint64_t lte_model_tx_queue(size_t bytes); /* returns when the first byte goes out */
 /* uart_wait_tx_done: the clock moves to when the TX backlog is out. */
 void lte_model_tx_wait_done(void);
 

@@ -94,4 +94,10 @@ void lteppp_send_at_command(lte_task_cmd_data_t *cmd, lte_task_rsp_data_t *rsp);
 /* PPP state: while it is E_LTE_PPP the firmware refuses AT commands. */
 lte_state_t lteppp_get_state(void);
 
+/* Only in this stand-in (the firmware has no such function): a pause that
+ * also advances the fake's modelled device clock. A caller that pauses
+ * between items uses it when the macro is defined, mp_hal_delay_ms if not. */
+void lteppp_fake_delay_ms(uint32_t ms);
+#define LTEPPP_FAKE_DELAY_MS(ms) lteppp_fake_delay_ms(ms)
+
 #endif /* MICROATSOCKET_FAKE_LTEPPP_H */

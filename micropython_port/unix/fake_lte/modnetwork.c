@@ -29,6 +29,7 @@ static mp_obj_t network_lte_stats(void) {
     stats_put(d, MP_QSTR_flushed_bytes, lte_stats.flushed_bytes);
     stats_put(d, MP_QSTR_idle_polls, lte_stats.idle_polls);
     stats_put(d, MP_QSTR_hangs, lte_stats.hangs);
+    stats_put(d, MP_QSTR_prompt_races, lte_stats.prompt_races);
     stats_put(d, MP_QSTR_modelled_us, lte_stats.modelled_ns / 1000u);
     return d;
 }
