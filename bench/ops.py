@@ -1,6 +1,6 @@
 # Runs inside the MicroPython unix port (bench/run_bench.py starts it): measures each socket
 # operation on the fake Pycom LTE's counters and prints one JSON object per line.
-# Environment: BENCH_PROFILE (stock | stock+combined | pr429), BENCH_N (repetitions),
+# Environment: BENCH_PROFILE (stock | stock+combined | pr429 | direct), BENCH_N (repetitions),
 # BENCH_HEAP_N (operations per heap figure), ECHO_PORT4, DELAYED_ECHO_PORT, DNS_PORT (optional:
 # dnsmasq on ::1 holding both.test).
 import gc
@@ -23,10 +23,16 @@ SIZES = (16, 62, 512, 1500)
 lte = network.LTE()
 network._lte_profile("pr429" if PROFILE == "pr429" else "1.20.2")
 socket.set_modem(lte, chunking=PROFILE == "pr429")
-socket.config(combined_send=PROFILE == "stock+combined")
+if PROFILE == "direct":
+    # The lteppp build: stock 1.20.2.r2+ firmware built with the module; it always streams
+    # command and payload together.
+    assert socket.config("transport") == "lteppp", "direct needs the lteppp build"
+else:
+    assert socket.config("transport") == "send_at_cmd", "needs the send_at_cmd build"
+    socket.config(combined_send=PROFILE == "stock+combined")
 MAX = socket.config("max_datagram")
 STAT_KEYS = ("exchanges", "commands", "dummies", "continuations", "bytes_out", "bytes_in",
-             "flushed_bytes", "idle_polls", "modelled_us")
+             "flushed_bytes", "idle_polls", "prompt_races", "modelled_us")
 
 
 def emit(**fields):

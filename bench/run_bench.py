@@ -33,7 +33,7 @@ UART_BAUD = 921600
 BITS_PER_BYTE = 10  # start + 8 data + stop
 TIME_SCALE = "0.02"  # real waits in the fake LTE; the modelled clock is not scaled
 CPU_PAIRS = 200
-PROFILES = ["stock", "stock+combined", "pr429"]
+PROFILES = ["stock", "stock+combined", "pr429", "direct"]
 PROFILE_NOTES = {
     "stock": "fake LTE profile 1.20.2 (stock firmware), a send is two send_at_cmd calls "
              "(command, then the payload after the `> ` prompt)",
@@ -41,8 +41,11 @@ PROFILE_NOTES = {
                       "payload in one send_at_cmd call",
     "pr429": "profile pr429 (send_at_cmd chunks long commands), set_modem(lte, chunking=True); "
              "two-call send",
+    "direct": "the lteppp build (c_glue/transport_lteppp.c) on profile 1.20.2: items queued on the "
+              "LTE task directly; command and payload streamed as continuation items behind a 10 ms "
+              "prompt gap, one wait for the OK",
 }
-FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "pr429": "pr429"}
+FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "pr429": "pr429", "direct": "1.20.2"}
 # Operations that never talk to the modem; every other one must cost exchanges and UART bytes.
 FREE_OPS = ("getaddrinfo of a literal", "socket() + close()")
 REQUIRED_OPS = ("first sendto to a new peer", "steady sendto", "recvfrom, datagram waiting",
@@ -91,7 +94,8 @@ def profile_env(env, profile):
     return dict(env, BENCH_PROFILE=profile, MICROATSOCKET_FW_PROFILE=FW_PROFILE[profile])
 
 
-def run_ops(micropython, env, profile, n, heap_n):
+def run_ops(binaries, env, profile, n, heap_n):
+    micropython = binaries["direct" if profile == "direct" else "default"]
     env = dict(profile_env(env, profile), BENCH_N=str(n), BENCH_HEAP_N=str(heap_n))
     cmd = [micropython, os.path.join(REPO, "bench", "ops.py")]
     out = subprocess.run(cmd, env=env, cwd=os.path.join(REPO, "bench"), stdout=subprocess.PIPE,
@@ -263,6 +267,11 @@ def fmt(v, digits=1):
     return str(v)
 
 
+def side_by_side(report):
+    """The steady 1500-byte sendto rows, one per profile that can carry it."""
+    return [r for r in report["operations"] if r["op"] == "steady sendto" and r["payload"] == 1500]
+
+
 def write_report(report, path_md, path_json):
     with open(path_json, "w") as f:
         json.dump(report, f, indent=2)
@@ -291,6 +300,16 @@ def write_report(report, path_md, path_json):
     for r in report["skipped"]:
         L.append("| %s | steady sendto / recvfrom | %d | not possible: %s | | | | | %s |" % (
             r["profile"], r["payload"], r["reason"], ref(r["command"])))
+    L += ["", "## Steady 1500-byte sendto, transport by transport", "",
+          "Where the modelled time goes: the share that is UART wire time (the bytes themselves) "
+          "against firmware waits (idle polls, task polls, modem turnaround, the prompt gap).", "",
+          "| profile | answered items | continuation items | 100 ms idle polls | prompt races | modelled ms | wire ms | wire share | command |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for r in side_by_side(report):
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["profile"], fmt(r["exchanges"]), fmt(r["continuations"]), fmt(r["idle_polls"]),
+            fmt(r.get("prompt_races", 0)), fmt(r["modelled_us"] / 1000, 2), fmt(r["wire_us"] / 1000, 2),
+            "%.0f %%" % (100.0 * r["wire_us"] / r["modelled_us"]), ref(r["command"])))
     L += ["", "## Throughput (per modelled second, one operation after another)", "",
           "| profile | direction | payload B | datagrams/s | payload B/s | physical limit datagrams/s | physical limit payload B/s | command |",
           "|---|---|---|---|---|---|---|---|"]
@@ -377,12 +396,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny run that only proves the runner works")
     ap.add_argument("--micropython", default=os.path.join(REPO, "build", "micropython"))
+    ap.add_argument("--micropython-lteppp", default=os.path.join(REPO, "build", "micropython-lteppp"),
+                    help="the build with the direct transport, for the 'direct' profile")
     ap.add_argument("--sim", default=os.path.join(REPO, "target", "release", "monarch-sim"))
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = ap.parse_args()
     started = time.monotonic()
     micropython = os.path.abspath(args.micropython)
-    profiles = ["stock"] if args.smoke else PROFILES
+    binaries = {"default": micropython, "direct": os.path.abspath(args.micropython_lteppp)}
+    profiles = ["stock", "direct"] if args.smoke else PROFILES
     n, heap_n = (3, 10) if args.smoke else (50, 1000)
 
     workdir = tempfile.mkdtemp(prefix="mas-bench-")
@@ -407,14 +429,14 @@ def main():
         env["MONARCH_SIM_SOCKET"] = sim.socket_path
         for profile in profiles:
             sim.prepare()
-            for row in run_ops(micropython, env, profile, n, heap_n):
+            for row in run_ops(binaries, env, profile, n, heap_n):
                 key = {"heap": "heap", "skipped": "skipped", "limits": "limits"}.get(row["op"], "operations")
                 report[key].append(row)
         report["throughput"] = throughput(report["operations"], report["skipped"])
         report["core_size"] = code_size(workdir)
         report["shim_size"] = shim_size()
         if args.smoke:
-            report["not_measured"].append("Smoke run: one profile, few operations, no callgrind.")
+            report["not_measured"].append("Smoke run: two profiles, few operations, no callgrind.")
         else:
             sim.prepare()
             report["cpu"] = callgrind(env, workdir, CPU_PAIRS)
