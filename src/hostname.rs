@@ -3,6 +3,8 @@
 //! A name is accepted only if it is a plain DNS name: labels of letters, digits and hyphens
 //! (underscore tolerated for service-style names), 1..63 characters each, at most 253 in all,
 //! no leading or trailing hyphen. Nothing else can reach `AT+SQNDNSLKUP="<host>"`.
+//! A name containing `Pycom_Dummy` is refused too: Pycom's LTE task takes any command holding
+//! that text as "read only" and writes nothing, so the lookup would silently never happen.
 
 // Renamed: cbindgen mistakes any `String<N>` for std's String and gives up.
 use heapless::String as TextBuf;
@@ -20,7 +22,13 @@ pub enum HostNameError {
     TooLong,
     BadLabel,
     BadCharacter,
+    /// Holds `Pycom_Dummy`, the firmware's read-only directive (matched as the firmware does:
+    /// anywhere, case-sensitive).
+    FirmwareDirective,
 }
+
+/// What Pycom's LTE task looks for in a queued command to skip writing it.
+const FIRMWARE_DIRECTIVE: &[u8] = b"Pycom_Dummy";
 
 impl HostName {
     /// Validates `text` (one trailing dot is allowed and dropped).
@@ -34,6 +42,9 @@ impl HostName {
         }
         for label in text.split(|&b| b == b'.') {
             check_label(label)?;
+        }
+        if text.windows(FIRMWARE_DIRECTIVE.len()).any(|w| w == FIRMWARE_DIRECTIVE) {
+            return Err(HostNameError::FirmwareDirective);
         }
         let text = core::str::from_utf8(text).map_err(|_| HostNameError::BadCharacter)?;
         let mut name = TextBuf::new();
@@ -77,7 +88,9 @@ mod tests {
 
     #[test]
     fn refuses_injection_and_malformed_names() {
-        let cases: [(&[u8], HostNameError); 10] = [
+        let cases: [(&[u8], HostNameError); 12] = [
+            (b"Pycom_Dummy", HostNameError::FirmwareDirective),
+            (b"x.Pycom_Dummy_1.example", HostNameError::FirmwareDirective),
             (b"", HostNameError::Empty),
             (b"evil\".com", HostNameError::BadCharacter),
             (b"a.com\r\nAT+SQNSH=1", HostNameError::BadCharacter),

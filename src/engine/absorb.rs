@@ -338,6 +338,22 @@ impl Engine {
                     _ => {}
                 }
             }
+            Action::SendCombined(conn, _) if !ok => {
+                self.note_send_failure(conn, result);
+                // Command and payload went in one write, so the modem answered the command
+                // before it saw the payload. An error answer means no datagram went out: either
+                // the command was refused (its payload then read as a command line, which
+                // the modem answers with ERROR; a transport that writes the payload last may
+                // have flushed the refusal itself away), or the send failed and the modem said
+                // so. Either way one more try on a fresh dial cannot send twice.
+                if let Op::SendTo { retried, .. } = &mut self.op {
+                    if !*retried && result.is_some() {
+                        *retried = true;
+                        return Ok(());
+                    }
+                }
+                return Err(Error::Modem);
+            }
             Action::Payload(conn) | Action::SendCombined(conn, _) => {
                 if !ok {
                     self.note_send_failure(conn, result);

@@ -162,6 +162,45 @@ fn combined_send_is_one_exchange() {
     assert_eq!(log, ["CP AT+SQNSSENDEXT=1,5 \r\n\0AT"]);
 }
 
+#[test]
+fn combined_send_answered_with_an_error_is_retried_once_on_a_fresh_dial() {
+    // The refusal of the command (the socket closed unseen) may have been flushed away by
+    // the transport; what is left is the modem's ERROR for the payload read as a command line.
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, ..Limits::STOCK }).unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let mut sends = 0;
+    let out = drive(
+        &mut e,
+        |line| {
+            if line.starts_with("CP ") {
+                sends += 1;
+                if sends == 1 {
+                    return b"\r\nERROR\r\n".to_vec();
+                }
+            }
+            happy(line)
+        },
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(out.sent, 1);
+    assert_eq!(log.first().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,1 78"));
+    assert_eq!(log.last().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,1 78"));
+    assert!(log.iter().any(|l| l.starts_with("C AT+SQNSD=1")), "dialled afresh: {log:?}");
+    assert!(log.iter().any(|l| l == "C AT+CMEE=1"), "plain ERROR: numeric errors again: {log:?}");
+
+    // Refused on the retry too: EIO, and the slot stays usable.
+    e.begin_sendto(h, b"x", Some(peer())).unwrap();
+    let result = drive(&mut e, |line| if line.starts_with("CP ") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { happy(line) }, &mut log);
+    assert_eq!(result.map(|o| o.sent), Err(Error::Modem));
+    assert_eq!(e.slots_in_use(), 1);
+}
+
 fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
     std::format!("\r\n+SQNSRECV: {conn},{}\r\n{hex}\r\n\r\nOK\r\n", hex.len() / 2).into_bytes()
 }

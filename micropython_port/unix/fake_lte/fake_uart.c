@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,36 @@
 #include "lte_model.h"
 
 static int uart_fd = -1;
+
+/* MICROATSOCKET_LTE_TRACE=<file>: every byte to and from the modem, and every
+ * byte a flush discarded, appended to that file, for reading what a test did. */
+static void trace(const char *what, const uint8_t *data, size_t len) {
+    static FILE *out;
+    static bool checked;
+    if (!checked) {
+        checked = true;
+        const char *path = getenv("MICROATSOCKET_LTE_TRACE");
+        out = path != NULL && path[0] != '\0' ? fopen(path, "a") : NULL;
+    }
+    if (out == NULL || len == 0) {
+        return;
+    }
+    fprintf(out, "uart %s %zu: ", what, len);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = data[i];
+        if (c == '\r') {
+            fputs("\\r", out);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c >= 0x20 && c < 0x7f) {
+            fputc(c, out);
+        } else {
+            fprintf(out, "\\x%02x", c);
+        }
+    }
+    fputc('\n', out);
+    fflush(out);
+}
 
 static uint8_t ring[FAKE_UART_RX_RING_SIZE];
 static size_t ring_head; /* next byte to read */
@@ -97,12 +128,20 @@ size_t fake_uart_take(uint8_t *dst, size_t max) {
         ring_head = (ring_head + 1) % FAKE_UART_RX_RING_SIZE;
         ring_count--;
     }
+    trace("in", dst, n);
     return n;
 }
 
 size_t fake_uart_flush(void) {
     ring_fill();
     size_t dropped = ring_count;
+    if (dropped > 0) {
+        uint8_t lost[FAKE_UART_RX_RING_SIZE];
+        for (size_t i = 0; i < dropped; i++) {
+            lost[i] = ring[(ring_head + i) % FAKE_UART_RX_RING_SIZE];
+        }
+        trace("flushed", lost, dropped);
+    }
     ring_head = 0;
     ring_count = 0;
     /* The hardware FIFO is reset too. */
@@ -126,6 +165,7 @@ void fake_uart_write(const void *data, size_t len) {
         return;
     }
     const uint8_t *p = data;
+    trace("out", p, len);
     while (len > 0) {
         ssize_t n = send(uart_fd, p, len, MSG_NOSIGNAL);
         if (n < 0) {
