@@ -384,6 +384,14 @@ impl Engine {
                         socket_lost = true;
                     }
                 }
+                // A read answered without data (no +SQNSRECV line at all) leaves nothing of
+                // what an earlier ring announced: forget it, or the next reads would follow it
+                // with no pause and never look at the deadline.
+                if let Op::Receive { got: false, .. } = self.op {
+                    if let Some(slot) = self.pool.slot_mut(conn) {
+                        slot.buffered_hint = 0;
+                    }
+                }
                 if socket_lost {
                     self.forget_socket(conn);
                 }

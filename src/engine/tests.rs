@@ -201,6 +201,29 @@ fn combined_send_answered_with_an_error_is_retried_once_on_a_fresh_dial() {
     assert_eq!(e.slots_in_use(), 1);
 }
 
+#[test]
+fn a_ring_followed_by_reads_without_data_still_ends_at_the_deadline() {
+    // Found by fuzzing: a ring promised data, then every read was answered with a bare OK.
+    let (mut e, h, mut log) = dialled();
+    e.begin_recvfrom(h, Some(100), 1_000).unwrap();
+    let mut first = true;
+    let result = drive(
+        &mut e,
+        |line| {
+            if line.starts_with("S ") {
+                return Vec::new();
+            }
+            if std::mem::take(&mut first) {
+                return b"\r\n+SQNSRING: 1,10\r\n\r\nOK\r\n".to_vec();
+            }
+            b"\r\nOK\r\n".to_vec()
+        },
+        &mut log,
+    );
+    assert_eq!(result, Err(Error::TimedOut));
+    assert!(log.iter().any(|l| l.starts_with("S ")), "paused between reads: {log:?}");
+}
+
 fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
     std::format!("\r\n+SQNSRECV: {conn},{}\r\n{hex}\r\n\r\nOK\r\n", hex.len() / 2).into_bytes()
 }
