@@ -69,6 +69,21 @@ static inline void mpcompat_modem_root_set(mp_obj_t obj) {
 #define MPCOMPAT_MODEM_ROOT_SET(obj) mpcompat_modem_root_set(obj)
 #endif
 
+/* str/bytes from a vstr: before 1.20 one function took the type. */
+#if MPCOMPAT_VERSION >= 120
+#define MPCOMPAT_STR_FROM_VSTR(vstr) mp_obj_new_str_from_vstr(vstr)
+#define MPCOMPAT_BYTES_FROM_VSTR(vstr) mp_obj_new_bytes_from_vstr(vstr)
+#else
+#define MPCOMPAT_STR_FROM_VSTR(vstr) mp_obj_new_str_from_vstr(&mp_type_str, (vstr))
+#define MPCOMPAT_BYTES_FROM_VSTR(vstr) mp_obj_new_str_from_vstr(&mp_type_bytes, (vstr))
+#endif
+
+/* Stream poll flag for a closed object; 1.11 does not name it (same value upstream). */
+#include "py/stream.h"
+#ifndef MP_STREAM_POLL_NVAL
+#define MP_STREAM_POLL_NVAL (0x0020)
+#endif
+
 /* An object whose type has __del__: the GC calls it before freeing. */
 #if defined(mp_obj_malloc_with_finaliser)
 #define MPCOMPAT_NEW_OBJ_WITH_FINALISER(struct_type, obj_type) \

@@ -222,7 +222,7 @@ static mp_obj_t receive_obj(mp_obj_t self_in, mp_obj_t bufsize_in, mas_addr *fro
         masg_raise(err);
     }
     vstr.len = got;
-    return mp_obj_new_bytes_from_vstr(&vstr);
+    return MPCOMPAT_BYTES_FROM_VSTR(&vstr);
 }
 
 // method socket.recvfrom(bufsize)
@@ -355,6 +355,14 @@ static mp_obj_t socket_del(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(socket_del_obj, socket_del);
 
+// method socket.__exit__(exc_type, exc, traceback): closes, as the end of a `with` block.
+// (Here rather than the stream module's: MicroPython 1.11 has none.)
+static mp_obj_t socket_exit(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    return mp_stream_close(args[0]);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(socket_exit_obj, 4, 4, socket_exit);
+
 /* ---- attributes ---------------------------------------------------------------- */
 
 static void socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
@@ -459,7 +467,7 @@ static const mp_stream_p_t socket_stream_p = {
 static const mp_rom_map_elem_t socket_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&socket_del_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
-    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&mp_stream___exit___obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&socket_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&socket_bind_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&socket_connect_obj) },

@@ -78,6 +78,12 @@
 #error "MICROATSOCKET_LTEPPP_LAYOUT must be 118, 1201 or 1202"
 #endif
 
+#ifdef ESP_PLATFORM
+/* The firmware's lteppp.h names FreeRTOS types without including them, as
+ * its own users include FreeRTOS first. */
+#include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
+#endif
 #include "lteppp.h"
 
 #define HAS_DATA_LEN (MICROATSOCKET_LTEPPP_LAYOUT >= MAS_LTEPPP_LAYOUT_1_20_1)

@@ -118,7 +118,7 @@ void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *rep
             vstr_add_strn(&both, (const char *)x->command, x->command_len);
             vstr_add_byte(&both, '\r');
             vstr_add_strn(&both, (const char *)x->payload, x->payload_len);
-            text = mp_obj_new_str_from_vstr(&both);
+            text = MPCOMPAT_STR_FROM_VSTR(&both);
             break;
         }
         case MAS_EXCHANGE_LISTEN:
