@@ -105,6 +105,12 @@ _Static_assert(sizeof(lte_task_cmd_data_t) == 4 + 124 + sizeof(size_t), "lteppp.
 _Static_assert(sizeof(lte_task_cmd_data_t) > 4 + 124 + sizeof(size_t), "lteppp.h has no expect_continuation: set MICROATSOCKET_LTEPPP_LAYOUT");
 #endif
 
+/* The longest answer the core asks for (a 1500-byte datagram in hex, with its
+ * header and URCs around it) fits two pieces. A modem that keeps talking
+ * past four is not answering: stop reading rather than follow it forever
+ * (the core sees no final code; the next command's flush drops the rest). */
+#define MAX_ANSWER_PIECES (4)
+
 #define DEFAULT_PROMPT_GAP_MS (10)
 #define MAX_PROMPT_GAP_MS (1000)
 /* The firmware reads a 0 timeout as "wait forever"; the core never means that. */
@@ -254,10 +260,12 @@ static void collect(uint32_t timeout_ms, masg_reply *reply) {
     }
     vstr_t text;
     vstr_init(&text, 2 * PIECE_TEXT_MAX);
+    size_t pieces = 1;
     do {
         vstr_add_strn(&text, answer.data, piece_len());
         submit_dummy(timeout_ms);
-    } while (answer.data_remaining);
+        pieces++;
+    } while (answer.data_remaining && pieces < MAX_ANSWER_PIECES);
     vstr_add_strn(&text, answer.data, piece_len());
     /* Kept until the next exchange; the pointer in `reply` (on the C stack)
      * keeps it from the GC meanwhile. */

@@ -264,6 +264,13 @@ impl Engine {
                 Settled::Fail(error)
             }
             None => {
+                // A read whose datagram came whole (header and every byte) but whose final
+                // code did not: a NUL in the answer ends the firmware's string there. The
+                // datagram is good, and the modem has let go of it: deliver it.
+                if let (Action::Receive(_), Op::Receive { got: true, .. }) = (awaiting.action, &self.op) {
+                    self.awaiting = None;
+                    return Settled::Continue;
+                }
                 let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
                 let left = awaiting.budget_ms.saturating_sub(elapsed);
                 if reply_was_empty || left == 0 {
@@ -399,8 +406,17 @@ impl Engine {
             Action::Close(conn) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.dialled = None;
-                    slot.modem.unknown = false;
+                    // A refused close may have left the modem socket open: nothing is dialled
+                    // on that connId before a close succeeds.
+                    slot.modem.unknown = !ok;
                     slot.buffered_hint = 0;
+                }
+                match &mut self.op {
+                    // The socket is free for its next user, who closes it again first.
+                    Op::Close { tried, .. } => *tried = true,
+                    // Closing before a dial: try again with the next operation, not in a loop.
+                    Op::Connect { .. } | Op::SendTo { .. } | Op::Receive { .. } if !ok => return Err(Error::Modem),
+                    _ => {}
                 }
                 if let Op::Reset { open_mask, .. } = &mut self.op {
                     *open_mask &= !(1 << conn.index());

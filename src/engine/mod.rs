@@ -98,7 +98,8 @@ enum Op {
     SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool, retried: bool },
     Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8 },
     Poll { conn: ConnId, queried: bool },
-    Close { conn: ConnId },
+    /// `tried`: AT+SQNSH was sent once; a refusal is not repeated (the connId's next user does).
+    Close { conn: ConnId, tried: bool },
     Resolve(resolve::Resolve),
 }
 
@@ -325,7 +326,7 @@ impl Engine {
     pub fn begin_close(&mut self, handle: Handle) -> Result<(), Error> {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
-        self.start(Op::Close { conn });
+        self.start(Op::Close { conn, tried: false });
         Ok(())
     }
 
@@ -373,7 +374,7 @@ impl Engine {
 
     fn finish(&mut self, result: Result<Outcome, Error>) -> Result<Outcome, Error> {
         match self.op {
-            Op::Close { conn } => self.pool.release(conn),
+            Op::Close { conn, .. } => self.pool.release(conn),
             Op::Resolve(r) => self.release_resolver_slot(r),
             _ => {}
         }

@@ -67,9 +67,9 @@ impl Engine {
                 }
             }
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
-            Op::Close { conn } => {
+            Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
-                if modem.dialled.is_some() || modem.unknown {
+                if !tried && (modem.dialled.is_some() || modem.unknown) {
                     Next::Act(Action::Close(conn))
                 } else {
                     Next::Finish(Ok(Outcome::default()))

@@ -224,6 +224,35 @@ fn a_ring_followed_by_reads_without_data_still_ends_at_the_deadline() {
     assert!(log.iter().any(|l| l.starts_with("S ")), "paused between reads: {log:?}");
 }
 
+#[test]
+fn a_refused_close_is_repeated_by_the_next_user_of_the_conn_id() {
+    let (mut e, h, mut log) = dialled();
+    e.begin_close(h).unwrap();
+    let closed = drive(&mut e, |_| b"\r\n+CME ERROR: 3\r\n".to_vec(), &mut log);
+    assert!(closed.is_ok() || closed == Err(Error::Modem), "{closed:?}");
+    assert_eq!(e.slots_in_use(), 0, "the handle's slot is free either way");
+    let next = e.open().unwrap();
+    log.clear();
+    sendto(&mut e, next, b"y", peer(), &mut log).unwrap();
+    assert_eq!(log.first().map(String::as_str), Some("C AT+SQNSH=1"), "closed before the dial: {log:?}");
+}
+
+#[test]
+fn a_datagram_whose_final_code_was_cut_off_is_delivered() {
+    // The firmware's string ends at a NUL before the OK: header and data are all there.
+    let (mut e, h, mut log) = dialled();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    let out = drive(
+        &mut e,
+        |line| if line.starts_with("C AT+SQNSRECV") { b"\r\n+SQNSRECV: 1,2\r\n4142\r\n".to_vec() } else { Vec::new() },
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(e.datagram(), b"AB");
+    assert_eq!(out.received, 2);
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
+}
+
 fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
     std::format!("\r\n+SQNSRECV: {conn},{}\r\n{hex}\r\n\r\nOK\r\n", hex.len() / 2).into_bytes()
 }

@@ -19,7 +19,13 @@ pub(crate) struct Faults {
     pub(crate) split: usize,
     pub(crate) nul: u32,
     pub(crate) urc_inside: u32,
+    /// Answers replaced by a stream of lines with no final code, ENDLESS_BYTES long.
+    pub(crate) endless: u32,
 }
+
+/// How long an "endless" answer runs: far past anything a host should read (2048-byte pieces:
+/// 128 of them), short enough to drain in a test.
+pub(crate) const ENDLESS_BYTES: usize = 256 * 1024;
 
 /// Takes one shot of a counted fault: true if it fires now.
 pub(crate) fn take(counter: &mut u32) -> bool {
@@ -74,6 +80,7 @@ impl Faults {
             Some("split") => self.split = number(1)? as usize,
             Some("nul") => self.nul = count(1)?,
             Some("urc_inside") => self.urc_inside = count(1)?,
+            Some("endless") => self.endless = count(1)?,
             _ => return Err(format!("unknown fault {:?}", words.first())),
         }
         Ok(())

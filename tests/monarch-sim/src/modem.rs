@@ -296,6 +296,11 @@ impl Modem {
             let at = final_code_start(&bytes);
             bytes.insert(at, 0);
         }
+        if take(&mut self.faults.endless) {
+            // A modem gone mad: line after line, never a final code.
+            let line = b"\r\n+SQNSI: 1,0,0,0,0";
+            bytes = line.iter().copied().cycle().take(crate::faults::ENDLESS_BYTES).collect();
+        }
         self.counters.uart_out += bytes.len() as u64;
         Answer {
             bytes,

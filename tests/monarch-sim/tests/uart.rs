@@ -139,6 +139,26 @@ fn faults_change_answers_as_armed() {
 }
 
 #[test]
+fn an_endless_answer_streams_lines_and_never_a_final_code() {
+    let sim = Monarch::start(SimConfig::default()).unwrap();
+    let uart = sim.uart();
+    assert_eq!(sim.control("fault endless 1"), "OK");
+    uart.write(b"AT\r");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while Instant::now() < deadline && got.len() < 256 * 1024 {
+        let n = uart.read(&mut buf, Duration::from_millis(200));
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got.len(), 256 * 1024);
+    assert!(got.starts_with(b"\r\n+SQNSI: 1,0,0,0,0\r\n+SQNSI:"));
+    assert!(!got.windows(6).any(|w| w == b"\r\nOK\r\n"), "no final code");
+    // One answer only: the next command is answered normally.
+    assert_eq!(ask(&uart, "AT", b"OK\r\n"), b"\r\nOK\r\n");
+}
+
+#[test]
 fn binary_serves_uart_and_control_on_unix_sockets() {
     let dir = std::env::temp_dir().join(format!("monarch-sim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
