@@ -240,7 +240,10 @@ def test_direct_lteppp_path():
     network._lte_reset_stats()
     check(network._lteppp_send(b"AT+SQNSSENDEXT=4,3\r", expect_continuation=True) is None, "no answer")
     text, more = network._lteppp_send(b"414243")
-    check(text.startswith("\r\n> " + OK) and not more, "one answer for the whole exchange: %r" % text)
+    # The last item is a normal command, so the task flushes first: the prompt is in the
+    # answer only if it had not reached the UART yet.
+    check((text.startswith("\r\n> " + OK) or text.startswith(OK)) and not more,
+          "one answer for the whole exchange: %r" % text)
     s = stats()
     check(s["idle_polls"] == 0, "no idle wait: %r" % s)
     check(s["continuations"] == 1 and s["commands"] == 1, "%r" % s)
