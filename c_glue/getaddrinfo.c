@@ -93,6 +93,11 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
                 }
                 return list;
             }
+            if (err == MAS_EINVAL) {
+                /* The core's own check is stricter (labels of 1..63, no edge hyphen, no
+                 * Pycom_Dummy): refused before any exchange, like the names above. */
+                mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
+            }
             if (err == MAS_ENONAME) {
                 break; /* an answer, just no address: the next server would say the same */
             }

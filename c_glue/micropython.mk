@@ -53,6 +53,11 @@ SRC_USERMOD_C += $(MICROATSOCKET_SRC)
 endif
 CFLAGS_USERMOD += -I$(MICROATSOCKET_REPO)/include -I$(MICROATSOCKET_MOD_DIR)
 LDFLAGS_USERMOD += $(MICROATSOCKET_LIB)
+ifneq ($(MICROATSOCKET_LIB),$(MICROATSOCKET_HOST_LIB))
+# Pycom's esp32 link puts LDFLAGS_MOD before the objects that call into the core, so the
+# linker would take nothing from it there; LIBS comes after them.
+LIBS += $(MICROATSOCKET_LIB)
+endif
 ifeq ($(MICROATSOCKET_LIB),$(MICROATSOCKET_HOST_LIB))
 # The host library links Rust's std, which needs these (cargo's native-static-libs).
 LDFLAGS_USERMOD += -lpthread -ldl -lm

@@ -106,9 +106,14 @@ const mp_obj_module_t microatsocket_module = {
 };
 
 /* The build scans for this literal line, so the version switch (mpcompat.h)
- * selects between two spellings here rather than inside a macro. */
+ * selects between two spellings here rather than inside a macro.
+ * 1.11 reads the raw source with a pattern (keep the three-argument line
+ * first and the last registration in the file) and copies the third argument
+ * into `#if (...)` in py/objmodule.c, which sees only the port's config and
+ * the command line, not this file's macros: so the condition itself makes the
+ * module default to on, and -DMODULE_MICROATSOCKET_ENABLED=0 turns it off. */
 #if MPCOMPAT_REGISTER_MODULE_TAKES_ENABLE
-MP_REGISTER_MODULE(MP_QSTR_microATsocket, microatsocket_module, MODULE_MICROATSOCKET_ENABLED);
+MP_REGISTER_MODULE(MP_QSTR_microATsocket, microatsocket_module, !defined(MODULE_MICROATSOCKET_ENABLED) || MODULE_MICROATSOCKET_ENABLED);
 #else
 MP_REGISTER_MODULE(MP_QSTR_microATsocket, microatsocket_module);
 #endif

@@ -10,19 +10,35 @@
 #define MICROATSOCKET_MPCOMPAT_H
 
 #include "py/mpconfig.h"
-#ifndef MICROPY_VERSION_MAJOR
-#include "genhdr/mpversion.h" /* 1.11 keeps the version in a generated header */
-#endif
 #include "py/obj.h"
 #include "py/runtime.h"
 
+/*
+ * py/mpconfig.h has carried the version since 1.11. Older trees generate it
+ * into genhdr/mpversion.h from `git describe`, which in Pycom's tree is the
+ * firmware's tag (v1.20.0.rc13 would read as MicroPython 1.20): so no
+ * version there means "before 1.11", and the generated header is not read.
+ * Pycom releases v1.20.1 and later are MicroPython 1.11; v1.20.0.x are
+ * based on 1.9.4 and v1.18.x on an older one. Building the module into
+ * firmware needs 1.11's user C modules; the few pre-1.11 names below only
+ * let the files compile against those older headers.
+ */
+#ifdef MICROPY_VERSION_MAJOR
 #define MPCOMPAT_VERSION (MICROPY_VERSION_MAJOR * 100 + MICROPY_VERSION_MINOR)
+#else
+#define MPCOMPAT_VERSION (110)
+#endif
 
 /* Object tests: early 1.11 trees still spell them in capitals. */
 #if !defined(mp_obj_is_type) && defined(MP_OBJ_IS_TYPE)
 #define mp_obj_is_type MP_OBJ_IS_TYPE
 #define mp_obj_is_str MP_OBJ_IS_STR
 #define mp_obj_is_int MP_OBJ_IS_INT
+#endif
+
+/* Map slots: named in capitals before 1.11. */
+#if MPCOMPAT_VERSION < 111
+#define mp_map_slot_is_filled MP_MAP_SLOT_IS_FILLED
 #endif
 
 /* Error message wrapper: 1.11 takes plain C strings. */
@@ -37,8 +53,10 @@
  * 1.11: MP_REGISTER_MODULE(name, module, enabled_macro); >= 1.19: (name, module).
  */
 #define MPCOMPAT_REGISTER_MODULE_TAKES_ENABLE (MPCOMPAT_VERSION < 119)
-#ifndef MODULE_MICROATSOCKET_ENABLED
-#define MODULE_MICROATSOCKET_ENABLED (1)
+/* Before 1.11 there is no registration macro: the line compiles to nothing
+ * and the port's MICROPY_PORT_BUILTIN_MODULES must list the module. */
+#if MPCOMPAT_VERSION < 111 && !defined(MP_REGISTER_MODULE)
+#define MP_REGISTER_MODULE(module_name, obj_module, enabled_define)
 #endif
 
 /*

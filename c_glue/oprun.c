@@ -12,6 +12,10 @@
  */
 #include "py/mperrno.h"
 #include "py/mphal.h"
+/* py/runtime.h (py/mpstate.h) before py/mpthread.h: Pycom's esp32
+ * mpthreadport.h includes py/mpstate.h, which then meets its mutex type
+ * before the port has declared it. */
+#include "py/runtime.h"
 #include "py/mpthread.h"
 #include "py/nlr.h"
 

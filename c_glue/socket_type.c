@@ -285,7 +285,9 @@ static mp_obj_t socket_settimeout(mp_obj_t self_in, mp_obj_t timeout_in) {
     } else {
         #if MICROPY_PY_BUILTINS_FLOAT
         mp_float_t seconds = mp_obj_get_float(timeout_in);
-        if (seconds < 0) {
+        /* Written so that NaN is refused too: cast to an int it is undefined (x86 gives
+         * INT32_MIN, which here would mean "block forever"). */
+        if (!(seconds >= 0)) {
             mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
         }
         mp_float_t ms = MICROPY_FLOAT_CONST(1000.0) * seconds;

@@ -50,10 +50,12 @@
  */
 #include <string.h>
 
+/* runtime.h first: on Pycom's esp32 port mpthread.h needs mpstate.h's types
+ * declared in the order runtime.h brings them. */
+#include "py/runtime.h"
 #include "py/mperrno.h"
 #include "py/mphal.h"
 #include "py/mpthread.h"
-#include "py/runtime.h"
 
 #include "mas_glue.h"
 

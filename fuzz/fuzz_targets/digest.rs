@@ -1,10 +1,11 @@
 //! The response/URC digester on arbitrary bytes: fed whole, and fed in arbitrary pieces as a
-//! UART delivers them. Both must give the same events, every call must make progress, and
-//! nothing may panic.
+//! UART delivers them (piece sizes drawn from the input). Both must give the same events and
+//! leave the same bytes over; every event consumes bytes; received data is at most a datagram
+//! raw, only hex digits in hex mode; nothing may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use microatsocket::at::digest::{digest, Pending};
+use microatsocket::at::digest::{digest, Event, Pending};
 
 /// Commands whose answers the engine waits for (the digester reads info lines by name).
 const PENDING: [&[u8]; 8] = [b"", b"SQNSRECV", b"SQNSSENDEXT", b"SQNDNSLKUP", b"SQNSI", b"SQNSS", b"CGPADDR", b"SQNSD"];
@@ -20,6 +21,15 @@ fn drain(buf: &[u8], pending: &Pending, events: &mut Vec<String>) -> usize {
         match event {
             Some(event) => {
                 assert!(used > 0, "an event from no bytes: {event:?}");
+                if let Event::Received { data, .. } = event {
+                    // Raw data is taken by the header's count (at most a datagram); hex data is
+                    // the run of hex digits, whatever the header said.
+                    if pending.recv_hex {
+                        assert!(data.iter().all(u8::is_ascii_hexdigit), "{data:?}");
+                    } else {
+                        assert!(data.len() <= microatsocket::MAX_DATAGRAM, "{} bytes of data", data.len());
+                    }
+                }
                 events.push(format!("{event:?}"));
             }
             None => return at,

@@ -1,164 +1,136 @@
-//! The engine fed arbitrary modem replies for every operation. Each operation must end within a
-//! bounded number of exchanges (no hang), nothing may panic, and once every socket is closed no
-//! slot may be left in use — whatever the modem said, and also when an operation is abandoned
-//! half-way (the transport raised).
+//! The core through its C ABI, as the MicroPython shim drives it, fed arbitrary modem answers
+//! and clock values for every operation (reset, open, bind, connect, sendto, recvfrom, poll,
+//! resolve, close, configure), sometimes abandoned half-way or interrupted by a second call.
+//!
+//! Must hold, whatever the modem says: no panic; every exchange is a well-formed one (see
+//! `engine/abi.rs`); an operation ends within a bounded number of exchanges: at most
+//! `COMMAND_CAP` commands, receive polls only until its timeout (past its deadline a receive
+//! reads at most once more between two commands), and a receive that blocks forever makes
+//! nothing but polls; a second call while an operation runs is refused; the slots in use are
+//! always exactly the open sockets, and none is left once every socket is closed or after a
+//! reset. `engine/ops.rs` starts the operations, `engine/drive.rs` steps and checks them.
 #![no_main]
 
-use std::net::SocketAddr;
+#[path = "engine/abi.rs"]
+mod abi;
+#[path = "common/dns_answer.rs"]
+mod dns_answer;
+#[path = "engine/drive.rs"]
+mod drive;
+#[path = "engine/modem.rs"]
+mod modem;
+#[path = "engine/ops.rs"]
+mod ops;
+#[path = "engine/script.rs"]
+mod script;
 
 use libfuzzer_sys::fuzz_target;
-use microatsocket::dns::RecordType;
-use microatsocket::engine::{Engine, ExchangeKind, Step};
-use microatsocket::limits::Limits;
-use microatsocket::socket::Handle;
+use microatsocket::ffi::*;
 
-/// Far more exchanges than any operation needs: receive polls are bounded by their timeout
-/// (the clock below advances at least 1 ms per exchange), everything else by the engine's cap.
-const MAX_STEPS: usize = 20_000;
+use abi::{step, Stepped};
+use script::Script;
 
-/// Replies a modem really gives, so the fuzzer reaches deep paths quickly; mixed with raw bytes.
-const REPLIES: [&[u8]; 16] = [
-    b"\r\nOK\r\n",
-    b"\r\nERROR\r\n",
-    b"\r\n+CME ERROR: 3\r\n",
-    b"\r\n> ",
-    b"\r\n> \r\nOK\r\n",
-    b"\r\nNO CARRIER\r\n",
-    b"\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n",
-    b"\r\n+SQNSRECV: 1,3\r\n414243\r\n\r\nOK\r\n",
-    b"\r\n+SQNSRING: 1,3\r\n",
-    b"\r\n+SQNSH: 1\r\n",
-    b"\r\n+SYSSTART\r\n",
-    b"\r\n+SQNSS: 1,0\r\n+SQNSS: 2,2,\"::1\",7,\"::1\",9\r\n\r\nOK\r\n",
-    b"\r\n+SQNDNSLKUP: a.test,2001:db8::1\r\n\r\nOK\r\n",
-    b"\r\n+SQNSI: 1,10,10,3,0\r\n\r\nOK\r\n",
-    b"",
-    b"\r\n+CGPADDR: 1,\"10.0.0.2\",\"2001:db8::2\"\r\n\r\nOK\r\n",
-];
+/// Commands and payloads (not receive polls, not waits) one operation may write: twice the
+/// core's own per-operation cap of 24 commands, since each send adds its payload.
+const COMMAND_CAP: usize = 2 * 24 + 2;
+/// A receive that blocks forever is abandoned after this many exchanges (the user's Ctrl-C).
+const FOREVER_STEPS: usize = 1_000;
+/// Longest the resolver's own DNS query waits: three attempts of 2 s.
+const RESOLVE_WAIT_MS: u32 = 3 * 2_000;
+const OPS_PER_INPUT: usize = 32;
 
-/// Reads the fuzzer's bytes as a script.
-struct Script<'a> {
-    data: &'a [u8],
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OpKind {
+    Reset,
+    Connect,
+    SendTo { len: usize },
+    RecvFrom { timeout_ms: Option<u32> },
+    Poll,
+    Resolve { family: u8 },
+    Close,
 }
 
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.data.split_first()?;
-        self.data = rest;
-        Some(b)
-    }
+struct Socket {
+    handle: mas_handle,
+    live: bool,
+}
 
-    /// The next modem reply: a known one, or up to 255 raw bytes.
-    fn reply(&mut self) -> Vec<u8> {
-        let Some(choice) = self.byte() else { return b"\r\nOK\r\n".to_vec() };
-        if choice < 160 {
-            return REPLIES[usize::from(choice) % REPLIES.len()].to_vec();
-        }
-        let len = usize::from(self.byte().unwrap_or(0)).min(self.data.len());
-        let (raw, rest) = self.data.split_at(len);
-        self.data = rest;
-        raw.to_vec()
+struct Harness<'a> {
+    script: Script<'a>,
+    now: u32,
+    limits: mas_limits,
+    sockets: Vec<Socket>,
+    /// The last payload sent, decoded: a DNS answer template answers it.
+    last_payload: Vec<u8>,
+}
+
+fn limits_from(b: u8) -> mas_limits {
+    mas_limits {
+        max_command_len: [0, 124, 64, 20][usize::from(b & 3)],
+        send_hex: b & 4 == 0,
+        recv_hex: b & 8 == 0,
+        combined_send: b & 16 != 0,
+        pdp_cid: if b & 32 == 0 { 1 } else { 3 },
     }
 }
 
-/// Steps the started operation to its end; `abandon_at` abandons it after that many exchanges.
-fn drive(engine: &mut Engine, script: &mut Script<'_>, now: &mut u32, abandon_at: Option<usize>) {
-    let mut reply = Vec::new();
-    for step in 0..MAX_STEPS {
-        match engine.step(&reply, *now) {
-            Step::Done(_) => return,
-            Step::Exchange(x) => {
-                if x.kind == ExchangeKind::Sleep {
-                    *now = now.wrapping_add(x.timeout_ms);
+impl<'a> Harness<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        let mut script = Script::new(data);
+        let limits = limits_from(script.byte_or(0));
+        let now = match script.byte_or(0) % 4 {
+            // Just before the millisecond clock wraps: deadlines cross zero.
+            2 => u32::MAX - 2_500,
+            3 => script.u32(),
+            _ => 1_000,
+        };
+        Harness { script, now, limits, sockets: Vec::new(), last_payload: Vec::new() }
+    }
+
+    /// The core is one static engine shared by every input: end what the previous input left
+    /// and sweep the modem with plain `OK`s, so each input starts alike and replays alone.
+    fn start(&mut self) {
+        mas_abort();
+        // Safety: a live local.
+        assert_eq!(unsafe { mas_configure(&self.limits) }, 0);
+        assert_eq!(mas_reset_begin(), 0);
+        let mut reply = Vec::new();
+        loop {
+            match step(&reply, self.now) {
+                Stepped::Exchange(_) => reply = b"\r\nOK\r\n".to_vec(),
+                Stepped::Done(outcome) => {
+                    assert_eq!(outcome.error, 0);
+                    break;
                 }
-                *now = now.wrapping_add(1 + u32::from(script.byte().unwrap_or(0)));
-                if abandon_at == Some(step) {
-                    engine.abort();
-                    return;
-                }
-                reply = if x.kind == ExchangeKind::Sleep { Vec::new() } else { script.reply() };
             }
         }
+        assert_eq!(mas_slots_in_use(), 0);
     }
-    panic!("an operation did not end within {MAX_STEPS} exchanges");
+
+    fn run(&mut self) {
+        for _ in 0..OPS_PER_INPUT {
+            let Some(op) = self.script.byte() else { break };
+            let interrupt = self.script.byte_or(0);
+            self.one_op(op, interrupt);
+            self.check_pool();
+        }
+        // Close everything, whatever the modem answers: every slot must come back.
+        for i in 0..self.sockets.len() {
+            if self.sockets[i].live {
+                assert_eq!(mas_close_begin(self.sockets[i].handle), 0);
+                self.drive(OpKind::Close, 0);
+                self.sockets[i].live = false;
+                self.check_pool();
+            }
+        }
+        assert_eq!(mas_slots_in_use(), 0, "a slot leaked");
+    }
+
 }
 
-fn peer(b: u8) -> SocketAddr {
-    if b & 1 == 0 {
-        SocketAddr::from(([127, 0, 0, 1], 7 + u16::from(b)))
-    } else {
-        SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 7 + u16::from(b)))
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
-    let mut script = Script { data };
-    let mut engine = Engine::new();
-    let flags = script.byte().unwrap_or(0);
-    let limits = Limits {
-        max_command_len: if flags & 1 != 0 { None } else { Some(124) },
-        send_hex: flags & 2 == 0,
-        recv_hex: flags & 4 == 0,
-        combined_send: flags & 8 != 0,
-        pdp_cid: 1,
-    };
-    if engine.configure(limits).is_err() {
-        return;
-    }
-    let mut now = 1_000u32;
-    let mut handles: Vec<Handle> = Vec::new();
-    for _ in 0..24 {
-        let Some(op) = script.byte() else { break };
-        let abandon_at = if op & 0x80 != 0 { Some(usize::from(op & 0x0f)) } else { None };
-        let pick = |handles: &[Handle], b: u8| handles.get(usize::from(b) % handles.len().max(1)).copied();
-        let arg = script.byte().unwrap_or(0);
-        let begun = match (op >> 4) & 7 {
-            0 => engine.begin_reset(),
-            1 => match engine.open() {
-                Ok(h) => {
-                    handles.push(h);
-                    continue;
-                }
-                Err(_) => continue,
-            },
-            2 => match pick(&handles, arg) {
-                Some(h) => engine.begin_sendto(h, &[arg; 40][..usize::from(arg % 40) + 1], Some(peer(arg))),
-                None => continue,
-            },
-            3 => match pick(&handles, arg) {
-                Some(h) => engine.begin_recvfrom(h, Some(u32::from(arg) * 20), now),
-                None => continue,
-            },
-            4 => match pick(&handles, arg) {
-                Some(h) => engine.begin_poll(h),
-                None => continue,
-            },
-            5 => match pick(&handles, arg) {
-                Some(h) => engine.begin_connect(h, peer(arg)),
-                None => continue,
-            },
-            6 => {
-                let server = if arg & 1 != 0 { Some(peer(arg)) } else { None };
-                let kind = if arg & 2 != 0 { RecordType::Aaaa } else { RecordType::A };
-                engine.begin_resolve(b"a.test", kind, server, u16::from(arg))
-            }
-            _ => match pick(&handles, arg) {
-                Some(h) => {
-                    handles.retain(|&k| k != h);
-                    engine.begin_close(h)
-                }
-                None => continue,
-            },
-        };
-        if begun.is_ok() {
-            drive(&mut engine, &mut script, &mut now, abandon_at);
-        }
-    }
-    // Close everything, whatever the modem answers: every slot must come back.
-    for h in handles {
-        if engine.begin_close(h).is_ok() {
-            drive(&mut engine, &mut script, &mut now, None);
-        }
-    }
-    assert_eq!(engine.slots_in_use(), 0, "a slot leaked");
+    let mut harness = Harness::new(data);
+    harness.start();
+    harness.run();
 });

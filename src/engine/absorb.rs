@@ -53,6 +53,11 @@ impl Engine {
         Pending { name, recv_hex: self.limits.recv_hex }
     }
 
+    /// Whether the pending exchange is a read of `conn`.
+    fn reads(&self, conn: u8) -> bool {
+        matches!(self.awaiting.map(|a| a.action), Some(Action::Receive(c)) if c.get() == conn)
+    }
+
     /// Digests `reply`, however long, through the fixed receive buffer.
     pub(super) fn absorb(&mut self, mut reply: &[u8]) {
         while !reply.is_empty() {
@@ -86,6 +91,10 @@ impl Engine {
                 },
                 Some(Event::Urc(urc)) => Some(Note::Urc(urc)),
                 Some(Event::Noise) => None,
+                // Only a block with data for the socket being read is taken: an empty one or
+                // another socket's, later in the same answer, must not replace what was taken.
+                Some(Event::Received { conn, .. }) if !self.reads(conn) => None,
+                Some(Event::Received { conn, data: [] }) => Some(Note::Received { conn, len: 0 }),
                 Some(Event::Received { conn, data }) => {
                     let decoded = if self.limits.recv_hex {
                         self.datagram.resize(data.len() / 2, 0).ok().and_then(|_| {
@@ -274,6 +283,10 @@ impl Engine {
                 let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
                 let left = awaiting.budget_ms.saturating_sub(elapsed);
                 if reply_was_empty || left == 0 {
+                    if reply_was_empty && self.payload_after_unseen_prompt(awaiting.action) {
+                        self.awaiting = None;
+                        return Settled::Continue;
+                    }
                     self.mark_unknown(awaiting.action);
                     self.awaiting = None;
                     return Settled::Fail(Error::TimedOut);
@@ -410,6 +423,11 @@ impl Engine {
                     // on that connId before a close succeeds.
                     slot.modem.unknown = !ok;
                     slot.buffered_hint = 0;
+                    // The next dial configures the connId again: a reboot whose +SYSSTART the
+                    // firmware flushed away reset its data modes, and AT+SQNSH answers OK on a
+                    // closed socket, so a stale "configured" would send hex text as raw bytes.
+                    slot.modem.configured = false;
+                    slot.modem.extended = false;
                 }
                 match &mut self.op {
                     // The socket is free for its next user, who closes it again first.
@@ -437,6 +455,24 @@ impl Engine {
             Action::Pause(_) => {}
         }
         Ok(())
+    }
+
+    /// An `AT+SQNSSENDEXT` with no answer at all (a NUL before the prompt ends the firmware's
+    /// string there) may have left the modem waiting for the payload, and it would take the
+    /// next commands as payload bytes, one operation after another. So the payload goes
+    /// anyway: if the modem was waiting, the datagram is sent; if not, the hex line is a
+    /// command line it refuses (hex text has no `T`, so it is never an AT command). Raw
+    /// payloads could hold a command: they are never sent unprompted.
+    fn payload_after_unseen_prompt(&mut self, action: Action) -> bool {
+        if !matches!(action, Action::SendExt(..)) || !self.limits.send_hex {
+            return false;
+        }
+        match &mut self.op {
+            Op::SendTo { prompted, .. } => *prompted = true,
+            Op::Resolve(r) => r.prompted = true,
+            _ => return false,
+        }
+        true
     }
 
     /// The modem socket on `conn` is probably gone: configure and dial afresh.

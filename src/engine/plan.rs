@@ -139,11 +139,12 @@ impl Engine {
         if let Some(action) = self.dial_step(conn, peer) {
             return Next::Act(action);
         }
-        let hint = slot.map_or(0, |s| s.buffered_hint);
-        if !read_since_pause || hint > 0 {
+        if !read_since_pause {
             return Next::Act(Action::Receive(conn));
         }
-        // Nothing was waiting: pause, then read again, until the deadline.
+        // The last read found nothing. The deadline comes first, even when a ring has since
+        // announced data (the next receive reads it): a modem that rings after every empty
+        // read would otherwise keep this one reading forever.
         let remaining = match deadline {
             Deadline::NonBlocking => return Next::Finish(Err(Error::WouldBlock)),
             Deadline::Forever => u32::MAX,
@@ -156,6 +157,10 @@ impl Engine {
                 left
             }
         };
+        if slot.is_some_and(|s| s.buffered_hint > 0) {
+            return Next::Act(Action::Receive(conn));
+        }
+        // Nothing is waiting: pause, then read again, until the deadline.
         let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
         if let Op::Receive { pause_ms, read_since_pause, .. } = &mut self.op {
             *pause_ms = pause;

@@ -130,7 +130,37 @@ fn sendto_a_new_peer_redials_and_bind_sets_local_port() {
     sendto(&mut e, h, b"y", v4peer(), &mut log).unwrap();
     assert_eq!(
         log,
-        ["C AT+SQNSH=1", "C AT+SQNSD=1,1,7,\"127.0.0.1\",0,4000,1,0", "C AT+SQNSSENDEXT=1,1", "P 79"]
+        [
+            "C AT+SQNSH=1",
+            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFGEXT=1,1,1,0,0,1",
+            "C AT+SQNSD=1,1,7,\"127.0.0.1\",0,4000,1,0",
+            "C AT+SQNSSENDEXT=1,1",
+            "P 79",
+        ]
+    );
+}
+
+#[test]
+fn a_conn_id_is_configured_again_after_a_close() {
+    // A reboot whose +SYSSTART the firmware flushed away leaves the modem in its default
+    // (raw) data modes, and AT+SQNSH answers OK on the closed socket: a dial on the old
+    // configuration would send the hex payload as raw bytes to the peer.
+    let (mut e, h, mut log) = dialled();
+    e.begin_close(h).unwrap();
+    drive(&mut e, happy, &mut log).unwrap();
+    let next = e.open().unwrap();
+    log.clear();
+    sendto(&mut e, next, b"y", peer(), &mut log).unwrap();
+    assert_eq!(
+        log,
+        [
+            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFGEXT=1,1,1,0,0,1",
+            "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0",
+            "C AT+SQNSSENDEXT=1,1",
+            "P 79",
+        ]
     );
 }
 
@@ -251,6 +281,39 @@ fn a_datagram_whose_final_code_was_cut_off_is_delivered() {
     assert_eq!(e.datagram(), b"AB");
     assert_eq!(out.received, 2);
     assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
+}
+
+#[test]
+fn a_modem_that_rings_after_every_empty_read_still_meets_the_deadline() {
+    // Found by fuzzing: a ring after the final OK of an empty read was followed at once by
+    // another read, without a look at the deadline, for as long as the modem kept ringing.
+    let rings_after_ok = |line: &str| {
+        if line.starts_with("S ") {
+            Vec::new()
+        } else {
+            b"\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n+SQNSRING: 1,3\r\n".to_vec()
+        }
+    };
+    let (mut e, h, mut log) = dialled();
+    e.begin_recvfrom(h, Some(100), 1_000).unwrap();
+    assert_eq!(drive(&mut e, rings_after_ok, &mut log), Err(Error::TimedOut));
+    log.clear();
+    e.begin_recvfrom(h, Some(0), 1_000).unwrap();
+    assert_eq!(drive(&mut e, rings_after_ok, &mut log), Err(Error::WouldBlock));
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500"], "one read, not one per ring");
+}
+
+#[test]
+fn a_later_empty_or_foreign_block_in_the_same_answer_keeps_the_datagram() {
+    // Found by fuzzing: an empty +SQNSRECV block after the datagram cleared it, and the read
+    // succeeded with 0 bytes; another socket's block replaced it with that socket's data.
+    for later in ["\r\n+SQNSRECV: 1,0\r\n", "\r\n+SQNSRECV: 2,2\r\n5859\r\n"] {
+        let (mut e, h, mut log) = dialled();
+        e.begin_recvfrom(h, Some(1000), 0).unwrap();
+        let answer = std::format!("\r\n+SQNSRECV: 1,2\r\n4142\r\n{later}\r\nOK\r\n");
+        let out = drive(&mut e, |_| answer.clone().into_bytes(), &mut log).unwrap();
+        assert_eq!((out.received, e.datagram()), (2, &b"AB"[..]), "{later:?}");
+    }
 }
 
 fn receive_reply(conn: u8, hex: &str) -> Vec<u8> {
@@ -594,4 +657,40 @@ fn no_such_name_and_no_server() {
     assert_eq!(drive(&mut e, modem_with_dns_server(3, false, 0), &mut log), Err(Error::NameNotFound));
     assert_eq!(e.begin_resolve(b"bad\"name", RecordType::A, None, 1), Err(Error::InvalidArgument));
     assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn a_send_whose_prompt_went_unseen_sends_the_payload_anyway() {
+    // A NUL before the prompt empties the firmware's answer while the modem waits for the
+    // payload; closing instead would feed it AT+SQNSH lines as payload, op after op.
+    let unseen = |refusal: &'static [u8]| {
+        move |l: &str| {
+            if l.starts_with("C AT+SQNSSENDEXT") {
+                Vec::new()
+            } else if l.starts_with("P ") {
+                refusal.to_vec()
+            } else {
+                happy(l)
+            }
+        }
+    };
+    let (mut e, h, mut log) = dialled();
+    e.begin_sendto(h, b"Hi", Some(peer())).unwrap();
+    assert_eq!(drive(&mut e, unseen(b"\r\nOK\r\n"), &mut log).map(|o| o.sent), Ok(2));
+    assert_eq!(log, ["C AT+SQNSSENDEXT=1,2", "P 4869"]);
+    // It was not waiting after all: the hex line is refused, the socket is dialled afresh.
+    log.clear();
+    e.begin_sendto(h, b"Hi", Some(peer())).unwrap();
+    assert_eq!(drive(&mut e, unseen(b"\r\n+CME ERROR: 4\r\n"), &mut log), Err(Error::Modem));
+    log.clear();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    assert_eq!(log[0], "C AT+SQNSH=1");
+    // Raw payloads could be read as a command: never sent unprompted.
+    e.configure(Limits { send_hex: false, ..Limits::STOCK }).unwrap();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    log.clear();
+    e.begin_sendto(h, b"Hi", Some(peer())).unwrap();
+    assert_eq!(drive(&mut e, unseen(b"\r\nOK\r\n"), &mut log), Err(Error::TimedOut));
+    assert_eq!(log, ["C AT+SQNSSENDEXT=1,2"]);
+    assert_eq!(e.slots_in_use(), 1);
 }

@@ -1,13 +1,14 @@
-# Soak: datagrams to the IPv6 echo peer and back, one at a time, while the
-# simulator drops datagrams at a set rate and faults are injected between
-# datagrams (the network closing the socket, dropped URCs, modem reboots,
-# errors, split and NUL-laden answers). Every datagram must come back unless
-# the simulator says it dropped it on the way out or on the way back, or its
-# sendto raised (a NUL can cut the firmware's answer before its OK: the module
-# then cannot know whether the datagram went, and says so); nothing may come
-# back twice; slots in use and the GC heap must end where they started.
+# Soak: datagrams to the IPv6 echo peer (::1, ECHO_PORT6) and back, one at a time, while the
+# simulator drops datagrams at a set rate and faults are injected between datagrams (the
+# network closing the socket, dropped URCs, modem reboots, errors, split and NUL-laden
+# answers). Each datagram's fate is recorded. Every one must come back, unless
+#   - the simulator dropped it on the way out or its echo on the way back (dgrams_dropped), or
+#   - its sendto raised, and the script saw which errno (a NUL can cut the firmware's answer
+#     before its OK: the module then cannot know whether the datagram went, and says so);
+# nothing may come back twice or altered; slots in use and the GC heap must end where they
+# started.
 #
-#   SOAK_COUNT=10000 (default 10000) SOAK_DROP_PERMILLE=20 SOAK_FAULT_EVERY=25
+#   SOAK_COUNT (default 10000) SOAK_DROP_PERMILLE (20) SOAK_FAULT_EVERY (25) SOAK_TRACE=1
 #   make soak  (or tests/mp/run_mp_tests.py --timeout 3600 tests/mp/soak.py)
 # The short version runs in make test: tests/mp/test_soak_short.py.
 import gc
@@ -15,7 +16,7 @@ import os
 
 from mas_testlib import *
 
-# One fault between two datagrams, in turn. Each must be transparent to the caller.
+# One fault between two datagrams, in turn.
 FAULTS = [
     "inject sqnsh {slot}",           # the network closes the modem socket
     "fault drop_urc 3",              # the rings of the next datagrams are lost
@@ -27,7 +28,31 @@ FAULTS = [
     "fault urc_inside 2",            # a ring inside the next answers
     "inject urc +SQNSRING: 6",       # a ring for a socket nobody has
     "inject garbage 0d0a2b2b2b0d0a", # noise between answers
+    "fault no_prompt 1",             # AT+SQNSSENDEXT refused instead of prompted
+    "fault drop_urc 1",
 ]
+
+# What a datagram's sendto did: went (returned), or raised one of these errnos.
+SENT, TOLD_ETIMEDOUT, TOLD_EIO = 0, 1, 2
+TOLD = {ETIMEDOUT: TOLD_ETIMEDOUT, EIO: TOLD_EIO}
+
+# What soak() counts, in the order _run() fills them in.
+COUNT_NAMES = (
+    "attempts",                       # sendto calls
+    "sent",                           # sendto returned
+    "echoed",                         # reached the echo peer (the simulator's dgrams_tx), which echoes each
+    "received",                       # echoes recvfrom gave back
+    "lost",                           # attempts that never came back
+    "lost_sent",                      # ... of them sendto returned: each must be a network drop
+    "lost_after_sendto_ETIMEDOUT",    # ... sendto raised ETIMEDOUT
+    "lost_after_sendto_EIO",          # ... sendto raised EIO
+    "dropped_by_network",             # the simulator's dgrams_dropped, both ways
+    "sendto_raised_ETIMEDOUT",
+    "sendto_raised_EIO",
+    "came_back_after_sendto_raised",  # the datagram went although sendto raised
+    "recvfrom_raised_ETIMEDOUT",      # an echo did not come within the timeout (then dropped, or late)
+    "faults_injected",
+)
 
 
 def sim(line):
@@ -54,62 +79,73 @@ def payload(seq, limit):
     return b"soak %06d " % seq + bytes((seq + i) & 0xFF for i in range(seq % (limit - 11)))
 
 
-# What soak() counts, in the order _run() fills them in.
-COUNT_NAMES = ("attempts", "sent", "echoed", "received", "lost", "dropped_by_network",
-               "recv_timeouts", "sendto_raised_ETIMEDOUT", "sendto_raised_EIO", "faults_injected")
+def _scrub(depth):
+    """Python calls nest on the C stack: a plain recursion overwrites what the last operations
+    left there, so the conservative GC scan that follows does not take stale words for
+    pointers (without it, a block or two can stay "in use" depending on the call depth)."""
+    if depth:
+        _scrub(depth - 1)
 
 
-def _run(totals, s, peer, limit, count, drop_permille, fault_every):
-    """Sends `count` datagrams one at a time; adds what happened to `totals` in place (so the
-    caller's heap comparison sees no new objects) and fails on anything unaccounted for."""
+def heap_in_use():
+    _scrub(64)
+    gc.collect()
+    return gc.mem_alloc()
+
+
+def trace(*what):
+    if os.getenv("SOAK_TRACE"):
+        print(*what)
+
+
+def _run(totals, s, peer, limit, count, drop_permille, fault_every, first=0):
+    """Sends `count` datagrams (numbered from `first`) one at a time; adds what happened to
+    `totals` in place (so the caller's heap comparison sees no new objects) and fails on
+    anything unaccounted for."""
     tx0, rx0, dropped0 = counters()
     sim("fault net_drop %d" % drop_permille)
-    attempts = sent = received = timeouts = faults = told_timedout = told_eio = 0
-    seen = set()                     # datagram numbers that came back
+    fate = bytearray(count)          # SENT or TOLD_*, per datagram
+    back = bytearray(count)          # 1 once its echo came back
+    n = [0] * 4                      # received, recv timeouts, faults, attempts
     last_fault = None
 
     def receive(until_seq):
         """Reads echoes until datagram `until_seq` is back; raises OSError on a timeout."""
-        nonlocal received
         while True:
             got, sender = s.recvfrom(1500)
             seq = int(got[5:11])
-            check(got == payload(seq, limit) and sender == peer, "datagram %d came back as %r from %r" % (seq, got[:20], sender))
-            check(seq not in seen, "datagram %d came back twice" % seq)
-            seen.add(seq)
-            received += 1
+            check(first <= seq < first + count and got == payload(seq, limit) and sender == peer,
+                  "datagram %d came back as %r from %r" % (seq, got[:20], sender))
+            check(not back[seq - first], "datagram %d came back twice" % seq)
+            back[seq - first] = 1
+            n[0] += 1
             if seq == until_seq:
                 return
 
-    for seq in range(count):
-        if fault_every and seq and seq % fault_every == 0:
-            last_fault = FAULTS[faults % len(FAULTS)]
+    for i in range(count):
+        seq = first + i
+        if fault_every and i and i % fault_every == 0:
+            last_fault = FAULTS[n[2] % len(FAULTS)]
             slot = open_slot()
             if "{slot}" in last_fault and slot is None:
                 last_fault = "inject sysstart"  # nothing open to close: reboot instead
             sim(last_fault.format(slot=slot))
-            faults += 1
-        attempts += 1
+            n[2] += 1
+        n[3] += 1
         try:
             s.sendto(payload(seq, limit), peer)
         except OSError as e:
             # Told: the caller knows this datagram may not have gone.
-            check(e.errno in (ETIMEDOUT, EIO), "sendto of datagram %d after %r: %r" % (seq, last_fault, e))
-            if os.getenv("SOAK_TRACE"):
-                print("sendto", seq, "after", last_fault, "raised", e.errno)
-            if e.errno == ETIMEDOUT:
-                told_timedout += 1
-            else:
-                told_eio += 1
+            check(e.errno in TOLD, "sendto of datagram %d after %r: %r" % (seq, last_fault, e))
+            trace("sendto", seq, "after", last_fault, "raised", e.errno)
+            fate[i] = TOLD[e.errno]
             continue
-        sent += 1
         try:
             receive(seq)
         except OSError as e:
-            check(e.errno == ETIMEDOUT, "datagram %d after %r: %r" % (seq, last_fault, e))
-            if os.getenv("SOAK_TRACE"):
-                print("recv", seq, "after", last_fault, "timed out")
-            timeouts += 1
+            check(e.errno == ETIMEDOUT, "recvfrom of datagram %d after %r: %r" % (seq, last_fault, e))
+            trace("recvfrom", seq, "after", last_fault, "timed out")
+            n[1] += 1
     sim("fault clear")
     try:  # echoes still on their way
         receive(-1)
@@ -118,48 +154,63 @@ def _run(totals, s, peer, limit, count, drop_permille, fault_every):
 
     tx, rx, dropped = counters()
     dropped -= dropped0
-    lost = attempts - received
-    told = told_timedout + told_eio
-    # An echo the modem holds is delivered, unless its datagram's sendto raised: the module
-    # then re-dials the socket to get back in step, and what waited there goes with it.
-    check(0 <= (rx - rx0) - received <= told, "the modem got %d echoes, the caller %d, sendto errors %d" % (rx - rx0, received, told))
-    # Every datagram that did not come back was dropped by the network, or its sendto raised.
-    check(dropped <= lost <= dropped + told, "lost %d: dropped %d, sendto errors %d" % (lost, dropped, told))
-    for i, n in enumerate((attempts, sent, tx - tx0, received, lost, dropped, timeouts,
-                           told_timedout, told_eio, faults)):
-        totals[i] += n
+    lost_by = [0, 0, 0]              # per fate: never came back
+    told_by = [0, 0, 0]              # per fate: attempts
+    for i in range(count):
+        told_by[fate[i]] += 1
+        if not back[i]:
+            lost_by[fate[i]] += 1
+    told = told_by[TOLD_ETIMEDOUT] + told_by[TOLD_EIO]
+    lost_told = lost_by[TOLD_ETIMEDOUT] + lost_by[TOLD_EIO]
+    # A datagram whose sendto returned and that never came back was dropped by the network:
+    # the drops cover those, and may also have hit datagrams that went although sendto raised.
+    check(lost_by[SENT] <= dropped <= lost_by[SENT] + told,
+          "%d datagrams sent and never back, %d network drops, %d sendto errors" % (lost_by[SENT], dropped, told))
+    # An echo the modem got is delivered, unless its datagram's sendto raised: the module then
+    # dials the socket afresh to get back in step, and what waited there goes with it.
+    check(0 <= (rx - rx0) - n[0] <= told,
+          "the modem got %d echoes, the caller %d, sendto errors %d" % (rx - rx0, n[0], told))
+    for i, value in enumerate((n[3], told_by[SENT], tx - tx0, n[0], lost_by[SENT] + lost_told, lost_by[SENT],
+                               lost_by[TOLD_ETIMEDOUT], lost_by[TOLD_EIO], dropped, told_by[TOLD_ETIMEDOUT],
+                               told_by[TOLD_EIO], told - lost_told, n[1], n[2])):
+        totals[i] += value
 
 
-def soak(count, drop_permille=20, fault_every=25, peer=None):
+def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
     """Runs `count` datagrams each way; returns the counts; fails on anything unaccounted for."""
     peer = peer or echo6() or echo4()
     family = socket.AF_INET6 if ":" in peer[0] else socket.AF_INET
     limit = min(socket.config("max_datagram"), 1500)
     warm_up = [0] * len(COUNT_NAMES)
     totals = [0] * len(COUNT_NAMES)
+    slots_at_start = socket._slots_in_use()
     s = socket.socket(family)
-    s.settimeout(1)
+    s.settimeout(timeout)
     # A warm-up through every fault once: one-time allocations happen before the baseline.
-    _run(warm_up, s, peer, limit, len(FAULTS) + 1, 0, 1)
-    gc.collect()
-    heap_before = gc.mem_alloc()
+    _run(warm_up, s, peer, limit, len(FAULTS) + 1, 0, 1, first=900000)
+    heap_before = heap_in_use()
     slots_before = socket._slots_in_use()
     _run(totals, s, peer, limit, count, drop_permille, fault_every)
-    gc.collect()
-    heap_after = gc.mem_alloc()
+    heap_after = heap_in_use()
     check(socket._slots_in_use() == slots_before, "slots %d, were %d" % (socket._slots_in_use(), slots_before))
     check(heap_after == heap_before, "GC heap %d B, was %d B" % (heap_after, heap_before))
     s.close()
-    check(socket._slots_in_use() == 0, "a slot is left after close")
+    check(socket._slots_in_use() == slots_at_start, "a slot is left after close")
+    check(slots_at_start or sim_stats()["open_slots"] == 0, "the modem still holds a socket: %r" % sim_stats())
     counts = dict(zip(COUNT_NAMES, totals))
     counts["modem_restarts"] = socket._modem_restarts()
+    counts["ipv6"] = int(family == socket.AF_INET6)
+    counts["gc_heap_bytes"] = heap_after
     return counts
+
+
+def report(counts):
+    return ", ".join("%s %d" % (k, counts[k]) for k in COUNT_NAMES + ("modem_restarts", "ipv6", "gc_heap_bytes"))
 
 
 if __name__ == "__main__":
     socket.set_modem(lte)
     counts = soak(int(os.getenv("SOAK_COUNT") or "10000"), int(os.getenv("SOAK_DROP_PERMILLE") or "20"),
                   int(os.getenv("SOAK_FAULT_EVERY") or "25"))
-    print("soak [%s, %s]: %s" % (transport(), network._lte_profile(),
-                                 ", ".join("%s %d" % (k, counts[k]) for k in sorted(counts))))
+    print("soak [%s, %s]: %s" % (transport(), network._lte_profile(), report(counts)))
     print("OK")

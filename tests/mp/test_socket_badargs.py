@@ -1,5 +1,7 @@
 # Bad arguments raise a clear exception before anything reaches the modem:
-# every case checks that the fake LTE performed no exchange.
+# every case checks that the fake LTE performed no exchange. The hostile-input
+# corpus (hosts, ports, types, sizes, buffers, use after close, a seventh
+# socket) is test_hostile_input.py; this file keeps what the API means.
 from mas_testlib import *
 
 
@@ -10,63 +12,12 @@ def refused(exc_type, fn, *args, errno=None):
     return e
 
 
-def test_sendto_arguments():
-    s = socket.socket()
-    port = echo4()[1]
-    refused(TypeError, s.sendto, 42, ("127.0.0.1", port))
-    refused(TypeError, s.sendto, b"x", "127.0.0.1")
-    refused(TypeError, s.sendto, b"x", ("127.0.0.1",))
-    refused(TypeError, s.sendto, b"x", ("127.0.0.1", port, 0))
-    refused(TypeError, s.sendto, b"x", (b"127.0.0.1", port))
-    refused(TypeError, s.sendto, b"x", ("127.0.0.1", "7"))
-    refused(TypeError, s.sendto, b"x", ("127.0.0.1", None))
-    refused(OverflowError, s.sendto, b"x", ("127.0.0.1", 65536))
-    refused(OverflowError, s.sendto, b"x", ("127.0.0.1", -1))
-    refused(ValueError, s.sendto, b"x", ("127.0.0.1", 0))
-    s.close()
-
-
-def test_malformed_addresses():
-    s = socket.socket(socket.AF_INET6)
-    for host in ["", "1.2.3", "1.2.3.256", "1.2.3.4.5", "::g", "[::1]", "fe80::1%eth0",
-                 "1:2:3:4:5:6:7:8:9", " 127.0.0.1", "127.0.0.1 ", "0x7f.0.0.1"]:
-        refused(ValueError, s.sendto, b"x", (host, 7))
-    s.close()
-
-
-def test_host_names_are_never_sent():
-    s = socket.socket()
-    e = refused(ValueError, s.sendto, b"x", ("example.com", 7))
-    check("getaddrinfo" in str(e), "tells to use getaddrinfo: %r" % e)
-    for host in ['a"b', "a\rb", "a\nb", "a,b", "a;b", 'x",1,"y', "AT+SQNSH=1", "a\x00b", "é.com"]:
-        refused(ValueError, s.sendto, b"x", (host, 7))
-        refused(ValueError, s.connect, (host, 7))
-    s.close()
-
-
 def test_ipv6_address_on_an_ipv4_socket():
     s = socket.socket(socket.AF_INET)
     e = refused(OSError, s.sendto, b"x", ("::1", 7), errno=EAFNOSUPPORT)
     check("AF_INET6" in str(e), "explains: %r" % e)
     refused(OSError, s.connect, ("::1", 7), errno=EAFNOSUPPORT)
     refused(TypeError, s.sendto, b"x", ("127.0.0.1", 7, 0, 0))
-    s.close()
-
-
-def test_oversize_buffer():
-    s = socket.socket()
-    e = refused(OSError, s.sendto, bytes(socket.config("max_datagram") + 1), echo4(), errno=EMSGSIZE)
-    check("max_datagram" in str(e), "explains: %r" % e)
-    refused(OSError, s.sendto, bytes(100000), echo4(), errno=EMSGSIZE)
-    s.close()
-
-
-def test_receive_sizes():
-    s = socket.socket()
-    s.connect(echo4())
-    refused(ValueError, s.recv, 0)
-    refused(ValueError, s.recvfrom, -5)
-    refused(TypeError, s.recv, "10")
     s.close()
 
 
@@ -82,30 +33,14 @@ def test_options():
     s = socket.socket()
     refused(OSError, s.setsockopt, socket.SOL_SOCKET, 0x20, 1, errno=EOPNOTSUPP)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    refused(OverflowError, s.bind, ("", 70000))
-    refused(ValueError, s.bind, ("nowhere.example", 5000))
     s.close()
-
-
-def test_use_after_close():
-    s = socket.socket()
-    s.close()
-    for fn, args in [(s.sendto, (b"x", echo4())), (s.send, (b"x",)), (s.recv, (1,)),
-                     (s.recvfrom, (1,)), (s.connect, (echo4(),)), (s.bind, (("", 1),)),
-                     (s.settimeout, (1,)), (s.setblocking, (True,))]:
-        refused(OSError, fn, *args, errno=EBADF)
 
 
 def test_getaddrinfo_arguments():
     check(socket.getaddrinfo("127.0.0.1", 7) == [(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP, "", ("127.0.0.1", 7))], "IPv4 literal")
     check(socket.getaddrinfo("0:0::1", 5683, socket.AF_INET6)[0][-1] == ("::1", 5683), "IPv6 literal, canonical form")
     refused(OSError, socket.getaddrinfo, "::1", 7, socket.AF_INET, errno=-202)
-    refused(ValueError, socket.getaddrinfo, 'a"b', 7)
-    refused(ValueError, socket.getaddrinfo, "a\r\nb", 7)
-    refused(TypeError, socket.getaddrinfo, None, 7)
-    refused(TypeError, socket.getaddrinfo, "::1", "7")
-    refused(OverflowError, socket.getaddrinfo, "::1", 65536)
-    refused(OSError, socket.getaddrinfo, "::1", 7, 99, errno=EAFNOSUPPORT)
+    refused(OSError, socket.getaddrinfo, "127.0.0.1", 7, socket.AF_INET6, errno=-202)
 
 
 def test_modem_arguments():

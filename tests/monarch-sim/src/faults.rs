@@ -21,6 +21,12 @@ pub(crate) struct Faults {
     pub(crate) urc_inside: u32,
     /// Answers replaced by a stream of lines with no final code, ENDLESS_BYTES long.
     pub(crate) endless: u32,
+    /// Command name (or `PAYLOAD`, the bytes after the prompt) -> remaining arrivals on
+    /// which the modem reboots instead of answering.
+    pub(crate) reboot_at: HashMap<String, u32>,
+    /// Command name -> remaining arrivals on which the network closes the socket the
+    /// command names (its first parameter) just before the modem runs it.
+    pub(crate) sqnsh_at: HashMap<String, u32>,
 }
 
 /// How long an "endless" answer runs: far past anything a host should read (2048-byte pieces:
@@ -49,6 +55,14 @@ impl Faults {
 
     pub(crate) fn take_silent(&mut self, name: &str) -> bool {
         self.silent.get_mut(name).is_some_and(take)
+    }
+
+    pub(crate) fn take_reboot_at(&mut self, name: &str) -> bool {
+        self.reboot_at.get_mut(name).is_some_and(take)
+    }
+
+    pub(crate) fn take_sqnsh_at(&mut self, name: &str) -> bool {
+        self.sqnsh_at.get_mut(name).is_some_and(take)
     }
 
     /// Arms a fault from the words after `fault`. Returns an error text for bad lines.
@@ -81,6 +95,14 @@ impl Faults {
             Some("nul") => self.nul = count(1)?,
             Some("urc_inside") => self.urc_inside = count(1)?,
             Some("endless") => self.endless = count(1)?,
+            Some("reboot_at") => {
+                let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
+                self.reboot_at.insert(name, count(2)?);
+            }
+            Some("sqnsh_at") => {
+                let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
+                self.sqnsh_at.insert(name, count(2)?);
+            }
             _ => return Err(format!("unknown fault {:?}", words.first())),
         }
         Ok(())

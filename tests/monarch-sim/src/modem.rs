@@ -230,6 +230,12 @@ impl Modem {
                 wait.bytes.extend_from_slice(&bytes[..take]);
                 bytes = &bytes[take..];
                 if wait.bytes.len() == want {
+                    if self.faults.take_reboot_at("PAYLOAD") {
+                        // Rebooted with the payload in hand: nothing goes out, no OK.
+                        self.counters.errors_injected += 1;
+                        self.reboot(out);
+                        continue;
+                    }
                     let answer = self.finish_payload();
                     answers.push(self.shape(answer));
                 }
@@ -334,6 +340,22 @@ impl Modem {
             .collect();
         if self.faults.take_silent(&name) {
             return None;
+        }
+        if self.faults.take_reboot_at(&name) {
+            // The command dies with the modem: +SYSSTART is all the host hears.
+            self.counters.errors_injected += 1;
+            self.reboot(out);
+            return None;
+        }
+        if self.faults.take_sqnsh_at(&name) {
+            // The network closes the socket just as the command arrives; the command then
+            // meets a closed socket.
+            let first = body_raw.split_once('=').and_then(|(_, a)| a.split(',').next());
+            if let Some(conn) = conn_arg(first) {
+                if self.network_close(conn + 1, out) {
+                    self.counters.errors_injected += 1;
+                }
+            }
         }
         if let Some(code) = self.faults.take_error(&name) {
             self.counters.errors_injected += 1;

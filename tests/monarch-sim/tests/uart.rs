@@ -75,9 +75,15 @@ fn udp_round_trip_raw_and_hex_ipv4_and_ipv6() {
         } else {
             uart.write(&payload);
         }
-        let sent = read_until(&uart, b"+SQNSRING: 1,256\r\n");
-        assert!(sent.starts_with(b"\r\nOK\r\n"), "{sent:?}");
-        assert!(sent.ends_with(b"\r\n+SQNSRING: 1,256\r\n"), "{sent:?}");
+        // The payload's OK and the echo's ring come in either order: the echo can be back
+        // before the OK is written (a URC never lands inside an answer, only between).
+        let mut sent = read_until(&uart, b"+SQNSRING: 1,256\r\n");
+        if !sent.windows(6).any(|w| w == b"\r\nOK\r\n") {
+            sent.extend(read_until(&uart, b"OK\r\n"));
+        }
+        let ok_then_ring = [&b"\r\nOK\r\n"[..], b"\r\n+SQNSRING: 1,256\r\n"].concat();
+        let ring_then_ok = [&b"\r\n+SQNSRING: 1,256\r\n"[..], b"\r\nOK\r\n"].concat();
+        assert!(sent == ok_then_ring || sent == ring_then_ok, "{sent:?}");
         assert_eq!(ask(&uart, "AT+SQNSI=1", b"OK\r\n"), b"\r\n+SQNSI: 1,256,256,256,0\r\n\r\nOK\r\n");
         let got = ask(&uart, "AT+SQNSRECV=1,1500", b"\r\n\r\nOK\r\n");
         let mut expected = b"\r\n+SQNSRECV: 1,256\r\n".to_vec();
@@ -156,6 +162,42 @@ fn an_endless_answer_streams_lines_and_never_a_final_code() {
     assert!(!got.windows(6).any(|w| w == b"\r\nOK\r\n"), "no final code");
     // One answer only: the next command is answered normally.
     assert_eq!(ask(&uart, "AT", b"OK\r\n"), b"\r\nOK\r\n");
+}
+
+#[test]
+fn reboot_at_and_sqnsh_at_hit_the_named_command_as_it_arrives() {
+    let sim = Monarch::start(SimConfig::default()).unwrap();
+    let uart = sim.uart();
+    // A peer that never answers: no ring may come between the answers checked here.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dial = format!("AT+SQNSD=1,1,{},\"127.0.0.1\",0,0,1", silent.local_addr().unwrap().port());
+    ask(&uart, "AT+CMEE=1", b"OK\r\n");
+    assert_eq!(ask(&uart, &dial, b"OK\r\n"), b"\r\nOK\r\n");
+
+    // sqnsh_at: the socket the command names is closed first, then the command meets it closed.
+    assert_eq!(sim.control("fault sqnsh_at SQNSSENDEXT 1"), "OK");
+    assert_eq!(ask(&uart, "AT+SQNSSENDEXT=1,2", b"ERROR: 3\r\n"), b"\r\n+SQNSH: 1\r\n\r\n+CME ERROR: 3\r\n");
+    assert!(sim.control("stats").contains("open_slots=0"));
+    assert_eq!(ask(&uart, &dial, b"OK\r\n"), b"\r\nOK\r\n");
+    assert_eq!(ask(&uart, "AT+SQNSSENDEXT=1,2", b"> "), b"\r\n> ");
+    uart.write(b"hi");
+    assert_eq!(read_until(&uart, b"OK\r\n"), b"\r\nOK\r\n", "one shot only");
+
+    // reboot_at PAYLOAD: the payload is taken, nothing is sent, +SYSSTART and no OK.
+    let sent = stat(&sim, "dgrams_tx");
+    assert_eq!(sim.control("fault reboot_at payload 1"), "OK");
+    assert_eq!(ask(&uart, "AT+SQNSSENDEXT=1,2", b"> "), b"\r\n> ");
+    uart.write(b"hi");
+    assert_eq!(read_until(&uart, b"START\r\n"), b"\r\n+SYSSTART\r\n");
+    assert_eq!(stat(&sim, "dgrams_tx"), sent);
+    assert_eq!(stat(&sim, "open_slots"), 0);
+
+    // reboot_at a command: no answer to it, only +SYSSTART; settings are gone (CMEE 0).
+    assert_eq!(sim.control("fault reboot_at SQNSRECV 1"), "OK");
+    assert_eq!(ask(&uart, "AT+SQNSRECV=1,1500", b"START\r\n"), b"\r\n+SYSSTART\r\n");
+    assert_eq!(ask(&uart, "AT+SQNSRECV=1,1500", b"ERROR\r\n"), b"\r\nERROR\r\n");
+    assert_eq!(stat(&sim, "errors_injected"), 3);
+    assert!(sim.control("fault reboot_at").starts_with("ERR"));
 }
 
 #[test]
