@@ -143,8 +143,7 @@ def fresh_after(setup):
     def op(sockets):
         warm().close()
         setup()
-        s = socket.socket(FAMILY)
-        s.settimeout(3)
+        s = fresh_socket()
         sockets.append(s)
         echo_on(s)
     return op
@@ -237,8 +236,7 @@ def reset_sweep(setup):
         setup()
         socket.set_modem(None)
         socket.set_modem(lte)
-        s = socket.socket(FAMILY)
-        s.settimeout(3)
+        s = fresh_socket()
         sockets.append(s)
         echo_on(s)
     return op

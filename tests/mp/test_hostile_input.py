@@ -75,14 +75,18 @@ def test_hostile_hosts_everywhere_a_host_goes():
     s6.close()
 
 
+def refused_wherever_a_port_goes(exc_type, s, port):
+    nothing_sent(exc_type, s.sendto, b"x", ("127.0.0.1", port))
+    nothing_sent(exc_type, s.connect, ("127.0.0.1", port))
+    nothing_sent(exc_type, s.bind, ("", port))
+    nothing_sent(exc_type, socket.getaddrinfo, "127.0.0.1", port)
+    nothing_sent(exc_type, socket.dnsserver, 0, ("::1", port))
+
+
 def test_ports_out_of_range():
     s = socket.socket()
     for port in OVERFLOW_PORTS:
-        nothing_sent(OverflowError, s.sendto, b"x", ("127.0.0.1", port))
-        nothing_sent(OverflowError, s.connect, ("127.0.0.1", port))
-        nothing_sent(OverflowError, s.bind, ("", port))
-        nothing_sent(OverflowError, socket.getaddrinfo, "127.0.0.1", port)
-        nothing_sent(OverflowError, socket.dnsserver, 0, ("::1", port))
+        refused_wherever_a_port_goes(OverflowError, s, port)
     # Port 0 is no destination (but binds to any port, and getaddrinfo passes it on).
     nothing_sent(ValueError, s.sendto, b"x", ("127.0.0.1", 0))
     nothing_sent(ValueError, s.connect, ("127.0.0.1", 0))
@@ -94,11 +98,7 @@ def test_wrong_types():
     s = socket.socket()
     s6 = socket.socket(socket.AF_INET6)
     for bad in WRONG_PORT_TYPES:
-        nothing_sent(TypeError, s.sendto, b"x", ("127.0.0.1", bad))
-        nothing_sent(TypeError, s.connect, ("127.0.0.1", bad))
-        nothing_sent(TypeError, s.bind, ("", bad))
-        nothing_sent(TypeError, socket.getaddrinfo, "127.0.0.1", bad)
-        nothing_sent(TypeError, socket.dnsserver, 0, ("::1", bad))
+        refused_wherever_a_port_goes(TypeError, s, bad)
     for bad in WRONG_HOST_TYPES:
         nothing_sent(TypeError, s.sendto, b"x", (bad, 7))
         nothing_sent(TypeError, s.connect, (bad, 7))
