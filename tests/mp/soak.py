@@ -176,6 +176,10 @@ def _run(totals, s, peer, limit, count, drop_permille, fault_every, first=0):
         totals[i] += value
 
 
+# Two GC blocks (16 B each on 64-bit unix): below what a single leaked object per datagram adds.
+HEAP_SLACK = 32
+
+
 def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
     """Runs `count` datagrams each way; returns the counts; fails on anything unaccounted for."""
     peer = peer or echo6() or echo4()
@@ -198,7 +202,9 @@ def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
     _run(totals, s, peer, limit, count, drop_permille, fault_every)
     heap_after = heap_in_use()
     check(socket._slots_in_use() == slots_before, "slots %d, were %d" % (socket._slots_in_use(), slots_before))
-    check(heap_after == heap_before, "GC heap %d B, was %d B" % (heap_after, heap_before))
+    # Equal, give or take one or two blocks the interpreter may allocate once in its own
+    # state (seen: 32 B, depending on the host): a leak per datagram would be kilobytes here.
+    check(0 <= heap_after - heap_before <= HEAP_SLACK, "GC heap %d B, was %d B" % (heap_after, heap_before))
     s.close()
     check(socket._slots_in_use() == slots_at_start, "a slot is left after close")
     check(slots_at_start or sim_stats()["open_slots"] == 0, "the modem still holds a socket: %r" % sim_stats())
