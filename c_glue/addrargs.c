@@ -4,7 +4,15 @@
  * argument never costs a modem exchange. The IP text itself is parsed by the
  * core (mas_addr_parse), which accepts only dotted IPv4 and textual IPv6: a
  * string that reaches an AT command can carry no quote, comma or line break.
+ *
+ * The family of a socket is advisory. The modem's socket has no family: it
+ * dials whatever address it is given. So an AF_INET socket takes an IPv6
+ * peer, which is what lets an IPv4-written script (socket(AF_INET) plus
+ * getaddrinfo(name)[0][-1]) run on an IPv6-only network; recvfrom() then
+ * reports the IPv6 sender. usocket and CPython would refuse the address.
  */
+#include <string.h>
+
 #include "py/mperrno.h"
 
 #include "mas_glue.h"
@@ -43,18 +51,47 @@ bool masg_is_host_name(const char *text, size_t len) {
     return has_letter;
 }
 
+/* ::ffff:a.b.c.d names an IPv4 host: the modem dials it as IPv4. */
+static void unmap_ipv4(mas_addr *addr) {
+    static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (addr->family == 6 && memcmp(addr->ip, mapped_prefix, sizeof(mapped_prefix)) == 0) {
+        memmove(addr->ip, addr->ip + 12, 4);
+        memset(addr->ip + 4, 0, 12);
+        addr->family = 4;
+    }
+}
+
+/* Destinations the modem's unicast sockets cannot reach: refused here rather
+ * than costing a dial the modem would fail or, worse, accept. */
+static void check_destination(const mas_addr *addr) {
+    const uint8_t *ip = addr->ip;
+    bool unspecified = true;
+    for (size_t i = 0; i < (addr->family == 4 ? 4u : 16u); i++) {
+        unspecified = unspecified && ip[i] == 0;
+    }
+    if (unspecified) {
+        masg_raise_msg(MP_EINVAL, "cannot send to the unspecified address (0.0.0.0 or ::)");
+    }
+    bool multicast = addr->family == 4 ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
+    if (multicast) {
+        masg_raise_msg(MP_EOPNOTSUPP, "the modem's sockets are unicast only: no multicast");
+    }
+    if (addr->family == 4 && ip[0] == 255 && ip[1] == 255 && ip[2] == 255 && ip[3] == 255) {
+        masg_raise_msg(MP_EACCES, "the modem's sockets cannot broadcast");
+    }
+}
+
 void masg_addr_from_obj(mp_obj_t addr_in, int family, masg_addr_use use, mas_addr *out) {
-    if (!mp_obj_is_type(addr_in, &mp_type_tuple) && !mp_obj_is_type(addr_in, &mp_type_list)) {
+    /* A tuple, as CPython requires (a list is a TypeError there too). */
+    if (!mp_obj_is_type(addr_in, &mp_type_tuple)) {
         mp_raise_TypeError(MP_ERROR_TEXT("address must be a (host, port) tuple"));
     }
     size_t n;
     mp_obj_t *items;
     mp_obj_get_array(addr_in, &n, &items);
-    /* IPv6 sockets also take (host, port, flowinfo, scope_id); both are ignored. */
-    if (!(n == 2 || (n == 4 && family == MASG_AF_INET6))) {
-        mp_raise_TypeError(family == MASG_AF_INET6
-            ? MP_ERROR_TEXT("address must be (host, port) or (host, port, flowinfo, scope_id)")
-            : MP_ERROR_TEXT("address must be a (host, port) tuple"));
+    /* Also (host, port, flowinfo, scope_id), as IPv6 sockets take it; both are ignored. */
+    if (n != 2 && n != 4) {
+        mp_raise_TypeError(MP_ERROR_TEXT("address must be (host, port) or (host, port, flowinfo, scope_id)"));
     }
     if (n == 4 && (!mp_obj_is_int(items[2]) || !mp_obj_is_int(items[3]))) {
         mp_raise_TypeError(MP_ERROR_TEXT("flowinfo and scope_id must be ints"));
@@ -80,8 +117,13 @@ void masg_addr_from_obj(mp_obj_t addr_in, int family, masg_addr_use use, mas_add
         }
         mp_raise_ValueError(MP_ERROR_TEXT("not an IPv4 or IPv6 address"));
     }
-    if (family == MASG_AF_INET && out->family != 4) {
-        masg_raise_msg(MP_EAFNOSUPPORT, "an AF_INET socket takes IPv4 addresses: use AF_INET6 for IPv6");
+    (void)family; /* advisory: see the top of this file */
+    if (n == 4 && out->family != 6) {
+        mp_raise_TypeError(MP_ERROR_TEXT("an IPv4 address is a (host, port) pair"));
+    }
+    unmap_ipv4(out);
+    if (use == MASG_ADDR_PEER) {
+        check_destination(out);
     }
 }
 

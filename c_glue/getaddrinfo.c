@@ -6,14 +6,16 @@
  * Literal IPv4 and IPv6 addresses are answered here without touching the
  * modem. A name that could not be sent (quotes, CR, commas...) raises
  * ValueError before anything reaches the modem. Other names go to the core:
- * the modem's resolver (AT+SQNDNSLKUP) first, then a DNS query to the first
- * server over a modem UDP socket, then to the second if the first timed out.
- * af=0 asks for AAAA first (an IPv6-only network is why this module exists)
- * and A only when there is no AAAA. No address: OSError(-202), as a failed
- * lookup raises in MicroPython.
+ * the modem's resolver (AT+SQNDNSLKUP) for every family asked (af=0: both,
+ * AAAA entries first, as CPython lists them), and only when it answered none
+ * of them, our own DNS query to the first server over a modem UDP socket, then
+ * to the second if the first timed out. Answers are kept (see the cache
+ * below). No address: OSError(-202), as a failed lookup raises in MicroPython.
  */
 #include "py/mperrno.h"
 #include "py/mphal.h"
+#include "py/nlr.h"
+#include "py/runtime.h"
 
 #include <string.h>
 
@@ -33,21 +35,28 @@ static mp_obj_t addrinfo_entry(const mas_addr *addr) {
 /* Fallback DNS servers (public resolvers, IPv6 first); dnsserver() changes them. */
 #define DNS_SERVERS (2)
 #define DNS_PORT (53)
-static const char *const default_dns_text[DNS_SERVERS] = { "2001:4860:4860::8888", "8.8.8.8" };
+MP_DEFINE_STR_OBJ(masg_default_dns_v6_obj, "2001:4860:4860::8888");
+MP_DEFINE_STR_OBJ(masg_default_dns_v4_obj, "8.8.8.8");
+static const mp_obj_str_t *const default_dns[DNS_SERVERS] = { &masg_default_dns_v6_obj, &masg_default_dns_v4_obj };
 static mas_addr dns_servers[DNS_SERVERS];
 static bool dns_servers_ready;
 
 static void dns_servers_init(void) {
     if (!dns_servers_ready) {
         for (size_t i = 0; i < DNS_SERVERS; i++) {
-            (void)mas_addr_parse(default_dns_text[i], strlen(default_dns_text[i]), DNS_PORT, &dns_servers[i]);
+            (void)mas_addr_parse((const char *)default_dns[i]->data, default_dns[i]->len, DNS_PORT, &dns_servers[i]);
         }
         dns_servers_ready = true;
     }
 }
 
+static void cache_clear(void);
+static bool cache_enabled = true;
+
 void masg_dns_reset(void) {
     dns_servers_ready = false;
+    cache_clear();
+    cache_enabled = true;
 }
 
 /* A query ID nobody on the path can guess from the previous one. */
@@ -57,49 +66,160 @@ static uint16_t next_query_id(void) {
     return (uint16_t)(counter >> 16);
 }
 
-/* One lookup of one family through one fallback server; 0 or an errno. */
+/* ---- the answer cache ------------------------------------------------------
+ * ntptime and most clients look the name up before every request. A kept
+ * answer costs no exchange: own DNS answers are kept for their records' TTL,
+ * modem answers (the modem does not say) for MODEM_ANSWER_TTL_S. Off with
+ * config(dns_cache=False). */
+#define CACHE_ENTRIES (4)
+#define CACHE_ADDRS (2 * MAS_MAX_ADDRESSES)
+#define MODEM_ANSWER_TTL_S (60)
+/* A TTL is capped so that ticks_ms arithmetic stays far from wrapping. */
+#define MAX_TTL_S (3600)
+
+typedef struct {
+    bool used;
+    uint8_t af; /* the getaddrinfo af asked: 0, MASG_AF_INET or MASG_AF_INET6 */
+    uint8_t host_len;
+    uint8_t count;
+    char host[253];
+    uint32_t expires_ms;
+    mas_addr addrs[CACHE_ADDRS];
+} cache_entry;
+
+static cache_entry cache[CACHE_ENTRIES];
+
+static void cache_clear(void) {
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        cache[i].used = false;
+    }
+}
+
+bool masg_dns_cache_enabled(void) {
+    return cache_enabled;
+}
+
+void masg_dns_cache_enable(bool on) {
+    cache_enabled = on;
+    cache_clear();
+}
+
+static uint32_t now_ms(void) {
+    return (uint32_t)mp_hal_ticks_ms();
+}
+
+static cache_entry *cache_find(const char *host, size_t len, int af) {
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        cache_entry *e = &cache[i];
+        if (e->used && e->af == af && e->host_len == len && memcmp(e->host, host, len) == 0) {
+            if ((int32_t)(e->expires_ms - now_ms()) > 0) {
+                return e;
+            }
+            e->used = false; /* expired */
+        }
+    }
+    return NULL;
+}
+
+static void cache_put(const char *host, size_t len, int af, const mas_addr *addrs, size_t count, uint32_t ttl_s) {
+    if (!cache_enabled || ttl_s == 0 || count == 0 || len > sizeof(cache[0].host)) {
+        return;
+    }
+    /* A free entry, else the one closest to expiry. */
+    cache_entry *slot = &cache[0];
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        if (!cache[i].used) {
+            slot = &cache[i];
+            break;
+        }
+        if ((int32_t)(cache[i].expires_ms - slot->expires_ms) < 0) {
+            slot = &cache[i];
+        }
+    }
+    slot->used = true;
+    slot->af = (uint8_t)af;
+    slot->host_len = (uint8_t)len;
+    memcpy(slot->host, host, len);
+    slot->count = (uint8_t)(count < CACHE_ADDRS ? count : CACHE_ADDRS);
+    memcpy(slot->addrs, addrs, slot->count * sizeof(mas_addr));
+    slot->expires_ms = now_ms() + 1000u * (ttl_s < MAX_TTL_S ? ttl_s : MAX_TTL_S);
+}
+
+/* ---- lookups ---------------------------------------------------------------- */
+
+/* Addresses found for one getaddrinfo call: AAAA first, then A. */
+typedef struct {
+    mas_addr addrs[CACHE_ADDRS];
+    size_t count;
+    uint32_t ttl_s; /* the shortest of the answers' */
+} found_addrs;
+
+static void found_add(found_addrs *found, const mas_outcome *out, uint32_t ttl_s) {
+    for (size_t i = 0; i < out->addr_count && found->count < CACHE_ADDRS; i++) {
+        found->addrs[found->count++] = out->addrs[i];
+    }
+    if (ttl_s < found->ttl_s) {
+        found->ttl_s = ttl_s;
+    }
+}
+
+/* One lookup of one family: the modem's resolver (server NULL) or our own
+ * query to `server`; 0 or an errno. */
 static int32_t lookup(const char *host, size_t len, uint8_t family, const mas_addr *server, mas_outcome *out) {
     masg_op_enter(true);
-    int32_t err = masg_op_finish(mas_resolve_begin(host, len, family, server, next_query_id()), out);
+    int32_t begun = server == NULL
+        ? mas_resolve_begin(host, len, family, NULL, 0)
+        : mas_resolve_own_begin(host, len, family, server, next_query_id());
+    int32_t err = masg_op_finish(begun, out);
     masg_op_leave();
+    if (err == MAS_EINVAL) {
+        /* The core's own check is stricter (labels of 1..63, no edge hyphen, no
+         * Pycom_Dummy): refused before any exchange, like the names above. */
+        mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
+    }
     return err;
 }
 
-/* Returns a list of addrinfo entries or raises. */
-static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int family) {
-    if (!masg_is_host_name(host, len)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
+/* The modem's resolver for every family needed, before any query of our own:
+ * a name with only an A record costs one refused AAAA lookup, not a detour
+ * through the fallback servers. Returns whether it answered at all. */
+static bool ask_modem(const char *host, size_t len, const uint8_t *families, size_t n_families,
+    found_addrs *found, bool *too_long) {
+    bool answered = false;
+    for (size_t f = 0; f < n_families; f++) {
+        mas_outcome out;
+        int32_t err = lookup(host, len, families[f], NULL, &out);
+        if (err == 0) {
+            found_add(found, &out, MODEM_ANSWER_TTL_S);
+            answered = true;
+        } else if (err == MAS_EMSGSIZE) {
+            *too_long = true;
+        } else if (err != MAS_ENONAME && err != MAS_EIO && err != MAS_ETIMEDOUT) {
+            masg_raise(err);
+        }
     }
-    dns_servers_init();
-    uint8_t families[2];
-    size_t n_families = 0;
-    if (family != MASG_AF_INET) {
-        families[n_families++] = 6;
-    }
-    if (family != MASG_AF_INET6) {
-        families[n_families++] = 4;
-    }
+    return answered;
+}
+
+/* Our own DNS query, family by family, the first server then the second if the
+ * first did not answer. Returns whether any query timed out. */
+static bool ask_servers(const char *host, size_t len, const uint8_t *families, size_t n_families,
+    found_addrs *found, bool *too_long) {
     bool timed_out = false;
     for (size_t f = 0; f < n_families; f++) {
         for (size_t s = 0; s < DNS_SERVERS; s++) {
             mas_outcome out;
             int32_t err = lookup(host, len, families[f], &dns_servers[s], &out);
             if (err == 0) {
-                mp_obj_t list = mp_obj_new_list(0, NULL);
-                for (size_t i = 0; i < out.addr_count; i++) {
-                    mas_addr addr = out.addrs[i];
-                    addr.port = port;
-                    mp_obj_list_append(list, addrinfo_entry(&addr));
-                }
-                return list;
-            }
-            if (err == MAS_EINVAL) {
-                /* The core's own check is stricter (labels of 1..63, no edge hyphen, no
-                 * Pycom_Dummy): refused before any exchange, like the names above. */
-                mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
+                found_add(found, &out, out.ttl_s < 0 ? 0 : (uint32_t)out.ttl_s);
+                break;
             }
             if (err == MAS_ENONAME) {
                 break; /* an answer, just no address: the next server would say the same */
+            }
+            if (err == MAS_EMSGSIZE) {
+                *too_long = true;
+                break;
             }
             if (err == MAS_ETIMEDOUT) {
                 timed_out = true;
@@ -108,6 +228,59 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
             }
             /* unanswered or unreachable: the next server */
         }
+    }
+    return timed_out;
+}
+
+static mp_obj_t addrinfo_list(const mas_addr *addrs, size_t count, uint16_t port) {
+    mp_obj_t list = mp_obj_new_list(0, NULL);
+    for (size_t i = 0; i < count; i++) {
+        mas_addr addr = addrs[i];
+        addr.port = port;
+        mp_obj_list_append(list, addrinfo_entry(&addr));
+    }
+    return list;
+}
+
+static MP_DEFINE_STR_OBJ(name_too_long_text,
+    "host name too long for this firmware's 124-byte AT commands: use chunking (PR 429) or the lteppp transport");
+
+/* Returns a list of addrinfo entries or raises. */
+static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int family) {
+    if (!masg_is_host_name(host, len)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("not an IP address nor a valid host name"));
+    }
+    if (cache_enabled) {
+        cache_entry *kept = cache_find(host, len, family);
+        if (kept != NULL) {
+            return addrinfo_list(kept->addrs, kept->count, port);
+        }
+    }
+    dns_servers_init();
+    /* af=0: both families, AAAA first (an IPv6-only network is why this module exists). */
+    uint8_t families[2];
+    size_t n_families = 0;
+    if (family != MASG_AF_INET) {
+        families[n_families++] = 6;
+    }
+    if (family != MASG_AF_INET6) {
+        families[n_families++] = 4;
+    }
+    found_addrs found = { .count = 0, .ttl_s = UINT32_MAX };
+    bool too_long = false;
+    bool timed_out = false;
+    if (!ask_modem(host, len, families, n_families, &found, &too_long)) {
+        /* The modem's resolver failed for every family: ask the servers ourselves. */
+        timed_out = ask_servers(host, len, families, n_families, &found, &too_long);
+    }
+    if (found.count != 0) {
+        cache_put(host, len, family, found.addrs, found.count, found.ttl_s);
+        return addrinfo_list(found.addrs, found.count, port);
+    }
+    if (too_long) {
+        /* Still -202 for code that checks it, with the reason for people. */
+        mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(MASG_EAI_FAIL), MP_OBJ_FROM_PTR(&name_too_long_text) };
+        nlr_raise(mp_obj_new_exception_args(&mp_type_OSError, 2, args));
     }
     mp_raise_OSError(timed_out ? MP_ETIMEDOUT : MASG_EAI_FAIL);
 }
@@ -140,6 +313,7 @@ mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args) {
         masg_addr_from_obj(args[1], MASG_AF_INET6, MASG_ADDR_PEER, &server);
     }
     dns_servers[index] = server;
+    cache_clear(); /* answers from the old server are not the new one's */
     return mp_const_none;
 }
 

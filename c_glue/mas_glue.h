@@ -12,15 +12,21 @@
 #include <stdint.h>
 
 #include "mpcompat.h"
+#include "py/objstr.h"
 #include "microatsocket.h"
 
 /* Constants of the Python API (usocket's numbering; SOL_SOCKET/SO_REUSEADDR as in Pycom's lwIP usocket). */
 #define MASG_AF_INET (2)
 #define MASG_AF_INET6 (10)
 #define MASG_SOCK_DGRAM (2)
+/* The original microATsocket's constant; raw sockets are refused (EOPNOTSUPP). */
+#define MASG_SOCK_RAW (3)
 #define MASG_IPPROTO_UDP (17)
 #define MASG_SOL_SOCKET (0xfff)
 #define MASG_SO_REUSEADDR (0x0004)
+
+/* The modem's connIds: sockets that can be open at once. */
+#define MASG_MODEM_SOCKETS (6)
 
 /* What MicroPython's lwIP getaddrinfo raises when a name does not resolve. */
 #define MASG_EAI_FAIL (-202)
@@ -38,8 +44,15 @@ NORETURN void masg_raise_msg(int errno_value, const char *message);
 mp_obj_t masg_modem(void);                 /* MP_OBJ_NULL when none is set */
 /* chunking: -1 keep the current setting, 0 stock 124-byte commands, 1 PR 429 chunking */
 void masg_modem_set(mp_obj_t lte, int chunking);
-bool masg_modem_needs_sweep(void);
+/* What the next operation must sweep first: nothing, the whole pool (another
+ * modem: every socket becomes stale), or only the modem (the first modem:
+ * sockets made before it stay valid). */
+typedef enum { MASG_SWEEP_NONE, MASG_SWEEP_FULL, MASG_SWEEP_KEEP_SOCKETS } masg_sweep;
+masg_sweep masg_modem_needs_sweep(void);
 void masg_modem_sweep_done(void);
+/* Without a modem set, takes the board's (network.LTE()). Returns whether a
+ * modem is set now; raises what the LTE object raises. */
+bool masg_modem_find(void);
 /* Module (re)initialisation: forget the modem, default limits. */
 void masg_modem_init(void);
 /* config(): set with keywords, or read one value by name. */
@@ -99,15 +112,62 @@ mp_obj_t masg_addr_to_obj(const mas_addr *addr);   /* (ip_str, port) */
 /* getaddrinfo.c */
 mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args);
 void masg_dns_reset(void);
+/* config(dns_cache=...): keep getaddrinfo answers (on by default). */
+bool masg_dns_cache_enabled(void);
+void masg_dns_cache_enable(bool on);
 uint16_t masg_port_from_obj(mp_obj_t port_in, bool allow_zero);
 /* True when `text` could be a DNS host name (letters, digits, '-', '_', '.'). */
 bool masg_is_host_name(const char *text, size_t len);
 
 /* ---- getaddrinfo.c ---- */
 mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
+/* The default fallback DNS servers as str objects (the original's DNS_SERVER_IP, DNS_SERVER_IPV6). */
+extern mp_obj_str_t masg_default_dns_v4_obj;
+extern mp_obj_str_t masg_default_dns_v6_obj;
 
 /* ---- socket_type.c ---- */
+/* Polling cache of a socket (socket_type.c). */
+typedef enum { POLLED_UNKNOWN, POLLED_IDLE, POLLED_READABLE } polled_state;
+
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t modem; /* keeps the LTE object reachable while the socket lives */
+    mas_handle handle;
+    uint8_t family; /* MASG_AF_INET or MASG_AF_INET6 */
+    bool open;
+    int32_t timeout_ms; /* -1 blocks, 0 does not */
+    uint32_t polled_ms;
+    uint8_t polled; /* polled_state */
+    /* The original microATsocket API (original_api.c): a socket used through
+     * it answers "nothing arrived" with (None, None) rather than an exception. */
+    bool original;
+    /* SOCKET_MESSAGE_ASCII: recv/recvfrom give str (the wire stays hex). */
+    bool ascii;
+    /* settimeout()/setblocking() was called: the original API's wait does not apply. */
+    bool timeout_set;
+} masg_socket_t;
+
 extern const mp_obj_type_t masg_socket_type;
 mp_obj_t masg_socket_new(int family, mp_obj_t lte);
+void masg_socket_close(masg_socket_t *self);
+
+/* ---- original_api.c: the original microATsocket's names ---- */
+/* recvfrom()'s default bufsize, the original's. */
+#define MASG_ORIGINAL_RECV_BUFSIZE (1024)
+/* How long the original API's recvfrom() waits when no timeout was set: the
+ * firmware's default send_at_cmd wait, which bounded the original's one read. */
+#define MASG_ORIGINAL_RECV_WAIT_MS (9500)
+/* The original's LOCAL_PORT_DEFAULT, kept as a name only: an unbound socket
+ * here lets the modem pick its local port. */
+#define MASG_ORIGINAL_LOCAL_PORT (8080)
+extern const mp_obj_type_t masg_message_format_type;
+extern const mp_obj_type_t masg_original_type;
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_close_obj);
+MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_modem_obj);
+MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_format_obj);
+MP_DECLARE_CONST_FUN_OBJ_3(masg_original_open_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_dnsserver_obj);
+MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
+void masg_socket_use_original_api(masg_socket_t *self);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "py/mperrno.h"
+#include "py/nlr.h"
+#include "py/runtime.h"
 
 #include "mas_glue.h"
 
@@ -62,22 +64,52 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 static const mas_limits default_limits = DEFAULT_LIMITS;
 /* Initialised here too: ports without MICROPY_MODULE_BUILTIN_INIT never call __init__. */
 static mas_limits limits = DEFAULT_LIMITS;
-static bool sweep_needed;
+static masg_sweep sweep_needed;
+/* A modem was set since the module started: sockets may have been dialled on it. */
+static bool ever_had_modem;
 
 mp_obj_t masg_modem(void) {
     return MPCOMPAT_MODEM_ROOT_GET();
 }
 
-bool masg_modem_needs_sweep(void) {
+masg_sweep masg_modem_needs_sweep(void) {
     return sweep_needed;
 }
 
 void masg_modem_sweep_done(void) {
-    sweep_needed = false;
+    sweep_needed = MASG_SWEEP_NONE;
 }
 
 void masg_raise_no_modem(void) {
-    masg_raise_msg(MP_ENODEV, "no modem: call microATsocket.set_modem(lte) first");
+    masg_raise_msg(MP_ENODEV, "no modem: no LTE object was given and network.LTE() is not available");
+}
+
+/* A GPy has one modem, and Pycom's network.LTE() hands back its one LTE object
+ * (initialising it on first use), so a script that never named the modem gets
+ * the board's. Called without the engine lock: LTE() may talk to the modem. */
+bool masg_modem_find(void) {
+    if (masg_modem() != MP_OBJ_NULL) {
+        return true;
+    }
+    mp_obj_t lte = MP_OBJ_NULL;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t network = mp_import_name(MP_QSTR_network, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        mp_obj_t lte_type = mp_load_attr(network, MP_QSTR_LTE);
+        lte = mp_call_function_0(lte_type);
+        nlr_pop();
+    } else {
+        /* No network module or no LTE class: this is not a board with an LTE modem.
+         * Anything else (the LTE object's own errors) goes to the caller. */
+        mp_obj_t exc_type = MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type);
+        if (!mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_ImportError))
+            && !mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_AttributeError))) {
+            nlr_jump(nlr.ret_val);
+        }
+        return false;
+    }
+    masg_modem_set(lte, -1);
+    return true;
 }
 
 /* Applies `limits` to the core. Called with the lock held. */
@@ -97,9 +129,21 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
         }
     }
     masg_lock();
-    if (lte != MPCOMPAT_MODEM_ROOT_GET()) {
+    mp_obj_t previous = MPCOMPAT_MODEM_ROOT_GET();
+    if (lte != previous) {
         MPCOMPAT_MODEM_ROOT_SET(lte);
-        sweep_needed = lte != MP_OBJ_NULL;
+        bool had_modem = ever_had_modem;
+        ever_had_modem = ever_had_modem || lte != MP_OBJ_NULL;
+        if (lte == MP_OBJ_NULL) {
+            sweep_needed = MASG_SWEEP_NONE;
+        } else if (!had_modem) {
+            /* The first modem since start: sockets made so far never reached a
+             * modem and stay valid. */
+            sweep_needed = MASG_SWEEP_KEEP_SOCKETS;
+        } else {
+            /* Another modem: its connIds are not the ones our sockets were dialled on. */
+            sweep_needed = MASG_SWEEP_FULL;
+        }
     }
     masg_transport_forget();
     if (chunking >= 0 && CHUNKING_APPLIES) {
@@ -114,7 +158,8 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
 
 void masg_modem_init(void) {
     MPCOMPAT_MODEM_ROOT_SET(MP_OBJ_NULL);
-    sweep_needed = false;
+    sweep_needed = MASG_SWEEP_NONE;
+    ever_had_modem = false;
     limits = default_limits;
     masg_transport_forget();
     (void)mas_configure(&limits);
@@ -136,6 +181,8 @@ static mp_obj_t config_get(qstr name) {
             masg_unlock();
             return mp_obj_new_int_from_uint(max);
         }
+        case MP_QSTR_dns_cache:
+            return mp_obj_new_bool(masg_dns_cache_enabled());
         case MP_QSTR_transport:
             return mp_obj_new_str(masg_transport_name, strlen(masg_transport_name));
         case MP_QSTR_modem: {
@@ -193,6 +240,8 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
                 wanted.pdp_cid = (uint8_t)cid;
                 break;
             }
+            case MP_QSTR_dns_cache:
+                break; /* applied below, with the transport's settings */
             default:
                 /* Checked here, applied with the rest below. */
                 if (!masg_transport_config_set(key, value, false)) {
@@ -211,6 +260,11 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
     masg_unlock();
     if (err != 0) {
         masg_raise(err);
+    }
+    for (size_t i = 0; i < kw_args->alloc; i++) {
+        if (mp_map_slot_is_filled(kw_args, i) && mp_obj_str_get_qstr(kw_args->table[i].key) == MP_QSTR_dns_cache) {
+            masg_dns_cache_enable(mp_obj_is_true(kw_args->table[i].value));
+        }
     }
     for (size_t i = 0; i < kw_args->alloc; i++) {
         if (mp_map_slot_is_filled(kw_args, i)) {

@@ -35,12 +35,6 @@ static mp_obj_t mod_set_modem_instance(mp_obj_t lte) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mod_set_modem_instance_obj, mod_set_modem_instance);
 
-// function microATsocket.MicroATSocket(lte): the original constructor, an IPv6 UDP socket
-static mp_obj_t mod_micro_at_socket(mp_obj_t lte) {
-    return masg_socket_new(MASG_AF_INET6, lte);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(mod_micro_at_socket_obj, mod_micro_at_socket);
-
 // function microATsocket.config(name) / config(max_command=.., chunking=.., pdp_cid=..)
 static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_modem_config);
 
@@ -81,7 +75,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_microATsocket) },
     { MP_ROM_QSTR(MP_QSTR___init__), MP_ROM_PTR(&mod_init_obj) },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&masg_socket_type) },
-    { MP_ROM_QSTR(MP_QSTR_MicroATSocket), MP_ROM_PTR(&mod_micro_at_socket_obj) },
+    { MP_ROM_QSTR(MP_QSTR_MicroATSocket), MP_ROM_PTR(&masg_original_type) },
     { MP_ROM_QSTR(MP_QSTR_set_modem), MP_ROM_PTR(&mod_set_modem_obj) },
     { MP_ROM_QSTR(MP_QSTR_setModemInstance), MP_ROM_PTR(&mod_set_modem_instance_obj) },
     { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&mod_config_obj) },
@@ -97,6 +91,14 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_SOL_SOCKET), MP_ROM_INT(MASG_SOL_SOCKET) },
     { MP_ROM_QSTR(MP_QSTR_SO_REUSEADDR), MP_ROM_INT(MASG_SO_REUSEADDR) },
     { MP_ROM_QSTR(MP_QSTR_MAX_DATAGRAM), MP_ROM_INT(MAS_MAX_DATAGRAM) },
+
+    /* The original microATsocket's module names (original_api.c). */
+    { MP_ROM_QSTR(MP_QSTR_SOCK_RAW), MP_ROM_INT(MASG_SOCK_RAW) },
+    { MP_ROM_QSTR(MP_QSTR_SOCKET_MESSAGE_FORMAT), MP_ROM_PTR(&masg_message_format_type) },
+    { MP_ROM_QSTR(MP_QSTR_DNS_SERVER_IP), MP_ROM_PTR(&masg_default_dns_v4_obj) },
+    { MP_ROM_QSTR(MP_QSTR_DNS_SERVER_IPV6), MP_ROM_PTR(&masg_default_dns_v6_obj) },
+    { MP_ROM_QSTR(MP_QSTR_LOCAL_PORT_DEFAULT), MP_ROM_INT(MASG_ORIGINAL_LOCAL_PORT) },
+    { MP_ROM_QSTR(MP_QSTR_has_available_sockets), MP_ROM_PTR(&masg_original_has_available_sockets_obj) },
 };
 static MP_DEFINE_CONST_DICT(module_globals, module_globals_table);
 

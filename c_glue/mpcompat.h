@@ -137,6 +137,31 @@ static inline void *mpcompat_new_obj_with_finaliser(void *obj, const mp_obj_type
     }
 #endif
 
+/* A class that only carries constants in its locals dict, optionally with a
+ * constructor (MicroATSocket, SOCKET_MESSAGE_FORMAT). */
+#if MPCOMPAT_VERSION >= 120
+#define MPCOMPAT_DEFINE_CONSTRUCTOR_TYPE(type_name, qstr_name, make_new_fn, locals) \
+    MP_DEFINE_CONST_OBJ_TYPE(type_name, qstr_name, MP_TYPE_FLAG_NONE, \
+        make_new, make_new_fn, locals_dict, locals)
+#define MPCOMPAT_DEFINE_CONSTANTS_TYPE(type_name, qstr_name, locals) \
+    MP_DEFINE_CONST_OBJ_TYPE(type_name, qstr_name, MP_TYPE_FLAG_NONE, \
+        locals_dict, locals)
+#else
+#define MPCOMPAT_DEFINE_CONSTRUCTOR_TYPE(type_name, qstr_name, make_new_fn, locals) \
+    const mp_obj_type_t type_name = { \
+        { &mp_type_type }, \
+        .name = qstr_name, \
+        .make_new = make_new_fn, \
+        .locals_dict = (mp_obj_dict_t *)(locals), \
+    }
+#define MPCOMPAT_DEFINE_CONSTANTS_TYPE(type_name, qstr_name, locals) \
+    const mp_obj_type_t type_name = { \
+        { &mp_type_type }, \
+        .name = qstr_name, \
+        .locals_dict = (mp_obj_dict_t *)(locals), \
+    }
+#endif
+
 /*
  * An attr handler that serves a few attributes itself and hands every other
  * load to the type's locals dict (methods). >= 1.20 continues the normal

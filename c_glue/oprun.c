@@ -128,10 +128,17 @@ static void release_quietly(mas_handle handle) {
 /* Reset sweep once per modem; closes queued by close() and by finalisers. */
 static void housekeeping(mp_obj_t lte) {
     mas_outcome out;
-    if (lte != MP_OBJ_NULL && masg_modem_needs_sweep()) {
-        /* The sweep frees every slot: queued handles are all stale now. */
-        deferred_clear();
-        int32_t err = run(lte, mas_reset_begin(), &out);
+    masg_sweep sweep = masg_modem_needs_sweep();
+    if (lte != MP_OBJ_NULL && sweep != MASG_SWEEP_NONE) {
+        int32_t begun;
+        if (sweep == MASG_SWEEP_FULL) {
+            /* The sweep frees every slot: queued handles are all stale now. */
+            deferred_clear();
+            begun = mas_reset_begin();
+        } else {
+            begun = mas_reset_keep_sockets_begin();
+        }
+        int32_t err = run(lte, begun, &out);
         if (err != 0) {
             masg_raise(err);
         }
@@ -153,6 +160,9 @@ static void housekeeping(mp_obj_t lte) {
 }
 
 bool masg_op_enter(bool need_modem) {
+    if (need_modem) {
+        (void)masg_modem_find();
+    }
     masg_lock();
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {

@@ -19,18 +19,7 @@
 /* select.poll calls ioctl every few ms; the modem is asked at most this often per socket. */
 #define POLL_INTERVAL_MS (20)
 
-typedef enum { POLLED_UNKNOWN, POLLED_IDLE, POLLED_READABLE } polled_state;
-
-typedef struct {
-    mp_obj_base_t base;
-    mp_obj_t modem; /* keeps the LTE object reachable while the socket lives */
-    mas_handle handle;
-    uint8_t family; /* MASG_AF_INET or MASG_AF_INET6 */
-    bool open;
-    int32_t timeout_ms; /* -1 blocks, 0 does not */
-    uint32_t polled_ms;
-    uint8_t polled; /* polled_state */
-} socket_obj_t;
+typedef masg_socket_t socket_obj_t;
 
 static uint32_t now_ms(void) {
     return (uint32_t)mp_hal_ticks_ms();
@@ -46,8 +35,10 @@ static socket_obj_t *open_socket(mp_obj_t self_in) {
 
 /* ---- construction ---------------------------------------------------------- */
 
+/* No modem is needed yet: a slot is the core's bookkeeping, and the modem is
+ * first needed (and found, if none was given) by the first operation. */
 static int32_t take_slot(mas_handle *handle) {
-    masg_op_enter(true);
+    masg_op_enter(false);
     int32_t err = mas_socket_open(handle);
     masg_op_leave();
     return err;
@@ -69,6 +60,9 @@ mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->polled = POLLED_UNKNOWN;
+    self->original = false;
+    self->ascii = false;
+    self->timeout_set = false;
 
     mas_handle handle;
     int32_t err = take_slot(&handle);
@@ -206,39 +200,69 @@ static int32_t receive(socket_obj_t *self, uint8_t *buf, size_t cap, size_t *got
     }
 }
 
-static mp_obj_t receive_obj(mp_obj_t self_in, mp_obj_t bufsize_in, mas_addr *from) {
-    socket_obj_t *self = open_socket(self_in);
-    mp_int_t bufsize = mp_obj_get_int(bufsize_in);
-    if (bufsize <= 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("bufsize must be > 0"));
-    }
-    size_t cap = (size_t)bufsize < MAS_MAX_DATAGRAM ? (size_t)bufsize : MAS_MAX_DATAGRAM;
+/* Receives into a new bytes (a str in the original API's ASCII format), or
+ * MP_OBJ_NULL with *err set when the core refused or nothing came in time. */
+static mp_obj_t receive_obj(socket_obj_t *self, size_t cap, mas_addr *from, int32_t *err) {
     vstr_t vstr;
     vstr_init_len(&vstr, cap);
     size_t got;
-    int32_t err = receive(self, (uint8_t *)vstr.buf, cap, &got, from);
-    if (err != 0) {
+    *err = receive(self, (uint8_t *)vstr.buf, cap, &got, from);
+    if (*err != 0) {
         vstr_clear(&vstr);
-        masg_raise(err);
+        return MP_OBJ_NULL;
     }
     vstr.len = got;
-    return MPCOMPAT_BYTES_FROM_VSTR(&vstr);
+    return self->ascii ? MPCOMPAT_STR_FROM_VSTR(&vstr) : MPCOMPAT_BYTES_FROM_VSTR(&vstr);
 }
 
-// method socket.recvfrom(bufsize)
-static mp_obj_t socket_recvfrom(mp_obj_t self_in, mp_obj_t bufsize_in) {
+static size_t receive_cap(const socket_obj_t *self, mp_obj_t bufsize_in) {
+    mp_int_t bufsize = mp_obj_get_int(bufsize_in);
+    if (bufsize < 0 && self->original) {
+        /* The first original API's recvfrom(bufsize=-1): the whole datagram. */
+        return MAS_MAX_DATAGRAM;
+    }
+    if (bufsize <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("bufsize must be > 0"));
+    }
+    return (size_t)bufsize < MAS_MAX_DATAGRAM ? (size_t)bufsize : MAS_MAX_DATAGRAM;
+}
+
+// method socket.recvfrom(bufsize=1024): the default is the original microATsocket's
+static mp_obj_t socket_recvfrom(size_t n_args, const mp_obj_t *args) {
+    socket_obj_t *self = open_socket(args[0]);
+    size_t cap = n_args > 1 ? receive_cap(self, args[1]) : MASG_ORIGINAL_RECV_BUFSIZE;
     mas_addr from;
+    int32_t err;
     mp_obj_t items[2];
-    items[0] = receive_obj(self_in, bufsize_in, &from);
+    items[0] = receive_obj(self, cap, &from, &err);
+    if (items[0] == MP_OBJ_NULL) {
+        if (self->original && (err == MAS_ETIMEDOUT || err == MAS_EAGAIN)) {
+            /* The original API's answer to "nothing arrived": (None, None), no exception. */
+            items[0] = mp_const_none;
+            items[1] = mp_const_none;
+            return mp_obj_new_tuple(2, items);
+        }
+        masg_raise(err);
+    }
     items[1] = masg_addr_to_obj(&from);
     return mp_obj_new_tuple(2, items);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(socket_recvfrom_obj, socket_recvfrom);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(socket_recvfrom_obj, 1, 2, socket_recvfrom);
 
-// method socket.recv(bufsize)
+// method socket.recv(bufsize): recv(0) is b'' at once, as in CPython
 static mp_obj_t socket_recv(mp_obj_t self_in, mp_obj_t bufsize_in) {
+    socket_obj_t *self = open_socket(self_in);
+    if (mp_obj_get_int(bufsize_in) == 0) {
+        return self->ascii ? MP_OBJ_NEW_QSTR(MP_QSTR_) : mp_const_empty_bytes;
+    }
+    size_t cap = receive_cap(self, bufsize_in);
     mas_addr from;
-    return receive_obj(self_in, bufsize_in, &from);
+    int32_t err;
+    mp_obj_t data = receive_obj(self, cap, &from, &err);
+    if (data == MP_OBJ_NULL) {
+        masg_raise(err);
+    }
+    return data;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(socket_recv_obj, socket_recv);
 
@@ -291,16 +315,25 @@ static mp_obj_t socket_settimeout(mp_obj_t self_in, mp_obj_t timeout_in) {
             mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
         }
         mp_float_t ms = MICROPY_FLOAT_CONST(1000.0) * seconds;
-        timeout_ms = ms > MICROPY_FLOAT_CONST(1e9) ? 1000000000 : (int32_t)ms;
+        /* As CPython: a timeout that does not fit is an error, not a silent cap
+         * (inf included; None is the way to block forever). */
+        if (ms > MICROPY_FLOAT_CONST(2147483647.0)) {
+            mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout too large"));
+        }
+        timeout_ms = (int32_t)ms;
         #else
         mp_int_t seconds = mp_obj_get_int(timeout_in);
         if (seconds < 0) {
             mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
         }
-        timeout_ms = seconds > 1000000 ? 1000000000 : (int32_t)(seconds * 1000);
+        if (seconds > 2147483) {
+            mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout too large"));
+        }
+        timeout_ms = (int32_t)(seconds * 1000);
         #endif
     }
     self->timeout_ms = timeout_ms;
+    self->timeout_set = true;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(socket_settimeout_obj, socket_settimeout);
@@ -309,6 +342,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(socket_settimeout_obj, socket_settimeout);
 static mp_obj_t socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
     socket_obj_t *self = open_socket(self_in);
     self->timeout_ms = mp_obj_is_true(flag_in) ? -1 : 0;
+    self->timeout_set = true;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(socket_setblocking_obj, socket_setblocking);
@@ -334,7 +368,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(socket_getaddrinfo_obj, 1, socket_getaddrinfo)
 
 /* ---- closing ---------------------------------------------------------------- */
 
-static void close_socket(socket_obj_t *self) {
+void masg_socket_close(masg_socket_t *self) {
     if (!self->open) {
         return;
     }
@@ -440,7 +474,7 @@ static mp_uint_t poll_readable(socket_obj_t *self) {
 static mp_uint_t socket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
     socket_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (request == MP_STREAM_CLOSE) {
-        close_socket(self);
+        masg_socket_close(self);
         return 0;
     }
     if (request == MP_STREAM_POLL) {
@@ -470,7 +504,7 @@ static const mp_rom_map_elem_t socket_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&socket_del_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
     { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&socket_exit_obj) },
-    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&masg_original_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&socket_bind_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&socket_connect_obj) },
     { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&socket_send_obj) },
@@ -482,6 +516,12 @@ static const mp_rom_map_elem_t socket_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_setsockopt), MP_ROM_PTR(&socket_setsockopt_obj) },
     { MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&socket_getaddrinfo_obj) },
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
+    /* The original microATsocket's methods and constants (original_api.c). */
+    { MP_ROM_QSTR(MP_QSTR_setModemInstance), MP_ROM_PTR(&masg_original_set_modem_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setMessageFormat), MP_ROM_PTR(&masg_original_set_format_obj) },
+    { MP_ROM_QSTR(MP_QSTR_open), MP_ROM_PTR(&masg_original_open_obj) },
+    { MP_ROM_QSTR(MP_QSTR_dnsserver), MP_ROM_PTR(&masg_original_dnsserver_obj) },
+    { MP_ROM_QSTR(MP_QSTR_SOCKET_MESSAGE_FORMAT), MP_ROM_PTR(&masg_message_format_type) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
 };

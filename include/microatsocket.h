@@ -110,6 +110,9 @@ typedef struct mas_outcome {
   // resolve: the addresses found (`addr_count` of them; ports 0).
   struct mas_addr addrs[MAS_MAX_ADDRESSES];
   size_t addr_count;
+  // resolve: how long the answer may be kept, in seconds (the DNS records' TTL); -1 when
+  // the modem's resolver answered, which does not say.
+  int64_t ttl_s;
 } mas_outcome;
 
 
@@ -129,6 +132,10 @@ size_t mas_max_datagram(void);
 // Starts the module-start sweep (numeric errors; close slots a previous run left open).
 // Every existing handle becomes stale.
 int32_t mas_reset_begin(void);
+
+// Starts the same sweep for the first modem the module meets: handles of sockets made before
+// any modem was known stay valid (they have never been dialled).
+int32_t mas_reset_keep_sockets_begin(void);
 
 // Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
 // # Safety
@@ -173,6 +180,18 @@ int32_t mas_resolve_begin(const char *host,
                           uint8_t family,
                           const struct mas_addr *server,
                           uint16_t query_id);
+
+// Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
+// asking the modem's resolver first: for a caller that already asked it for every family it
+// needs. `MAS_EMSGSIZE` at the end when the query does not fit the transport.
+//
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_resolve_own_begin(const char *host,
+                              size_t len,
+                              uint8_t family,
+                              const struct mas_addr *server,
+                              uint16_t query_id);
 
 // Starts a close; the slot is freed when the operation ends, whatever happens.
 int32_t mas_close_begin(mas_handle handle);

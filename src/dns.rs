@@ -248,5 +248,23 @@ pub fn decode_answer(query: &[u8], msg: &[u8], kind: RecordType) -> Result<Addre
     Err(DnsError::Loop)
 }
 
+/// The shortest TTL (seconds) among the answer records of `msg`: how long the answer may be
+/// kept. `None` for a message whose records do not parse.
+pub fn answer_ttl(msg: &[u8]) -> Option<u32> {
+    const HEADER: usize = 12;
+    let answers = u16_at(msg, 6).ok()?;
+    let mut at = skip_name(msg, HEADER).ok()? + 4;
+    let mut shortest: Option<u32> = None;
+    for _ in 0..answers {
+        at = skip_name(msg, at).ok()?;
+        let high = u32::from(u16_at(msg, at + 4).ok()?);
+        let low = u32::from(u16_at(msg, at + 6).ok()?);
+        let ttl = (high << 16) | low;
+        shortest = Some(shortest.map_or(ttl, |s| s.min(ttl)));
+        at += 10 + usize::from(u16_at(msg, at + 8).ok()?);
+    }
+    shortest
+}
+
 #[cfg(test)]
 mod tests;

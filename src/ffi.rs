@@ -165,6 +165,9 @@ pub struct mas_outcome {
     /// resolve: the addresses found (`addr_count` of them; ports 0).
     pub addrs: [mas_addr; MAS_MAX_ADDRESSES],
     pub addr_count: usize,
+    /// resolve: how long the answer may be kept, in seconds (the DNS records' TTL); -1 when
+    /// the modem's resolver answered, which does not say.
+    pub ttl_s: i64,
 }
 
 /// Most addresses one resolve returns.
@@ -232,6 +235,13 @@ pub extern "C" fn mas_max_datagram() -> usize {
 #[no_mangle]
 pub extern "C" fn mas_reset_begin() -> i32 {
     with_engine(MAS_EALREADY, |e| status(e.begin_reset()))
+}
+
+/// Starts the same sweep for the first modem the module meets: handles of sockets made before
+/// any modem was known stay valid (they have never been dialled).
+#[no_mangle]
+pub extern "C" fn mas_reset_keep_sockets_begin() -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets()))
 }
 
 /// Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
@@ -344,6 +354,35 @@ pub unsafe extern "C" fn mas_resolve_begin(
     with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id)))
 }
 
+/// Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
+/// asking the modem's resolver first: for a caller that already asked it for every family it
+/// needs. `MAS_EMSGSIZE` at the end when the query does not fit the transport.
+///
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_resolve_own_begin(
+    host: *const cty::c_char,
+    len: usize,
+    family: u8,
+    server: *const mas_addr,
+    query_id: u16,
+) -> i32 {
+    // Safety: the caller passes `len` readable bytes at `host` (NULL only with 0).
+    let Some(host) = (unsafe { slice_arg(host.cast::<u8>(), len) }) else { return MAS_EINVAL };
+    let kind = match family {
+        4 => crate::dns::RecordType::A,
+        6 => crate::dns::RecordType::Aaaa,
+        _ => return MAS_EINVAL,
+    };
+    if server.is_null() {
+        return MAS_EINVAL;
+    }
+    // Safety: non-NULL, so the caller passes a valid `mas_addr`.
+    let Some(server) = (unsafe { &*server }).to_socket_addr() else { return MAS_EINVAL };
+    with_engine(MAS_EALREADY, |e| status(e.begin_resolve_own(host, kind, server, query_id)))
+}
+
 /// Starts a close; the slot is freed when the operation ends, whatever happens.
 #[no_mangle]
 pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
@@ -375,6 +414,7 @@ pub unsafe extern "C" fn mas_step(
         readable: false,
         addrs: [mas_addr::default(); MAS_MAX_ADDRESSES],
         addr_count: 0,
+        ttl_s: -1,
     };
     // Safety: the caller passes `reply_len` readable bytes at `reply` (NULL only with 0).
     let Some(reply) = (unsafe { slice_arg(reply, reply_len) }) else {
@@ -422,6 +462,7 @@ pub unsafe extern "C" fn mas_step(
                         readable: o.readable,
                         addrs,
                         addr_count,
+                        ttl_s: e.answer_ttl_s().map_or(-1, i64::from),
                     }
                 }
                 Err(error) => finished(errno_of(error)),

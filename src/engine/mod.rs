@@ -163,6 +163,9 @@ pub struct Engine {
     host: Option<HostName>,
     query: heapless::Vec<u8, { crate::dns::MAX_MESSAGE }>,
     addresses: Addresses,
+    /// How long the last resolve's answer may be kept (the records' TTL), when our own query
+    /// found it; `None` for the modem's resolver, which does not say.
+    answer_ttl_s: Option<u32>,
     /// The time given to the current `step`.
     now_ms: u32,
 }
@@ -186,6 +189,7 @@ impl Engine {
             host: None,
             query: heapless::Vec::new(),
             addresses: heapless::Vec::new(),
+            answer_ttl_s: None,
             now_ms: 0,
         }
     }
@@ -219,12 +223,24 @@ impl Engine {
     pub fn begin_reset(&mut self) -> Result<(), Error> {
         self.idle()?;
         self.pool.release_all();
+        self.sweep_modem();
+        Ok(())
+    }
+
+    /// The same sweep when the module meets its first modem: sockets made before any modem was
+    /// known have never reached one, so their handles stay valid (`socket()` needs no modem).
+    pub fn begin_reset_keeping_sockets(&mut self) -> Result<(), Error> {
+        self.idle()?;
+        self.sweep_modem();
+        Ok(())
+    }
+
+    fn sweep_modem(&mut self) {
         // What we knew of the modem may be from before a reboot whose +SYSSTART was flushed
         // away: configure and dial everything afresh.
         self.pool.forget_modem_state();
         self.numeric_errors = false;
         self.start(Op::Reset { status_read: false, open_mask: 0 });
-        Ok(())
     }
 
     /// Takes a slot; no modem exchange.
@@ -391,6 +407,11 @@ impl Engine {
     /// The addresses of the last successful resolve.
     pub fn addresses(&self) -> &[core::net::IpAddr] {
         &self.addresses
+    }
+
+    /// How long the last resolve's answer may be kept, in seconds (`None`: unknown).
+    pub fn answer_ttl_s(&self) -> Option<u32> {
+        self.answer_ttl_s
     }
 
     /// The datagram of the last successful `recvfrom`.

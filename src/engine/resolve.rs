@@ -40,8 +40,11 @@ pub(crate) struct Resolve {
     pub(super) read_since_pause: bool,
     pub(super) pause_ms: u32,
     pub(super) wait_until: u32,
-    /// The modem's resolver answered with an error or no address of this kind.
+    /// The modem's resolver answered with an error or no address of this kind (or is not
+    /// to be asked: an own query only).
     pub(super) modem_failed: bool,
+    /// The modem's resolver is to be asked first (false: our own query only).
+    pub(super) ask_modem: bool,
 }
 
 impl Engine {
@@ -54,6 +57,23 @@ impl Engine {
         server: Option<SocketAddr>,
         query_id: u16,
     ) -> Result<(), Error> {
+        self.begin_lookup(host, kind, server, query_id, true)
+    }
+
+    /// Starts our own DNS query for `host` to `server`, without asking the modem's resolver
+    /// (the caller already did, for every family it needs).
+    pub fn begin_resolve_own(&mut self, host: &[u8], kind: RecordType, server: SocketAddr, query_id: u16) -> Result<(), Error> {
+        self.begin_lookup(host, kind, Some(server), query_id, false)
+    }
+
+    fn begin_lookup(
+        &mut self,
+        host: &[u8],
+        kind: RecordType,
+        server: Option<SocketAddr>,
+        query_id: u16,
+        ask_modem: bool,
+    ) -> Result<(), Error> {
         self.idle()?;
         let name = HostName::parse(host).map_err(|_| Error::InvalidArgument)?;
         self.query.clear();
@@ -63,6 +83,7 @@ impl Engine {
         self.query.truncate(len);
         self.host = Some(name);
         self.addresses.clear();
+        self.answer_ttl_s = None;
         self.start(Op::Resolve(Resolve {
             kind,
             stage: Stage::Modem,
@@ -76,6 +97,7 @@ impl Engine {
             pause_ms: 0,
             wait_until: 0,
             modem_failed: false,
+            ask_modem,
         }));
         Ok(())
     }
@@ -104,7 +126,7 @@ impl Engine {
         if !self.addresses.is_empty() {
             return Next::Finish(Ok(Outcome { resolved: self.addresses.len(), ..Outcome::default() }));
         }
-        if !r.modem_failed {
+        if r.ask_modem && !r.modem_failed {
             let fits = super::plan::command_for(Action::DnsLookup(r.kind), self.limits, self.host.as_ref())
                 .and_then(|c| {
                     let mut text = crate::at::command::CommandText::new();
@@ -118,12 +140,16 @@ impl Engine {
                 return Next::Act(Action::DnsLookup(r.kind));
             }
         }
-        // The modem could not answer: our own query, if a server is set and it fits.
+        // The modem could not answer: our own query, if a server is set and it fits. A name
+        // that fits neither this firmware's command length nor its datagram is "too long",
+        // not "not found": the caller says so.
+        let modem_skipped = r.ask_modem && !r.modem_failed; // its command did not fit
         let Some(server) = r.server else {
-            return Next::Finish(Err(Error::NameNotFound));
+            return Next::Finish(Err(if modem_skipped { Error::MessageTooLong } else { Error::NameNotFound }));
         };
         if self.stage_payload_from_query().is_err() {
-            return Next::Finish(Err(Error::NameNotFound));
+            let nobody_asked = modem_skipped || !r.ask_modem;
+            return Next::Finish(Err(if nobody_asked { Error::MessageTooLong } else { Error::NameNotFound }));
         }
         let conn = match self.pool.open().and_then(|h| self.pool.conn(h)) {
             Ok(conn) => conn,
@@ -164,6 +190,7 @@ impl Engine {
             match verdict {
                 Ok(found) => {
                     self.addresses = found;
+                    self.answer_ttl_s = crate::dns::answer_ttl(&self.datagram);
                     let count = self.addresses.len();
                     return self.close_resolver(Ok(count));
                 }

@@ -17,6 +17,8 @@ import subprocess
 import threading
 import time
 
+# 63 + 1 + 63 + 1 + 63 + 1 + 56 + 5 = 253 characters.
+LONG_NAME = "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 56 + ".test"
 RECORDS = [
     "--host-record=both.test,192.0.2.10,2001:db8::10",
     "--host-record=v4only.test,192.0.2.4",
@@ -24,6 +26,12 @@ RECORDS = [
     "--host-record=many.test,2001:db8::21",
     "--host-record=many.test,2001:db8::22",
     "--cname=alias.test,both.test",
+    # The UDP echo peers by name: IPv6 only, IPv4 only, both.
+    "--host-record=echo6.test,::1",
+    "--host-record=echo4.test,127.0.0.1",
+    "--host-record=echo46.test,127.0.0.1,::1",
+    # A legal 253-character name: longer than a stock AT command can carry.
+    "--host-record=%s,2001:db8::253" % LONG_NAME,
 ]
 
 
@@ -41,7 +49,7 @@ class RecordServer:
         self.port = free_udp_port()
         cmd = [binary, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
                "--bind-interfaces", "--listen-address=127.0.0.1,::1", "--port=%d" % self.port,
-               "--local=/test/", "--pid-file=", "--user=root", "--log-facility=-"] + RECORDS
+               "--local=/test/", "--local-ttl=120", "--pid-file=", "--user=root", "--log-facility=-"] + RECORDS
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_ready()
 

@@ -12,6 +12,8 @@ import microATsocket as socket
 # Linux errno numbers (MicroPython's errno module lacks some of them).
 EIO = 5
 EBADF = 9
+EACCES = 13
+EINVAL = 22
 EAGAIN = 11
 ENOMEM = 12
 ENODEV = 19

@@ -52,6 +52,7 @@ pub fn empty_outcome() -> mas_outcome {
         readable: false,
         addrs: Default::default(),
         addr_count: 0,
+        ttl_s: -1,
     }
 }
 
