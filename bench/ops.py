@@ -123,9 +123,22 @@ if DNS_PORT:
     network._sim("dns ::1 %d" % DNS_PORT)
     socket.dnsserver(0, ("::1", DNS_PORT))
     socket.getaddrinfo("both.test", 1)
+    # One uncached lookup of a dual-stack name (af=0: both families) on each path.
+    socket.config(dns_cache=False)
     measure("getaddrinfo of a name (modem resolver)", lambda: socket.getaddrinfo("both.test", 1), N)
     network._sim("dns none")
     measure("getaddrinfo of a name (own DNS query)", lambda: socket.getaddrinfo("both.test", 1), min(N, 5))
+    network._sim("dns ::1 %d" % DNS_PORT)
+
+    # af=0 lookups as ntptime makes them, first (nothing kept) and repeated (answer kept).
+    def first_lookup(name):
+        socket.config(dns_cache=True)  # forgets what was kept
+        return socket.getaddrinfo(name, 123)
+
+    for name, what in (("v4only.test", "an A-only name"), ("v6only.test", "an AAAA-only name"),
+                       ("both.test", "a dual-stack name")):
+        measure("getaddrinfo af=0 of %s, first" % what, lambda: first_lookup(name), min(N, 5))
+        measure("getaddrinfo af=0 of %s, repeated" % what, lambda: socket.getaddrinfo(name, 123), N)
 
 
 def socket_and_close():
