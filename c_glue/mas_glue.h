@@ -169,5 +169,8 @@ MP_DECLARE_CONST_FUN_OBJ_3(masg_original_open_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_dnsserver_obj);
 MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
 void masg_socket_use_original_api(masg_socket_t *self);
+/* The modem's refusals, which the original API answered with a value (sendto
+ * -1, recvfrom (None, None), open False) rather than an exception. */
+bool masg_original_quiet_error(int32_t mas_error);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

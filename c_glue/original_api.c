@@ -31,6 +31,10 @@ void masg_socket_use_original_api(masg_socket_t *self) {
     }
 }
 
+bool masg_original_quiet_error(int32_t mas_error) {
+    return mas_error == MAS_EIO || mas_error == MAS_EHOSTUNREACH || mas_error == MAS_ETIMEDOUT;
+}
+
 static masg_socket_t *original_socket(mp_obj_t self_in) {
     masg_socket_t *self = MP_OBJ_TO_PTR(self_in);
     if (!self->open) {

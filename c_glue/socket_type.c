@@ -138,6 +138,10 @@ static mp_obj_t socket_sendto(mp_obj_t self_in, mp_obj_t data_in, mp_obj_t addr_
     size_t sent;
     int32_t err = send_bytes(self, data.buf, data.len, &peer, &sent);
     if (err != 0) {
+        if (self->original && masg_original_quiet_error(err)) {
+            /* The original's sendto returned -1 when the modem could not dial. */
+            return MP_OBJ_NEW_SMALL_INT(-1);
+        }
         raise_send_error(err);
     }
     return mp_obj_new_int_from_uint(sent);
@@ -236,8 +240,9 @@ static mp_obj_t socket_recvfrom(size_t n_args, const mp_obj_t *args) {
     mp_obj_t items[2];
     items[0] = receive_obj(self, cap, &from, &err);
     if (items[0] == MP_OBJ_NULL) {
-        if (self->original && (err == MAS_ETIMEDOUT || err == MAS_EAGAIN)) {
-            /* The original API's answer to "nothing arrived": (None, None), no exception. */
+        if (self->original && (err == MAS_EAGAIN || err == MAS_ENOTCONN || masg_original_quiet_error(err))) {
+            /* The original API's answer to "nothing arrived" (or to a socket it
+             * could not open): (None, None), no exception. */
             items[0] = mp_const_none;
             items[1] = mp_const_none;
             return mp_obj_new_tuple(2, items);

@@ -76,6 +76,19 @@ def test_open_reports_a_failed_dial_as_false():
     s.close()
 
 
+def test_original_example_against_an_unreachable_peer():
+    # The original examples send to a public address; the simulated network reaches only
+    # loopback and answers NO CARRIER. The original printed and went on: so must this.
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sock.setModemInstance(lte)
+    check(sock.sendto(b'{data:"testmessage"}', ("2001:4860:4860::8888", 8888)) == -1, "sendto: -1")
+    resp, address = sock.recvfrom()
+    check(resp is None and address is None, "recvfrom: (None, None)")
+    raises(ValueError, sock.sendto, b"x", ("not an address", 1))  # arguments still raise
+    sock.close()
+    check(socket._slots_in_use() == 0, "slot freed")
+
+
 def test_module_names_and_defaults():
     check(socket.SOCK_RAW == 3 and socket.SOCK_DGRAM == 2, "constants")
     check(socket.LOCAL_PORT_DEFAULT == 8080, "LOCAL_PORT_DEFAULT")
