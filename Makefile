@@ -72,9 +72,11 @@ include $(sort $(wildcard mk/*.mk))
 
 test: rust-test header-check cross bench-smoke mp-test $(TEST_EXTRA)
 
-# The benchmark report (bench/results/latest.md, .json); a few minutes, not part of CI.
+# The benchmark report (bench/results/latest.md, .json) and the README's figures from it
+# (mk/bench_figures.mk); a few minutes, not part of CI.
 bench: mp-build sim
 	python3 bench/run_bench.py --sim $(SIM) --micropython $(MICROPYTHON)
+	python3 bench/readme_figures.py --write
 
 # A tiny benchmark run in `make test`, so the runner cannot rot.
 bench-smoke: mp-build sim
