@@ -54,12 +54,15 @@ mp-build: deps staticlib
 	MICROATSOCKET_TRANSPORT=lteppp MICROATSOCKET_LTEPPP_LAYOUT=118 MP_OUTPUT=$(MICROPYTHON_LTEPPP_118) \
 	  bash micropython_port/unix/build.sh
 
-# Every MicroPython test over both transports: send_at_cmd on stock 1.20.2 and PR 429
-# firmware, lteppp on the same two, and lteppp built for 1.18's struct on 1.18.
+# Every MicroPython test over both transports: send_at_cmd on stock 1.20.2, the branch
+# Release/v1.20, PR 429's head and 1.20.1; lteppp on the three releases with the 1.20.2 struct;
+# lteppp built for 1.18's struct on 1.18 (micropython_port/unix/README.md: the profiles).
 MP_TEST := python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM)
+MP_PROFILES_SEND_AT_CMD := 1.20.2,release-v1.20,pr429,1.20.1
+MP_PROFILES_LTEPPP_1202 := 1.20.2,release-v1.20,pr429
 mp-test: mp-build sim
-	$(MP_TEST) --micropython $(MICROPYTHON) --profiles 1.20.2,pr429
-	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP) --profiles 1.20.2,pr429
+	$(MP_TEST) --micropython $(MICROPYTHON) --profiles $(MP_PROFILES_SEND_AT_CMD)
+	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP) --profiles $(MP_PROFILES_LTEPPP_1202)
 	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP_118) --profiles 1.18
 
 # Each reliability/firmware area keeps its targets in its own fragment under mk/;
@@ -69,9 +72,11 @@ include $(sort $(wildcard mk/*.mk))
 
 test: rust-test header-check cross bench-smoke mp-test $(TEST_EXTRA)
 
-# The benchmark report (bench/results/latest.md, .json); a few minutes, not part of CI.
+# The benchmark report (bench/results/latest.md, .json) and the README's figures from it
+# (mk/bench_figures.mk); a few minutes, not part of CI.
 bench: mp-build sim
 	python3 bench/run_bench.py --sim $(SIM) --micropython $(MICROPYTHON)
+	python3 bench/readme_figures.py --write
 
 # A tiny benchmark run in `make test`, so the runner cannot rot.
 bench-smoke: mp-build sim

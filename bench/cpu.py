@@ -10,8 +10,9 @@ PAIRS = int(os.getenv("BENCH_PAIRS") or "0")
 PROFILE = os.getenv("BENCH_PROFILE") or "stock"
 PEER = ("127.0.0.1", int(os.getenv("ECHO_PORT4")))
 lte = network.LTE()
-network._lte_profile("pr429" if PROFILE == "pr429" else "1.20.2")
-socket.set_modem(lte, chunking=PROFILE == "pr429")
+# The firmware profile comes from MICROATSOCKET_FW_PROFILE (bench/run_bench.py's FW_PROFILE).
+network._lte_profile(os.getenv("MICROATSOCKET_FW_PROFILE") or "1.20.2")
+socket.set_modem(lte, chunking=network._lte_profile() in ("release-v1.20", "pr429"))
 socket.config(combined_send=PROFILE == "stock+combined")
 s = socket.socket()
 s.settimeout(5)

@@ -1,6 +1,7 @@
 # Runs inside the MicroPython unix port (bench/run_bench.py starts it): measures each socket
 # operation on the fake Pycom LTE's counters and prints one JSON object per line.
-# Environment: BENCH_PROFILE (stock | stock+combined | pr429 | direct), BENCH_N (repetitions),
+# Environment: BENCH_PROFILE (a name of bench/run_bench.py's PROFILES), MICROATSOCKET_FW_PROFILE,
+# BENCH_N (repetitions),
 # BENCH_HEAP_N (operations per heap figure), ECHO_PORT4, DELAYED_ECHO_PORT, DNS_PORT (optional:
 # dnsmasq on ::1 holding both.test).
 import gc
@@ -21,8 +22,9 @@ DNS_PORT = int(os.getenv("DNS_PORT") or "0")
 SIZES = (16, 62, 512, 1500)
 
 lte = network.LTE()
-network._lte_profile("pr429" if PROFILE == "pr429" else "1.20.2")
-socket.set_modem(lte, chunking=PROFILE == "pr429")
+# The firmware profile comes from MICROATSOCKET_FW_PROFILE (bench/run_bench.py's FW_PROFILE).
+network._lte_profile(os.getenv("MICROATSOCKET_FW_PROFILE") or "1.20.2")
+socket.set_modem(lte, chunking=network._lte_profile() in ("release-v1.20", "pr429"))
 if PROFILE == "direct":
     # The lteppp build: stock 1.20.2.r2+ firmware built with the module; it always streams
     # command and payload together.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: what each socket operation costs, on the modelled device and on the host.
 
-Runs bench/ops.py in the MicroPython unix port against the Monarch simulator for three
-transport profiles, reads the fake Pycom LTE's counters (AT exchanges, UART bytes, modelled
+Runs bench/ops.py in the MicroPython unix port against the Monarch simulator for each
+profile (firmware and transport), reads the fake Pycom LTE's counters (AT exchanges, UART bytes, modelled
 device time), and adds GC heap per operation, code size of the core (thumbv7em-none-eabi release)
 and of the C shim (x86-64 proxy), and host instructions per sendto+recvfrom pair (callgrind).
 Writes bench/results/latest.md and latest.json. Nothing here is a pass/fail on time.
@@ -33,19 +33,24 @@ UART_BAUD = 921600
 BITS_PER_BYTE = 10  # start + 8 data + stop
 TIME_SCALE = "0.02"  # real waits in the fake LTE; the modelled clock is not scaled
 CPU_PAIRS = 200
-PROFILES = ["stock", "stock+combined", "pr429", "direct"]
+PROFILES = ["stock", "stock+combined", "release-v1.20", "pr429", "1.20.1", "direct"]
 PROFILE_NOTES = {
-    "stock": "fake LTE profile 1.20.2 (stock firmware), a send is two send_at_cmd calls "
+    "stock": "fake LTE profile 1.20.2 (stock firmware v1.20.2.r2..r6), a send is two send_at_cmd calls "
              "(command, then the payload after the `> ` prompt)",
     "stock+combined": "profile 1.20.2 with socket.config(combined_send=True): command, CR and "
                       "payload in one send_at_cmd call",
-    "pr429": "profile pr429 (send_at_cmd chunks long commands), set_modem(lte, chunking=True); "
-             "two-call send",
+    "release-v1.20": "profile release-v1.20 (the branch Release/v1.20 at its head: send_at_cmd(cmd, "
+                     "timeout=) chunks long commands), set_modem(lte, chunking=True); two-call send",
+    "pr429": "profile pr429 (pull request 429's head: send_at_cmd(cmd, delay), the timeout second, "
+             "chunks long commands), set_modem(lte, chunking=True); two-call send",
+    "1.20.1": "profile 1.20.1 (v1.20.0.rc13..v1.20.2.r1: send_at_cmd(cmd), no timeout argument); "
+              "two-call send",
     "direct": "the lteppp build (c_glue/transport_lteppp.c) on profile 1.20.2: items queued on the "
               "LTE task directly; command and payload streamed as continuation items behind a 10 ms "
               "prompt gap, one wait for the OK",
 }
-FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "pr429": "pr429", "direct": "1.20.2"}
+FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "release-v1.20": "release-v1.20",
+              "pr429": "pr429", "1.20.1": "1.20.1", "direct": "1.20.2"}
 # Operations that never talk to the modem; every other one must cost exchanges and UART bytes.
 FREE_OPS = ("getaddrinfo of a literal", "socket() + close()")
 REQUIRED_OPS = ("first sendto to a new peer", "steady sendto", "recvfrom, datagram waiting",

@@ -9,6 +9,13 @@
 # Firmware builds point MICROATSOCKET_LIB at the library built for their
 # target without that feature (see micropython_port/pycom).
 
+# MODULE_MICROATSOCKET_ENABLED=0 on the make line leaves the module out entirely: no sources
+# compiled, no core linked, nothing registered (the same name, as a -D flag, only drops the
+# registration; this make variable drops everything).
+ifeq ($(MODULE_MICROATSOCKET_ENABLED),0)
+$(info microATsocket: left out (MODULE_MICROATSOCKET_ENABLED=0))
+else
+
 MICROATSOCKET_MOD_DIR := $(USERMOD_DIR)
 # USERMOD_DIR may be a link to this folder: resolve it to find the repository.
 MICROATSOCKET_REPO := $(patsubst %/,%,$(dir $(realpath $(USERMOD_DIR))))
@@ -73,3 +80,5 @@ endif
 $(MICROATSOCKET_HOST_LIB):
 	cd $(MICROATSOCKET_REPO) && cargo build --release -p microatsocket --features std
 .DEFAULT_GOAL := $(MICROATSOCKET_SAVED_GOAL)
+
+endif # MODULE_MICROATSOCKET_ENABLED

@@ -30,6 +30,16 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 /* Stock send_at_cmd queues at most 124 bytes per command (char data[124]). */
 #define STOCK_MAX_COMMAND (124)
 
+#if MICROATSOCKET_TRANSPORT_LTEPPP && MICROATSOCKET_LTEPPP_LAYOUT == 118
+/* 1.18's struct has no byte count: the LTE task takes the command's length
+ * with strlen. 124 bytes fill data[] with no NUL after them, so strlen runs on
+ * into the stale answer bytes behind the struct in the task's buffer and sends
+ * them too. 123 bytes always leave a NUL in data[]. */
+#define UNCHUNKED_MAX_COMMAND (123)
+#else
+#define UNCHUNKED_MAX_COMMAND (STOCK_MAX_COMMAND)
+#endif
+
 #if MICROATSOCKET_TRANSPORT_LTEPPP
 /* The direct transport streams long commands as continuation items where the
  * firmware's struct has them (layout 1202), and always sends AT+SQNSSENDEXT
@@ -37,7 +47,7 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 #if MICROATSOCKET_LTEPPP_LAYOUT >= 1202
 #define TRANSPORT_MAX_COMMAND (0)
 #else
-#define TRANSPORT_MAX_COMMAND (STOCK_MAX_COMMAND)
+#define TRANSPORT_MAX_COMMAND (UNCHUNKED_MAX_COMMAND)
 #endif
 #define TRANSPORT_COMBINED_SEND (true)
 /* set_modem(chunking=) describes send_at_cmd, which this transport does not use. */
@@ -147,7 +157,7 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
     }
     masg_transport_forget();
     if (chunking >= 0 && CHUNKING_APPLIES) {
-        limits.max_command_len = chunking ? 0 : STOCK_MAX_COMMAND;
+        limits.max_command_len = chunking ? 0 : UNCHUNKED_MAX_COMMAND;
     }
     int32_t err = apply_limits();
     masg_unlock();
@@ -227,7 +237,7 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
                 break;
             }
             case MP_QSTR_chunking:
-                wanted.max_command_len = mp_obj_is_true(value) ? 0 : STOCK_MAX_COMMAND;
+                wanted.max_command_len = mp_obj_is_true(value) ? 0 : UNCHUNKED_MAX_COMMAND;
                 break;
             case MP_QSTR_combined_send:
                 wanted.combined_send = mp_obj_is_true(value);

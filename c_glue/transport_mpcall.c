@@ -9,9 +9,19 @@
  * nothing and returns what arrives within the timeout. The reply is a str cut
  * at the first NUL, which is why the core runs the modem in hex mode.
  *
- * send_at_cmd's signature varies: 1.20.2.r2 and later take a keyword-only
- * timeout in ms; 1.18 and 1.20.0/1.20.1 take none (fixed 9500 ms wait). The
- * first call tries the keyword and remembers a TypeError as "not supported".
+ * send_at_cmd's signature varies, and so does how it takes a timeout in ms:
+ *   - timeout=, keyword only: v1.20.2.r2 .. r6 and branch Release/v1.20;
+ *   - delay, the second argument (positional or keyword): pull request 429's
+ *     head, which has no timeout= keyword;
+ *   - not at all (a fixed 9500 ms wait for the first byte): v1.20.0/1.20.1,
+ *     and v1.18, whose keyword-only delay= is a sleep before the read, not a
+ *     timeout.
+ * The first call on a modem finds out which: timeout= first, then a second
+ * positional argument, then none. A firmware without the form raises
+ * TypeError while parsing arguments, before anything reaches the UART, so a
+ * refused probe costs no exchange; the first accepted form is the exchange.
+ * A positional probe is safe everywhere: the only firmware with a second
+ * positional parameter is the one that reads it as the timeout.
  *
  * GIL: the firmware holds it during send_at_cmd, and a Python call needs it,
  * so nothing can be released around that call; mp_hal_delay_ms releases it
@@ -28,10 +38,15 @@
 
 const char masg_transport_name[] = "send_at_cmd";
 
-static enum { TIMEOUT_KW_UNKNOWN, TIMEOUT_KW_YES, TIMEOUT_KW_NO } timeout_kw;
+static enum {
+    TIMEOUT_FORM_UNKNOWN,
+    TIMEOUT_FORM_KEYWORD,     /* send_at_cmd(cmd, timeout=ms) */
+    TIMEOUT_FORM_POSITIONAL,  /* send_at_cmd(cmd, ms) */
+    TIMEOUT_FORM_NONE,        /* send_at_cmd(cmd) */
+} timeout_form;
 
 void masg_transport_forget(void) {
-    timeout_kw = TIMEOUT_KW_UNKNOWN;
+    timeout_form = TIMEOUT_FORM_UNKNOWN;
 }
 
 void masg_transport_done(void) {
@@ -45,52 +60,79 @@ bool masg_transport_config_set(qstr key, mp_obj_t value, bool apply) {
     return false;
 }
 
+/* config('timeout_form'): how this modem's send_at_cmd takes its timeout, as
+ * found by the first exchange: 'keyword', 'positional' or 'none'; None before. */
 mp_obj_t masg_transport_config_get(qstr key) {
-    (void)key;
-    return MP_OBJ_NULL;
+    if (key != MP_QSTR_timeout_form) {
+        return MP_OBJ_NULL;
+    }
+    switch (timeout_form) {
+        case TIMEOUT_FORM_KEYWORD:
+            return MP_OBJ_NEW_QSTR(MP_QSTR_keyword);
+        case TIMEOUT_FORM_POSITIONAL:
+            return MP_OBJ_NEW_QSTR(MP_QSTR_positional);
+        case TIMEOUT_FORM_NONE:
+            return MP_OBJ_NEW_QSTR(MP_QSTR_none);
+        default:
+            return mp_const_none;
+    }
 }
 
-static mp_obj_t call_with_timeout(mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
+/* The firmware may read 0 as "wait forever"; the core never means that. */
+static mp_obj_t timeout_arg(uint32_t timeout_ms) {
+    uint32_t clamped = timeout_ms == 0 ? 1 : (timeout_ms > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : timeout_ms);
+    return MP_OBJ_NEW_SMALL_INT((mp_int_t)clamped);
+}
+
+static mp_obj_t call_in_form(int form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
     mp_obj_t call[5];
     mp_load_method(lte, MP_QSTR_send_at_cmd, call);
     call[2] = text;
-    /* The firmware reads 0 as "wait forever"; the core never means that. */
-    uint32_t clamped = timeout_ms == 0 ? 1 : (timeout_ms > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : timeout_ms);
-    call[3] = MP_OBJ_NEW_QSTR(MP_QSTR_timeout);
-    call[4] = MP_OBJ_NEW_SMALL_INT((mp_int_t)clamped);
-    return mp_call_method_n_kw(1, 1, call);
-}
-
-static mp_obj_t call_plain(mp_obj_t lte, mp_obj_t text) {
-    mp_obj_t call[3];
-    mp_load_method(lte, MP_QSTR_send_at_cmd, call);
-    call[2] = text;
-    return mp_call_method_n_kw(1, 0, call);
-}
-
-static mp_obj_t send_at_cmd(mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
-    switch (timeout_kw) {
-        case TIMEOUT_KW_YES:
-            return call_with_timeout(lte, text, timeout_ms);
-        case TIMEOUT_KW_NO:
-            return call_plain(lte, text);
+    switch (form) {
+        case TIMEOUT_FORM_KEYWORD:
+            call[3] = MP_OBJ_NEW_QSTR(MP_QSTR_timeout);
+            call[4] = timeout_arg(timeout_ms);
+            return mp_call_method_n_kw(1, 1, call);
+        case TIMEOUT_FORM_POSITIONAL:
+            call[3] = timeout_arg(timeout_ms);
+            return mp_call_method_n_kw(2, 0, call);
         default:
-            break;
+            return mp_call_method_n_kw(1, 0, call);
     }
-    /* First call on this modem: does send_at_cmd take timeout=? A firmware
-     * without it raises TypeError while parsing arguments, before any I/O. */
+}
+
+/* Calls send_at_cmd in `form`; returns MP_OBJ_NULL when the firmware refuses
+ * that form with a TypeError (raised before any I/O). */
+static mp_obj_t try_form(int form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_obj_t reply = call_with_timeout(lte, text, timeout_ms);
+        mp_obj_t reply = call_in_form(form, lte, text, timeout_ms);
         nlr_pop();
-        timeout_kw = TIMEOUT_KW_YES;
         return reply;
     }
     if (!mp_obj_exception_match(MP_OBJ_FROM_PTR(nlr.ret_val), MP_OBJ_FROM_PTR(&mp_type_TypeError))) {
         nlr_jump(nlr.ret_val);
     }
-    timeout_kw = TIMEOUT_KW_NO;
-    return call_plain(lte, text);
+    return MP_OBJ_NULL;
+}
+
+static mp_obj_t send_at_cmd(mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
+    if (timeout_form != TIMEOUT_FORM_UNKNOWN) {
+        return call_in_form(timeout_form, lte, text, timeout_ms);
+    }
+    /* First call on this modem: find the form, once. */
+    mp_obj_t reply = try_form(TIMEOUT_FORM_KEYWORD, lte, text, timeout_ms);
+    if (reply != MP_OBJ_NULL) {
+        timeout_form = TIMEOUT_FORM_KEYWORD;
+        return reply;
+    }
+    reply = try_form(TIMEOUT_FORM_POSITIONAL, lte, text, timeout_ms);
+    if (reply != MP_OBJ_NULL) {
+        timeout_form = TIMEOUT_FORM_POSITIONAL;
+        return reply;
+    }
+    timeout_form = TIMEOUT_FORM_NONE;
+    return call_in_form(TIMEOUT_FORM_NONE, lte, text, timeout_ms);
 }
 
 void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply) {

@@ -12,6 +12,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -174,13 +175,19 @@ pub struct mas_outcome {
 pub const MAS_MAX_ADDRESSES: usize = 4;
 const _: () = assert!(MAS_MAX_ADDRESSES == crate::dns::MAX_ADDRESSES);
 
-struct EngineCell(UnsafeCell<Engine>);
+/// The engine's storage, all zero bytes until the first call builds the engine in it. A static
+/// initialised with `Engine::new()` would sit in `.data` (its initial value is not all zero), so
+/// its 10 KB would cost flash for the initial image as well as RAM; zeroed storage goes to
+/// `.bss`, which costs RAM only.
+struct EngineCell(UnsafeCell<MaybeUninit<Engine>>);
 
 // Safety: the engine is only reached through `with_engine`, whose guard refuses re-entry;
 // the shim calls from one thread at a time (MicroPython's GIL).
 unsafe impl Sync for EngineCell {}
 
-static ENGINE: EngineCell = EngineCell(UnsafeCell::new(Engine::new()));
+static ENGINE: EngineCell = EngineCell(UnsafeCell::new(MaybeUninit::zeroed()));
+/// Whether `ENGINE` holds an engine yet.
+static ENGINE_BUILT: AtomicBool = AtomicBool::new(false);
 /// Set while a call is inside the engine. Plain load/store: riscv32imc has no atomic swap, and
 /// the guard only has to catch re-entry on the same thread.
 static IN_ENGINE: AtomicBool = AtomicBool::new(false);
@@ -190,10 +197,25 @@ fn with_engine<R>(busy: R, f: impl FnOnce(&mut Engine) -> R) -> R {
         return busy;
     }
     IN_ENGINE.store(true, Ordering::Release);
-    // Safety: the guard above makes this the only live reference to the engine.
-    let result = f(unsafe { &mut *ENGINE.0.get() });
+    // Safety: the guard above makes this the only live reference to the storage.
+    let storage = unsafe { &mut *ENGINE.0.get() };
+    if !ENGINE_BUILT.load(Ordering::Acquire) {
+        build_engine(storage);
+    }
+    // Safety: built above or by an earlier call.
+    let result = f(unsafe { storage.assume_init_mut() });
     IN_ENGINE.store(false, Ordering::Release);
     result
+}
+
+/// Builds the engine in its zeroed storage, once. Out of line, so the many instances of the
+/// generic `with_engine` share one copy. The release build writes the buffers in place; only the
+/// slot pool (about 0.5 KB) is assembled on the stack first, so this call needs about 1 KB of
+/// stack, once.
+#[inline(never)]
+fn build_engine(storage: &mut MaybeUninit<Engine>) {
+    storage.write(Engine::new());
+    ENGINE_BUILT.store(true, Ordering::Release);
 }
 
 /// Reads a `(pointer, length)` pair as a slice; NULL is allowed only with length 0.

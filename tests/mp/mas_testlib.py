@@ -70,7 +70,16 @@ def lteppp_layout():
 # A direct build queues items in the struct layout it was compiled for, so it
 # runs only on firmware releases with that layout (as on a board, where module
 # and firmware are built together).
-PROFILES_OF_LAYOUT = {118: ("1.18",), 1202: ("1.20.2", "pr429")}
+PROFILES_OF_LAYOUT = {118: ("1.18",), 1201: ("1.20.1",), 1202: ("1.20.2", "release-v1.20", "pr429")}
+
+# Firmware whose send_at_cmd splits long commands into continuation items.
+CHUNKING_PROFILES = ("release-v1.20", "pr429")
+
+
+def chunking_profile():
+    """The profile a test needing send_at_cmd chunking switches to: the one it runs on, if that
+    one chunks (so each chunking firmware is exercised in its own run), else PR 429's head."""
+    return STARTING_PROFILE if STARTING_PROFILE in CHUNKING_PROFILES else "pr429"
 
 
 def can_use_profile(profile):

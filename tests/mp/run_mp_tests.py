@@ -9,7 +9,7 @@ last line is "OK".
 
     tests/mp/run_mp_tests.py                       # every test, stock profile
     tests/mp/run_mp_tests.py test_fake_lte         # named tests
-    tests/mp/run_mp_tests.py --profiles 1.20.2,pr429
+    tests/mp/run_mp_tests.py --profiles 1.20.2,release-v1.20,pr429,1.20.1
 
 What a script gets in its environment:
     MONARCH_SIM_SOCKET            the simulator's UART socket (control: + ".ctl")
@@ -248,7 +248,8 @@ def main():
     ap.add_argument("--release", action="store_true", help="use (and build) target/release/monarch-sim")
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build for the simulator")
     ap.add_argument("--profiles", default="",
-                    help="comma-separated firmware profiles to run each test under (1.18, 1.20.2, pr429); "
+                    help="comma-separated firmware profiles to run each test under (1.18, 1.20.1, 1.20.2, "
+                         "release-v1.20, pr429; micropython_port/unix/README.md says which firmware each is); "
                          "default: once, with the fake's default (1.20.2)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default 60)")
     ap.add_argument("--time-scale", default="0.02", help="MICROATSOCKET_LTE_TIME_SCALE (default 0.02)")

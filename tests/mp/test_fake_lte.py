@@ -189,6 +189,67 @@ def test_pr429_chunks_a_1500_byte_hex_payload():
     hang_up(lte, 2)
 
 
+def test_pr429_signature_and_zero_timeout():
+    # PR 429's head: send_at_cmd(cmd, delay=9500), the timeout second, no timeout= keyword.
+    lte = lte_for("pr429")
+    network._lte_reset_stats()
+    check(lte.send_at_cmd("AT", 300) == OK, "timeout as the second positional argument")
+    check(stats()["last_timeout_ms"] == 300, "queued with it: %r" % stats())
+    check(lte.send_at_cmd("AT", delay=400) == OK, "or as delay=")
+    check(stats()["last_timeout_ms"] == 400, "queued with it: %r" % stats())
+    for call in (lambda: lte.send_at_cmd("AT", timeout=300), lambda: lte.send_at_cmd()):
+        network._lte_reset_stats()
+        try:
+            call()
+            raise AssertionError("PR 429's head has no timeout= and needs cmd")
+        except TypeError:
+            pass
+        check(stats()["exchanges"] == 0, "refused before anything is queued: %r" % stats())
+    # No "0 waits forever" on the PR's head: one tick, then an empty answer.
+    network._lte_reset_stats()
+    check(lte.send_at_cmd("Pycom_Dummy", 0) == "", "nothing pending")
+    check(stats()["modelled_us"] < 5000, "one tick, not forever: %r" % stats())
+
+
+def test_1_20_1_signature():
+    lte = lte_for("1.20.1")
+    network._lte_reset_stats()
+    check(lte.send_at_cmd(b"AT") == OK, "cmd only, str or bytes")
+    check(stats()["last_timeout_ms"] == 9500, "the fixed timeout: %r" % stats())
+    for call in (lambda: lte.send_at_cmd("AT", timeout=300), lambda: lte.send_at_cmd("AT", 300)):
+        try:
+            call()
+            raise AssertionError("1.20.1 takes no timeout")
+        except TypeError:
+            pass
+
+
+def test_exact_multiple_of_124_bytes():
+    # 248 bytes: Release/v1.20 sends two continuation chunks and then an empty item (just
+    # the CR); PR 429's head lets the second chunk end the command.
+    command = "AT" + "X" * 246
+    for profile, continuations in (("release-v1.20", 2), ("pr429", 1)):
+        lte = lte_for(profile)
+        network._lte_reset_stats()
+        r = lte.send_at_cmd(command)
+        s = stats()
+        check("ERROR" in r, "%s: one answer: %r" % (profile, r))
+        check(s["continuations"] == continuations and s["commands"] == 1, "%s: items %r" % (profile, s))
+        check(s["bytes_out"] == 248 + 1, "%s: the command and one CR: %r" % (profile, s))
+
+
+def test_1_18_strlen_reads_stale_bytes_after_124():
+    # 1.18 takes the length with strlen: 124 bytes leave no NUL in data[124], and the
+    # task's buffer still holds the previous (long) answer behind the struct.
+    lte = lte_for("1.18")
+    for length, stale in ((123, False), (124, True)):
+        check(len(lte.send_at_cmd("AT+SQNSCFGEXT?")) > 130, "a long answer first")
+        network._lte_reset_stats()
+        lte.send_at_cmd("AT" + "X" * (length - 2))
+        sent = stats()["bytes_out"]
+        check((sent > length + 2) == stale, "%d bytes: %d written" % (length, sent))
+
+
 def test_stock_cannot_send_long_payloads():
     # The same 3000 characters on stock firmware are not sent at all.
     lte = lte_for(STOCK)
@@ -269,6 +330,39 @@ def test_data_state_refuses_at_commands():
     lte.disconnect()
     check(not lte.isconnected(), "disconnected")
     check(lte.send_at_cmd("AT") == OK, "AT after disconnect")
+
+
+def test_attach_and_connect_send_what_the_firmware_sends():
+    # v1.20.2.r6: attach() checks registration (AT, AT+CGATT?, AT+CEREG?, AT+CFUN?), the SIM
+    # (AT+CFUN?, AT+CPIN?), the carrier (AT+SQNCTM?), reads the bands and version (AT+SMDD,
+    # showver), scans six default bands, turns logging off, the radio on and low power on.
+    lte = lte_for(STOCK)
+    check(lte.send_at_cmd("AT+CFUN=4") == OK, "radio off")
+    check(not lte.isattached(), "not registered with the radio off")
+    urc = "+SQNSRING: 1,5"
+    network._sim("inject urc " + urc)
+    time.sleep_ms(50)
+    network._lte_reset_stats()
+    lte.attach()
+    s = stats()
+    check(s["commands"] == 19, "the firmware's 19 commands: %r" % s)
+    check(s["flushed_bytes"] >= len(urc), "the first one flushed the pending URC: %r" % s)
+    check(lte.isattached(), "registered")
+    # connect(): ATI1 (legacy modem firmware?), the registration check, ATO, AT+CGDATA.
+    network._lte_reset_stats()
+    lte.connect()
+    check(stats()["commands"] == 7, "ATI1, 4 checks, ATO, AT+CGDATA: %r" % stats())
+    check(lte.isconnected(), "data state")
+    try:
+        lte.connect()
+        raise AssertionError("a second connect() returned")
+    except OSError as e:
+        check("already connected" in str(e), "the firmware's message: %r" % (e.args,))
+    lte.disconnect()
+    lte.detach()
+    check(not lte.isattached(), "detached")
+    lte.attach()
+    check(lte.isattached(), "attached again")
 
 
 def test_1_18_signature():

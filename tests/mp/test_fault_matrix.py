@@ -244,7 +244,7 @@ def reset_sweep(setup):
 
 def big_receive(sockets):
     if socket.config("max_datagram") < 1500 and transport() == "send_at_cmd":
-        use_profile("pr429", chunking=True)
+        use_profile(chunking_profile(), chunking=True)
     if socket.config("max_datagram") < 1500:
         raise NotPossible("%d-byte datagrams" % socket.config("max_datagram"))
     s = warm()
@@ -375,7 +375,7 @@ CASES += [
     ("no prompt after AT+SQNSSENDEXT", "sendto + recvfrom", steady_send(arm("fault no_prompt 1")), RECOVERS),
     ("answer in 7-byte pieces", "sendto + recvfrom", steady_send(arm("fault split 7")), RECOVERS),
     ("answer over 2048 bytes (two firmware pieces)", "recvfrom of 1500 bytes", big_receive,
-     {"send_at_cmd": RECOVERS, "lteppp/1202": RECOVERS, "lteppp/118": "not possible (51-byte datagrams)"}),
+     {"send_at_cmd": RECOVERS, "lteppp/1202": RECOVERS, "lteppp/118": "not possible (50-byte datagrams)"}),
     ("NUL before the final code", "recvfrom, datagram waiting", receive(arm("fault nul 1")), RECOVERS),
     ("garbage bytes between answers", "sendto + recvfrom", steady_send(arm_settled("inject garbage 00ff2b2b2b0d0a")), RECOVERS),
     ("+SQNSRING inside an answer", "sendto + recvfrom", steady_send(arm("fault urc_inside 2")), RECOVERS),

@@ -85,11 +85,11 @@ def test_every_byte_value_round_trips():
 
 def test_every_byte_value_in_one_datagram_with_chunking():
     if transport() == "send_at_cmd":
-        use_profile("pr429", chunking=True)
+        use_profile(chunking_profile(), chunking=True)
     s = socket.socket()
     s.settimeout(5)
     if lteppp_layout() == 118:
-        # A direct build for 1.18's struct: no continuation items, 51 bytes at most.
+        # A direct build for 1.18's struct: no continuation items, 50 bytes at most.
         raises(OSError, s.sendto, bytes(range(256)), echo4(), errno=EMSGSIZE)
         s.close()
         return

@@ -57,11 +57,11 @@ def test_steady_send_costs():
 
 def test_1500_bytes_each_way_byte_exact():
     if socket.config("max_datagram") < 1500:
-        if not can_use_profile("pr429"):
+        if not can_use_profile(chunking_profile()):
             # A direct build for 1.18's struct: no continuation items.
             check(lteppp_layout() == 118, "only 1.18's struct lacks them")
             return
-        use_profile("pr429", chunking=True)
+        use_profile(chunking_profile(), chunking=True)
     s = warm_socket()
     for pattern in (DATA, bytes(range(256)) * 5 + bytes(220), bytes(1500)):
         s.sendto(pattern, PEER)

@@ -279,6 +279,7 @@ lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool call
     const lte_profile_info_t *fw = lte_profile_info();
     uint32_t timeout_ms = esp32_le32(item->bytes + ESP32_CMD_OFF_TIMEOUT);
     lteppp_task_result_t result = LTEPPP_TASK_OK;
+    lte_stats.last_timeout_ms = timeout_ms;
 
     if (task_wedged) {
         result = hang(timeout_ms, caller_waits ? rsp : NULL);

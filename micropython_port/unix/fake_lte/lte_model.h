@@ -51,6 +51,8 @@ typedef struct {
     /* Command lines followed by more bytes before the modem could have
      * answered them: a payload sent before the SQNSSENDEXT prompt. */
     uint64_t prompt_races;
+    /* The timeout field of the last item queued: what the caller asked for. */
+    uint64_t last_timeout_ms;
     uint64_t modelled_ns;    /* the modelled device clock */
 } lte_stats_t;
 

@@ -12,7 +12,19 @@ static const lte_profile_info_t profiles[LTE_PROFILE_COUNT] = {
         .terminator = "\r\n",
         .zero_timeout_is_forever = false,
         .has_continuation = false,
-        .send_at_cmd_chunks = false,
+        .timeout_arg = LTE_TIMEOUT_ARG_NONE,
+        .chunks = LTE_CHUNKS_NONE,
+        .dummy_uses_timeout = false,
+    },
+    [LTE_PROFILE_1_20_1] = {
+        .name = "1.20.1",
+        .cmd_layout = LTEPPP_CMD_LAYOUT_1_20_1,
+        .terminator = "\r",
+        .zero_timeout_is_forever = false,
+        .has_continuation = false,
+        .timeout_arg = LTE_TIMEOUT_ARG_NONE,
+        .chunks = LTE_CHUNKS_NONE,
+        .dummy_uses_timeout = false,
     },
     [LTE_PROFILE_1_20_2] = {
         .name = "1.20.2",
@@ -20,15 +32,29 @@ static const lte_profile_info_t profiles[LTE_PROFILE_COUNT] = {
         .terminator = "\r",
         .zero_timeout_is_forever = true,
         .has_continuation = true,
-        .send_at_cmd_chunks = false,
+        .timeout_arg = LTE_TIMEOUT_ARG_KW,
+        .chunks = LTE_CHUNKS_NONE,
+        .dummy_uses_timeout = true,
+    },
+    [LTE_PROFILE_RELEASE_V1_20] = {
+        .name = "release-v1.20",
+        .cmd_layout = LTEPPP_CMD_LAYOUT_1_20_2,
+        .terminator = "\r",
+        .zero_timeout_is_forever = true,
+        .has_continuation = true,
+        .timeout_arg = LTE_TIMEOUT_ARG_KW,
+        .chunks = LTE_CHUNKS_WITH_TAIL,
+        .dummy_uses_timeout = true,
     },
     [LTE_PROFILE_PR429] = {
         .name = "pr429",
         .cmd_layout = LTEPPP_CMD_LAYOUT_1_20_2,
         .terminator = "\r",
-        .zero_timeout_is_forever = true,
+        .zero_timeout_is_forever = false,
         .has_continuation = true,
-        .send_at_cmd_chunks = true,
+        .timeout_arg = LTE_TIMEOUT_ARG_DELAY,
+        .chunks = LTE_CHUNKS_NO_EMPTY_TAIL,
+        .dummy_uses_timeout = false,
     },
 };
 
@@ -84,5 +110,5 @@ bool lte_profile_set_by_name(const char *name) {
 
 const char *lte_profile_env_error(void) {
     resolve();
-    return env_invalid ? "unknown " LTE_PROFILE_ENV " (expected 1.18, 1.20.2 or pr429)" : NULL;
+    return env_invalid ? "unknown " LTE_PROFILE_ENV " (expected " LTE_PROFILE_NAMES ")" : NULL;
 }

@@ -35,6 +35,8 @@ typedef struct {
  * keeps the previous answer when a command gets none. */
 static lte_obj_t lte_obj = { .base = { &network_lte_type } };
 static lte_task_rsp_data_t modlte_rsp;
+/* The PDP context of attach(apn=)/connect(): lte_obj.cid, 1 by default. */
+static int lte_cid = 1;
 
 static const char pycom_dummy[] = "Pycom_Dummy";
 
@@ -88,10 +90,25 @@ static void push_or_raise(const char *cmd, size_t len, uint32_t timeout_ms, bool
     }
 }
 
-/* lte_push_at_command: what the firmware's own methods use. */
-static const char *push_simple(const char *cmd) {
-    push_or_raise(cmd, strlen(cmd), LTE_RX_TIMEOUT_MAX_MS, false);
+/* lte_push_at_command_ext(cmd, timeout, NULL): what the firmware's own
+ * methods use; each one flushes pending URCs like any command. */
+static const char *push_with(const char *cmd, uint32_t timeout_ms) {
+    push_or_raise(cmd, strlen(cmd), timeout_ms, false);
     return modlte_rsp.data;
+}
+
+static const char *push_simple(const char *cmd) {
+    return push_with(cmd, LTE_RX_TIMEOUT_MAX_MS);
+}
+
+/* lte_push_at_command: true when the answer holds `expected` (OK by default). */
+static bool push_expect(const char *cmd, uint32_t timeout_ms, const char *expected) {
+    return strstr(push_with(cmd, timeout_ms), expected != NULL ? expected : "OK") != NULL;
+}
+
+/* The firmware's vTaskDelay/mp_hal_delay_ms between its commands. */
+static void firmware_pause_ms(uint32_t ms) {
+    lteppp_fake_delay_ms(ms);
 }
 
 /* Appends this answer piece and any further ones, each cut at its first NUL
@@ -163,17 +180,52 @@ static mp_obj_t send_at_cmd_1_18(size_t n_args, const mp_obj_t *pos_args, mp_map
     return collect_answer(LTE_RX_TIMEOUT_MAX_MS, caller_delay_finish, &delay);
 }
 
-/* ---- send_at_cmd, 1.20.2 and pr429: (cmd, *, timeout=9500), str or bytes ---- */
+/* ---- send_at_cmd, 1.20.x: str or bytes, length from the object ----
+ * 1.20.1: (cmd); 1.20.2 and release-v1.20: (cmd, *, timeout=9500);
+ * pr429: (cmd, delay=9500), cmd required, delay positional or keyword. */
+
+static const mp_arg_t args_no_timeout[] = {
+    { MP_QSTR_cmd, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+};
+static const mp_arg_t args_timeout_kw[] = {
+    { MP_QSTR_cmd, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    { MP_QSTR_timeout, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = LTE_RX_TIMEOUT_MAX_MS} },
+};
+static const mp_arg_t args_delay[] = {
+    { MP_QSTR_cmd, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    { MP_QSTR_delay, MP_ARG_INT, {.u_int = LTE_RX_TIMEOUT_MAX_MS} },
+};
+
+/* Queues a long command the way the profile's firmware splits it: every full
+ * chunk but the command's last piece as a continuation. */
+static void push_chunked(const char *cmd, size_t len, uint32_t timeout_ms, lte_chunks_t chunks) {
+    size_t full = len / LTE_AT_CMD_DATA_SIZE_MAX;
+    size_t rest = len % LTE_AT_CMD_DATA_SIZE_MAX;
+    for (size_t i = 0; i < full; i++) {
+        /* Release/v1.20 always ends with the remainder item (just the CR when
+         * it is empty); PR 429's head lets the last full chunk end the command. */
+        bool last = chunks == LTE_CHUNKS_NO_EMPTY_TAIL && rest == 0 && i + 1 == full;
+        push_or_raise(cmd + i * LTE_AT_CMD_DATA_SIZE_MAX, LTE_AT_CMD_DATA_SIZE_MAX, timeout_ms, !last);
+    }
+    if (rest > 0 || chunks == LTE_CHUNKS_WITH_TAIL) {
+        push_or_raise(cmd + full * LTE_AT_CMD_DATA_SIZE_MAX, rest, timeout_ms, false);
+    }
+}
 
 static mp_obj_t send_at_cmd_1_20(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_cmd, ARG_timeout };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_cmd, MP_ARG_OBJ, {.u_obj = mp_const_none} },
-        { MP_QSTR_timeout, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = LTE_RX_TIMEOUT_MAX_MS} },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    mp_obj_t cmd_obj = args[ARG_cmd].u_obj;
+    const lte_profile_info_t *fw = lte_profile_info();
+    const mp_arg_t *allowed = args_no_timeout;
+    size_t n_allowed = MP_ARRAY_SIZE(args_no_timeout);
+    if (fw->timeout_arg == LTE_TIMEOUT_ARG_KW) {
+        allowed = args_timeout_kw;
+        n_allowed = MP_ARRAY_SIZE(args_timeout_kw);
+    } else if (fw->timeout_arg == LTE_TIMEOUT_ARG_DELAY) {
+        allowed = args_delay;
+        n_allowed = MP_ARRAY_SIZE(args_delay);
+    }
+    mp_arg_val_t args[2] = { { .u_obj = mp_const_none }, { .u_int = LTE_RX_TIMEOUT_MAX_MS } };
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, n_allowed, allowed, args);
+    mp_obj_t cmd_obj = args[0].u_obj;
     if (cmd_obj == mp_const_none) {
         mp_raise_ValueError(MP_ERROR_TEXT("the command must be specified!"));
     }
@@ -181,23 +233,17 @@ static mp_obj_t send_at_cmd_1_20(size_t n_args, const mp_obj_t *pos_args, mp_map
         mp_raise_TypeError(MP_ERROR_TEXT("invalid argument(s) num/type"));
     }
     /* The firmware stores the int in a uint32_t: -1 becomes ~49 days. */
-    uint32_t timeout_ms = (uint32_t)args[ARG_timeout].u_int;
+    uint32_t timeout_ms = n_allowed > 1 ? (uint32_t)args[1].u_int : LTE_RX_TIMEOUT_MAX_MS;
     size_t len;
     const char *cmd = mp_obj_str_get_data(cmd_obj, &len);
 
-    if (lte_profile_info()->send_at_cmd_chunks && len > LTE_AT_CMD_DATA_SIZE_MAX) {
-        /* PR 429 as on Release/v1.20: every full chunk is a continuation, then
-         * the remainder (possibly empty: just the CR) ends the command. */
-        size_t full = len / LTE_AT_CMD_DATA_SIZE_MAX;
-        for (size_t i = 0; i < full; i++) {
-            push_or_raise(cmd + i * LTE_AT_CMD_DATA_SIZE_MAX, LTE_AT_CMD_DATA_SIZE_MAX, timeout_ms, true);
-        }
-        push_or_raise(cmd + full * LTE_AT_CMD_DATA_SIZE_MAX, len % LTE_AT_CMD_DATA_SIZE_MAX, timeout_ms, false);
+    if (fw->chunks != LTE_CHUNKS_NONE && len > LTE_AT_CMD_DATA_SIZE_MAX) {
+        push_chunked(cmd, len, timeout_ms, fw->chunks);
     } else {
         /* Stock: no bounds check, see esp32_cmd_image_fill. */
         push_or_raise(cmd, len, timeout_ms, false);
     }
-    return collect_answer(timeout_ms, NULL, NULL);
+    return collect_answer(fw->dummy_uses_timeout ? timeout_ms : LTE_RX_TIMEOUT_MAX_MS, NULL, NULL);
 }
 
 // method LTE.send_at_cmd(cmd, ...)
@@ -217,7 +263,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(lte_send_at_cmd_obj, 1, lte_send_at_cmd);
 static void lte_init_helper(lte_obj_t *self) {
     const char *profile_error = lte_profile_env_error();
     if (profile_error != NULL) {
-        mp_raise_ValueError(MP_ERROR_TEXT("unknown MICROATSOCKET_FW_PROFILE (expected 1.18, 1.20.2 or pr429)"));
+        mp_raise_ValueError(MP_ERROR_TEXT("unknown MICROATSOCKET_FW_PROFILE (expected " LTE_PROFILE_NAMES ")"));
     }
     int err = fake_uart_open();
     if (err == EINVAL) {
@@ -275,9 +321,17 @@ static mp_obj_t lte_deinit(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(lte_deinit_obj, 1, lte_deinit);
 
-/* ---- attach / detach ---- */
+/* ---- attach / detach / connect: the commands v1.20.2.r6's modlte.c sends ---- */
 
-/* "+CEREG: <n>,<stat>..." with stat 1 (home) or 5 (roaming). */
+#define LTE_RX_TIMEOUT_MIN_MS_FW (300)  /* LTE_RX_TIMEOUT_MIN_MS */
+#define FW_CMD_MAX (LTE_AT_CMD_SIZE_MAX - 4)
+
+/* legacyattach=: True until attach() says otherwise, as in the firmware. */
+static bool legacy_attach = true;
+
+/* "+CEREG: <n>,<stat>..." with stat 1 (home) or 5 (roaming). The firmware
+ * looks for "+CEREG: 1,1" / "+CEREG: 1,5" (it sets n = 1 at start-up); the
+ * simulator's n is whatever the last AT+CEREG=<n> set, so only stat counts. */
 static bool cereg_registered(const char *answer) {
     const char *p = strstr(answer, "+CEREG:");
     if (p == NULL) {
@@ -290,32 +344,132 @@ static bool cereg_registered(const char *answer) {
     return comma[1] == '1' || comma[1] == '5';
 }
 
-/* The firmware asks AT, AT+CGATT?, AT+CFUN? (and AT+CEREG? in legacy mode);
- * the simulator's registration is read with one AT+CEREG?, which flushes
- * pending URCs just the same. */
-static bool lte_check_attached(void) {
+/* lte_check_attached: AT, AT+CGATT?, AT+CEREG? (legacy), AT+CFUN?. */
+static bool lte_check_attached(bool legacy) {
     if (lteppp_get_state() == E_LTE_PPP) {
+        /* The firmware pauses PPP (+++) first; the fake runs no PPP link. */
         return true;
     }
-    bool attached = cereg_registered(push_simple("AT+CEREG?"));
-    if (attached) {
+    push_expect("AT", LTE_RX_TIMEOUT_MIN_MS_FW, NULL);
+    const char *answer = push_with("AT+CGATT?", LTE_RX_TIMEOUT_MIN_MS_FW);
+    const char *pos = strstr(answer, "+CGATT");
+    bool cgatt = pos != NULL && strlen(pos) >= 9 && (pos[7] == '1' || pos[8] == '1');
+    bool attached = cgatt;
+    if (legacy) {
+        answer = push_with("AT+CEREG?", LTE_RX_TIMEOUT_MIN_MS_FW);
+        if (!cgatt && strstr(answer, "ERROR") != NULL) {
+            firmware_pause_ms(LTE_RX_TIMEOUT_MIN_MS_FW);
+            answer = push_with("AT+CEREG?", LTE_RX_TIMEOUT_MIN_MS_FW);
+        }
+        attached = cereg_registered(answer);
+    }
+    bool radio_on = strstr(push_with("AT+CFUN?", LTE_RX_TIMEOUT_MIN_MS_FW), "+CFUN: 1") != NULL;
+    if (lteppp_get_state() >= E_LTE_ATTACHING) {
+        if (!radio_on) {
+            push_with("AT+CFUN=1", LTE_RX_TIMEOUT_MIN_MS_FW);
+        }
+    } else {
+        lteppp_set_state(radio_on ? E_LTE_ATTACHING : E_LTE_IDLE);
+    }
+    if (attached && lteppp_get_state() < E_LTE_PPP) {
         lteppp_set_state(E_LTE_ATTACHED);
-    } else if (lteppp_get_state() > E_LTE_IDLE) {
+    }
+    if (!attached && lteppp_get_state() > E_LTE_IDLE) {
         lteppp_set_state(E_LTE_ATTACHING);
     }
     return attached;
 }
 
-// method LTE.attach(band=None, apn=None, cid=None, type=None, legacyattach=None, bands=None)
-static mp_obj_t lte_attach(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    (void)n_args;
-    (void)kw_args;
-    lte_check_init();
-    lte_check_inppp();
-    if (lteppp_get_state() < E_LTE_ATTACHING) {
-        push_simple("AT+CFUN=1");
-        lteppp_set_state(E_LTE_ATTACHING);
+/* lte_check_sim_present: AT+CFUN? (AT+CFUN=4 from CFUN 0), then AT+CPIN?,
+ * retried four times a second apart. */
+static bool lte_check_sim_present(void) {
+    if (strstr(push_with("AT+CFUN?", LTE_RX_TIMEOUT_MIN_MS_FW), "+CFUN: 0") != NULL) {
+        push_simple("AT+CFUN=4");
+        firmware_pause_ms(LTE_RX_TIMEOUT_MIN_MS_FW);
     }
+    if (strstr(push_simple("AT+CPIN?"), "READY") != NULL) {
+        return true;
+    }
+    for (int n = 0; n < 4; n++) {
+        firmware_pause_ms(1000);
+        if (strstr(push_simple("AT+CPIN?"), "READY") != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads the rest of a long answer, as the firmware's loop after AT+SMDD does. */
+static void drain_answer(void) {
+    while (modlte_rsp.data_remaining) {
+        push_or_raise(pycom_dummy, strlen(pycom_dummy), LTE_RX_TIMEOUT_MAX_MS, false);
+    }
+}
+
+static const char *const default_scan_bands[] = { "3", "4", "12", "13", "20", "28" };
+
+// method LTE.attach(*, band=None, apn=None, log=False, cid=None, type=None, legacyattach=None, bands=None)
+static mp_obj_t lte_attach(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_band, ARG_apn, ARG_log, ARG_cid, ARG_type, ARG_legacyattach, ARG_bands };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_band, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_apn, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_log, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_false} },
+        { MP_QSTR_cid, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_type, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_legacyattach, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_bands, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    };
+    lte_check_init();
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    if (args[ARG_legacyattach].u_obj != mp_const_none) {
+        legacy_attach = mp_obj_is_true(args[ARG_legacyattach].u_obj);
+    }
+    lte_check_inppp();
+    lte_check_attached(legacy_attach);
+    if (lteppp_get_state() >= E_LTE_ATTACHING) {
+        return mp_const_none;
+    }
+    if (!lte_check_sim_present()) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("Sim card not present"));
+    }
+    if (!push_expect("AT+SQNCTM?", LTE_RX_TIMEOUT_MAX_MS, NULL)
+        && !push_expect("AT+SQNCTM?", LTE_RX_TIMEOUT_MAX_MS, NULL)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("Modem did not respond!\n"));
+    }
+    if (strstr(modlte_rsp.data, "standard") != NULL) {
+        /* The band list: read the modem's bands and version, then scan the
+         * default bands (band=/bands= pick others; the fake scans the defaults). */
+        push_simple("AT+SMDD");
+        drain_answer();
+        push_simple("AT!=\"showver\"");
+        push_with("AT!=\"clearscanconfig\"", LTE_RX_TIMEOUT_MIN_MS_FW);
+        firmware_pause_ms(1000);
+        for (size_t i = 0; i < MP_ARRAY_SIZE(default_scan_bands); i++) {
+            char cmd[FW_CMD_MAX];
+            snprintf(cmd, sizeof(cmd), "AT!=\"RRC::addScanBand band=%s\"", default_scan_bands[i]);
+            push_with(cmd, LTE_RX_TIMEOUT_MIN_MS_FW);
+        }
+    }
+    if (args[ARG_cid].u_obj != mp_const_none) {
+        lte_cid = mp_obj_get_int(args[ARG_cid].u_obj);
+    }
+    if (args[ARG_apn].u_obj != mp_const_none || args[ARG_type].u_obj != mp_const_none) {
+        const char *apn = args[ARG_apn].u_obj == mp_const_none ? "" : mp_obj_str_get_str(args[ARG_apn].u_obj);
+        const char *type = args[ARG_type].u_obj == mp_const_none ? "IP" : mp_obj_str_get_str(args[ARG_type].u_obj);
+        char cmd[FW_CMD_MAX];
+        snprintf(cmd, sizeof(cmd), "AT+CGDCONT=%d,\"%s\",\"%s\"", lte_cid, type, apn);
+        if (!push_expect(cmd, LTE_RX_TIMEOUT_MAX_MS, NULL)) {
+            mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("the requested operation failed"));
+        }
+    }
+    push_simple(args[ARG_log].u_obj == mp_const_false ? "AT!=\"disablelog 1\"" : "AT!=\"disablelog 0\"");
+    lteppp_set_state(E_LTE_ATTACHING);
+    if (!push_expect("AT+CFUN=1", LTE_RX_TIMEOUT_MAX_MS, NULL)) {
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("the requested operation failed"));
+    }
+    push_simple("AT!=\"setlpm airplane=1 enable=1\"");
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(lte_attach_obj, 1, lte_attach);
@@ -324,11 +478,11 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(lte_attach_obj, 1, lte_attach);
 static mp_obj_t lte_isattached(mp_obj_t self_in) {
     (void)self_in;
     lte_check_init();
-    return mp_obj_new_bool(lte_check_attached());
+    return mp_obj_new_bool(lte_check_attached(legacy_attach));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(lte_isattached_obj, lte_isattached);
 
-// method LTE.detach(reset=False)
+// method LTE.detach(reset=False): the SIM check, then AT+CFUN=4
 static mp_obj_t lte_detach(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     (void)n_args;
     (void)kw_args;
@@ -336,27 +490,71 @@ static mp_obj_t lte_detach(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw
     if (lteppp_get_state() == E_LTE_PPP) {
         lteppp_set_state(E_LTE_ATTACHED);
     }
-    push_simple("AT+CFUN=4");
+    const char *off = lte_check_sim_present() ? "AT+CFUN=4" : "AT+CFUN=0";
+    if (!push_expect(off, LTE_RX_TIMEOUT_MAX_MS, NULL)) {
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("the requested operation failed"));
+    }
     lteppp_set_state(E_LTE_IDLE);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(lte_detach_obj, 1, lte_detach);
 
-/* ---- data state (PPP): only the state is modelled, no PPP runs ---- */
+/* ---- data state (PPP): the commands are sent, no PPP runs ---- */
 
-// method LTE.connect(cid=1, legacy=None)
+// method LTE.connect(*, cid=None, legacy=None)
 static mp_obj_t lte_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    (void)n_args;
-    (void)kw_args;
+    enum { ARG_cid, ARG_legacy };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_cid, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_legacy, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    };
     lte_check_init();
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     if (lteppp_get_state() == E_LTE_PPP) {
-        return mp_const_none;
+        /* The firmware returns None only once PPP has an IPv4 address; before
+         * that it escapes to command mode, asks again and raises this. The
+         * fake runs no PPP link, so it never has an address. */
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("modem already connected"));
     }
-    lte_check_attached();
+    /* legacy=None: ATI1 tells (the old LR5.1.1.0-33080 modem firmware is legacy). */
+    bool legacy;
+    if (args[ARG_legacy].u_obj == mp_const_none) {
+        if (!push_expect("ATI1", LTE_RX_TIMEOUT_MAX_MS, NULL) && !push_expect("ATI1", LTE_RX_TIMEOUT_MAX_MS, NULL)) {
+            mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("LTE modem version not read"));
+        }
+        legacy = strstr(modlte_rsp.data, "LR5.1.1.0-33080") != NULL;
+    } else {
+        legacy = mp_obj_is_true(args[ARG_legacy].u_obj);
+    }
+    lte_check_attached(legacy_attach);
+    if (legacy) {
+        push_with("ATH", LTE_RX_TIMEOUT_MIN_MS_FW);
+        do {
+            firmware_pause_ms(LTE_RX_TIMEOUT_MIN_MS_FW);
+        } while (!push_expect("AT", LTE_RX_TIMEOUT_MAX_MS, NULL));
+    }
+    if (lteppp_get_state() == E_LTE_SUSPENDED) {
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("modem is suspended"));
+    }
     if (lteppp_get_state() != E_LTE_ATTACHED) {
         mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("modem not attached"));
     }
+    /* ATO resumes a suspended data session; without one, AT+CGDATA starts it. */
+    if (legacy || !push_expect("ATO", LTE_RX_TIMEOUT_MAX_MS, "CONNECT")) {
+        if (args[ARG_cid].u_obj != mp_const_none) {
+            lte_cid = mp_obj_get_int(args[ARG_cid].u_obj);
+        }
+        char cmd[FW_CMD_MAX];
+        snprintf(cmd, sizeof(cmd), "AT+CGDATA=\"PPP\",%d", lte_cid);
+        if (!push_expect(cmd, LTE_RX_TIMEOUT_MAX_MS, "CONNECT")) {
+            mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("the requested operation failed"));
+        }
+    }
+    /* lteppp_connect flushes the UART and waits 25 ms; connect() then 1 s. */
+    lte_stats.flushed_bytes += fake_uart_flush();
     lteppp_set_state(E_LTE_PPP);
+    firmware_pause_ms(25 + 1000);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(lte_connect_obj, 1, lte_connect);

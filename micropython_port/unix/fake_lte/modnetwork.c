@@ -18,7 +18,7 @@ static void stats_put(mp_obj_t dict, qstr key, uint64_t value) {
 
 // function network._lte_stats() -> dict of counters and the modelled clock (us)
 static mp_obj_t network_lte_stats(void) {
-    mp_obj_t d = mp_obj_new_dict(12);
+    mp_obj_t d = mp_obj_new_dict(13);
     stats_put(d, MP_QSTR_calls, lte_stats.calls);
     stats_put(d, MP_QSTR_exchanges, lte_stats.exchanges);
     stats_put(d, MP_QSTR_commands, lte_stats.commands);
@@ -30,6 +30,7 @@ static mp_obj_t network_lte_stats(void) {
     stats_put(d, MP_QSTR_idle_polls, lte_stats.idle_polls);
     stats_put(d, MP_QSTR_hangs, lte_stats.hangs);
     stats_put(d, MP_QSTR_prompt_races, lte_stats.prompt_races);
+    stats_put(d, MP_QSTR_last_timeout_ms, lte_stats.last_timeout_ms);
     stats_put(d, MP_QSTR_modelled_us, lte_stats.modelled_ns / 1000u);
     return d;
 }
@@ -46,7 +47,7 @@ static MP_DEFINE_CONST_FUN_OBJ_0(network_lte_reset_stats_obj, network_lte_reset_
 static mp_obj_t network_lte_profile(size_t n_args, const mp_obj_t *args) {
     if (n_args == 1) {
         if (!lte_profile_set_by_name(mp_obj_str_get_str(args[0]))) {
-            mp_raise_ValueError(MP_ERROR_TEXT("unknown firmware profile (expected 1.18, 1.20.2 or pr429)"));
+            mp_raise_ValueError(MP_ERROR_TEXT("unknown firmware profile (expected " LTE_PROFILE_NAMES ")"));
         }
         network_lte_reset_for_profile_change();
     }

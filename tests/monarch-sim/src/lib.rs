@@ -12,6 +12,7 @@ mod dns;
 mod faults;
 mod modem;
 mod net;
+mod radio;
 mod uart;
 
 use std::sync::mpsc;

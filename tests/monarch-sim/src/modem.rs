@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::faults::{take, Faults};
 use crate::net::OpenSocket;
+use crate::radio::Radio;
 use crate::uart::Output;
 use crate::{lock, SimConfig, Shared};
 
@@ -62,6 +63,7 @@ struct Counters {
 pub(crate) struct Modem {
     cmee: u8,
     cereg: u8,
+    radio: Radio,
     slots: [Slot; SLOTS],
     pub(crate) faults: Faults,
     counters: Counters,
@@ -89,6 +91,7 @@ impl Modem {
         Modem {
             cmee: 0,
             cereg: 1,
+            radio: Radio::default(),
             slots: Default::default(),
             faults: Faults::default(),
             counters: Counters::default(),
@@ -152,6 +155,7 @@ impl Modem {
         self.close_all();
         self.slots = Default::default();
         self.cmee = 0;
+        self.radio = Radio::default();
         self.payload = None;
         self.line.clear();
         self.emit_urc(out, "+SYSSTART");
@@ -366,6 +370,9 @@ impl Modem {
         }
         let args = body_raw.split_once('=').map(|(_, a)| a.trim());
         let query = body.ends_with('?');
+        if let Some(answer) = self.radio.answer(body, &name, args) {
+            return Some(answer);
+        }
         Some(match (body, name.as_str()) {
             ("", _) | ("E0", _) | ("E", _) => ok(),
             (_, "CMEE") => match args.and_then(|a| a.parse::<u8>().ok()).filter(|n| *n <= 2) {
@@ -375,7 +382,7 @@ impl Modem {
                 }
                 None => self.error(Some(50)),
             },
-            (_, "CEREG") if query => info(&[format!("+CEREG: {},1", self.cereg)]),
+            (_, "CEREG") if query => info(&[format!("+CEREG: {},{}", self.cereg, self.radio.registration_stat())]),
             (_, "CEREG") => match args.and_then(|a| a.parse::<u8>().ok()).filter(|n| *n <= 5) {
                 Some(n) => {
                     self.cereg = n;
