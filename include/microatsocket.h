@@ -171,7 +171,8 @@ int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
 // addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over
 // a modem socket borrowed for the lookup. `query_id` should be random. `MAS_EINVAL` for a
 // name that is not a valid DNS name (nothing reaches the modem); the operation ends with
-// `MAS_ENONAME` when no address is found.
+// `MAS_ENONAME` when no address is found, `MAS_EMSGSIZE` when the name fits neither the
+// modem's command nor a query the transport can carry.
 //
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.
@@ -183,7 +184,8 @@ int32_t mas_resolve_begin(const char *host,
 
 // Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
 // asking the modem's resolver first: for a caller that already asked it for every family it
-// needs. `MAS_EMSGSIZE` at the end when the query does not fit the transport.
+// needs. `server` must not be NULL. `MAS_EMSGSIZE` at the end when the query does not fit the
+// transport.
 //
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.
