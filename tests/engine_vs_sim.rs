@@ -152,7 +152,7 @@ fn exchange_counts_first_steady_and_receive() {
     r.unwrap();
     let (r, steady) = rig.exchanges(|r| r.sendto(h, b"two", peer));
     r.unwrap();
-    // The engine has already sent AT+CMEE=0 in the reset sweep.
+    // The engine has already sent AT+CMEE=1 in the reset sweep.
     assert_eq!(first, 5, "SQNSCFG, SQNSCFGEXT, SQNSD, SQNSSENDEXT, payload");
     assert_eq!(steady, 2, "SQNSSENDEXT, payload");
     assert_eq!(receive, 1, "SQNSRECV with the datagram waiting");
@@ -343,11 +343,10 @@ fn reboot_whose_sysstart_is_flushed_away_is_recovered_by_the_next_send() {
     // The +SYSSTART sits in the UART until the next command flushes it unread.
     thread::sleep(Duration::from_millis(20));
     round_trip_on(&mut rig, h, peer);
-    // Errors are plain after the reboot too (the modem's default, which the engine asks for):
-    // a later fault is a plain ERROR, with no code.
+    // Numeric error codes were turned back on: a later fault reports its code.
     rig.control("fault error SQNSSENDEXT 2 cme 3");
     assert_eq!(rig.sendto(h, b"x", peer), Err(Error::Modem));
-    assert_eq!(rig.engine.last_cme(), None);
+    assert_eq!(rig.engine.last_cme(), Some(3));
 }
 
 #[test]

@@ -52,9 +52,8 @@ pub enum IpVersion {
 /// One AT command this module sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
-    /// `AT+CMEE=0`: failures answered with a plain `ERROR`, one of the final codes Pycom's LTE
-    /// task stops reading at (a `+CME ERROR` line is not, and costs its 1 s idle wait).
-    PlainErrors,
+    /// `AT+CMEE=1`: numeric `+CME ERROR` codes.
+    NumericErrors,
     /// `AT+SQNSCFG`: PDP context, never close on inactivity (`maxTo` 0), default timers.
     SocketConfig { conn: ConnId, pdp_cid: u8 },
     /// `AT+SQNSCFGEXT`: ring with byte count (srMode 1), hex or raw data each way.
@@ -86,7 +85,7 @@ impl Command<'_> {
     /// The name the modem uses for this command's information lines (`+<NAME>:`).
     pub fn name(&self) -> &'static [u8] {
         match self {
-            Command::PlainErrors => b"CMEE",
+            Command::NumericErrors => b"CMEE",
             Command::SocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
             Command::Dial { .. } => b"SQNSD",
@@ -118,7 +117,7 @@ impl Command<'_> {
     pub fn write(&self, out: &mut CommandText) -> core::fmt::Result {
         out.clear();
         match *self {
-            Command::PlainErrors => write!(out, "AT+CMEE=0"),
+            Command::NumericErrors => write!(out, "AT+CMEE=1"),
             Command::SocketConfig { conn, pdp_cid } => write!(
                 out,
                 "AT+SQNSCFG={},{},{},0,{},{}",
@@ -185,7 +184,7 @@ mod tests {
         let v4 = parse_socket_addr(b"127.0.0.1", 7).unwrap();
         let host = HostName::parse(b"coap.me").unwrap();
         let cases: [(Command<'_>, &str); 12] = [
-            (Command::PlainErrors, "AT+CMEE=0"),
+            (Command::NumericErrors, "AT+CMEE=1"),
             (Command::SocketConfig { conn: c1, pdp_cid: 3 }, "AT+SQNSCFG=1,3,300,0,600,50"),
             (
                 Command::SocketConfigExt { conn: c1, recv_hex: true, send_hex: true },

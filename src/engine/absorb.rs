@@ -136,13 +136,14 @@ impl Engine {
                 if awaiting.result.is_none() {
                     awaiting.result = Some(f);
                 }
-                // A +CME ERROR means someone turned numeric errors on (a script's
-                // AT+CMEE=1 or 2): ask for plain ones again before the next command.
-                if let Final::CmeError(code) = f {
-                    if code.is_some() {
-                        self.last_cme = code;
+                match f {
+                    Final::CmeError(Some(code)) => self.last_cme = Some(code),
+                    // With numeric errors on, the modem never says plain ERROR: it has
+                    // rebooted (its +SYSSTART flushed away unseen) and forgot AT+CMEE=1.
+                    Final::Error if !matches!(awaiting.action, Action::NumericErrors) => {
+                        self.numeric_errors = false;
                     }
-                    self.plain_errors = false;
+                    _ => {}
                 }
             }
             Note::Prompt => awaiting.prompt = true,
@@ -230,7 +231,7 @@ impl Engine {
                     self.modem_restarts = self.modem_restarts.wrapping_add(1);
                 }
                 self.pool.forget_modem_state();
-                self.plain_errors = false;
+                self.numeric_errors = false;
                 // The pending command died with the modem: no answer will come. The operation
                 // plans again from the state the reboot left.
                 if let Some(a) = self.awaiting.as_mut() {
@@ -299,9 +300,8 @@ impl Engine {
     fn complete(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Result<(), Error> {
         let ok = result == Some(Final::Ok);
         match action {
-            // Refused or not, it is not repeated in a loop: errors are recognised in either
-            // form; a +CME one only costs more time (and asks for plain ones once more).
-            Action::PlainErrors => self.plain_errors = true,
+            // Without numeric codes errors are still recognised, only less precise.
+            Action::NumericErrors => self.numeric_errors = true,
             Action::Status => {
                 if let Op::Reset { status_read, open_mask } = &mut self.op {
                     *status_read = true;
@@ -514,7 +514,7 @@ impl Engine {
                     slot.modem.unknown = true;
                 }
             }
-            Action::PlainErrors
+            Action::NumericErrors
             | Action::Status
             | Action::Receive(_)
             | Action::Info(_)

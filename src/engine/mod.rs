@@ -113,7 +113,7 @@ enum Deadline {
 /// One exchange the engine issued and is waiting to hear back from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
-    PlainErrors,
+    NumericErrors,
     Status,
     Configure(ConnId),
     ConfigureExt(ConnId),
@@ -145,9 +145,8 @@ struct Awaiting {
 pub struct Engine {
     limits: Limits,
     pool: Pool,
-    /// The modem answers failures with a plain `ERROR`: `AT+CMEE=0` sent since it booted, and
-    /// no `+CME ERROR` seen since (a script that sets `AT+CMEE=1` or `2` changes it back).
-    plain_errors: bool,
+    /// `AT+CMEE=1` sent since the modem booted.
+    numeric_errors: bool,
     op: Op,
     awaiting: Option<Awaiting>,
     commands_in_op: u16,
@@ -176,7 +175,7 @@ impl Engine {
         Engine {
             limits: Limits::STOCK,
             pool: Pool::new(),
-            plain_errors: false,
+            numeric_errors: false,
             op: Op::Idle,
             awaiting: None,
             commands_in_op: 0,
@@ -240,7 +239,7 @@ impl Engine {
         // What we knew of the modem may be from before a reboot whose +SYSSTART was flushed
         // away: configure and dial everything afresh.
         self.pool.forget_modem_state();
-        self.plain_errors = false;
+        self.numeric_errors = false;
         self.start(Op::Reset { status_read: false, open_mask: 0 });
     }
 

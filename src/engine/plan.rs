@@ -79,8 +79,8 @@ impl Engine {
     }
 
     fn plan_reset(&self, status_read: bool, open_mask: u8) -> Next {
-        if !self.plain_errors {
-            return Next::Act(Action::PlainErrors);
+        if !self.numeric_errors {
+            return Next::Act(Action::NumericErrors);
         }
         if !status_read {
             return Next::Act(Action::Status);
@@ -96,8 +96,8 @@ impl Engine {
 
     /// The first command still needed before `conn` is an open modem socket to `peer`.
     pub(super) fn dial_step(&self, conn: ConnId, peer: SocketAddr) -> Option<Action> {
-        if !self.plain_errors {
-            return Some(Action::PlainErrors);
+        if !self.numeric_errors {
+            return Some(Action::NumericErrors);
         }
         let slot = self.pool.slot(conn)?;
         let modem = slot.modem;
@@ -222,7 +222,7 @@ impl Engine {
 /// so the engine can write the command into its own buffer while `host` is borrowed.
 pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName>) -> Option<Command<'_>> {
     Some(match action {
-        Action::PlainErrors => Command::PlainErrors,
+        Action::NumericErrors => Command::NumericErrors,
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureExt(conn) => Command::SocketConfigExt {

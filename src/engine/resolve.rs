@@ -134,8 +134,8 @@ impl Engine {
                 })
                 .unwrap_or(false);
             if fits {
-                if !self.plain_errors {
-                    return Next::Act(Action::PlainErrors);
+                if !self.numeric_errors {
+                    return Next::Act(Action::NumericErrors);
                 }
                 return Next::Act(Action::DnsLookup(r.kind));
             }

@@ -95,7 +95,7 @@ fn reset_closes_what_the_modem_still_holds() {
     let mut log = Log::new();
     e.begin_reset().unwrap();
     assert_eq!(drive(&mut e, happy, &mut log), Ok(Outcome::default()));
-    assert_eq!(log, ["C AT+CMEE=0", "C AT+SQNSS", "C AT+SQNSH=2", "C AT+SQNSH=5"]);
+    assert_eq!(log, ["C AT+CMEE=1", "C AT+SQNSS", "C AT+SQNSH=2", "C AT+SQNSH=5"]);
     assert_eq!(e.begin_close(stale), Err(Error::BadHandle));
     assert_eq!(e.slots_in_use(), 0);
 }
@@ -110,7 +110,7 @@ fn first_sendto_configures_and_dials_then_steady_state_is_two_exchanges() {
     assert_eq!(
         log,
         [
-            "C AT+CMEE=0",
+            "C AT+CMEE=1",
             "C AT+SQNSCFG=1,1,300,0,600,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
             "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0",
@@ -222,20 +222,13 @@ fn combined_send_answered_with_an_error_is_retried_once_on_a_fresh_dial() {
     assert_eq!(log.first().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,1 78"));
     assert_eq!(log.last().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,1 78"));
     assert!(log.iter().any(|l| l.starts_with("C AT+SQNSD=1")), "dialled afresh: {log:?}");
-    assert!(!log.iter().any(|l| l.starts_with("C AT+CMEE")), "plain ERROR is what was asked for: {log:?}");
+    assert!(log.iter().any(|l| l == "C AT+CMEE=1"), "plain ERROR: numeric errors again: {log:?}");
 
     // Refused on the retry too: EIO, and the slot stays usable.
     e.begin_sendto(h, b"x", Some(peer())).unwrap();
     let result = drive(&mut e, |line| if line.starts_with("CP ") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { happy(line) }, &mut log);
     assert_eq!(result.map(|o| o.sent), Err(Error::Modem));
     assert_eq!(e.slots_in_use(), 1);
-    // That +CME ERROR means numeric errors were turned on behind our back: the next operation
-    // asks for plain ones again, once.
-    assert_eq!(e.last_cme(), Some(3));
-    log.clear();
-    e.begin_sendto(h, b"x", Some(peer())).unwrap();
-    drive(&mut e, happy, &mut log).unwrap();
-    assert_eq!(log.iter().filter(|l| *l == "C AT+CMEE=0").count(), 1, "{log:?}");
 }
 
 #[test]
@@ -271,9 +264,7 @@ fn a_refused_close_is_repeated_by_the_next_user_of_the_conn_id() {
     let next = e.open().unwrap();
     log.clear();
     sendto(&mut e, next, b"y", peer(), &mut log).unwrap();
-    // (after asking for plain errors again: the modem answered with a +CME ERROR)
-    assert_eq!(log.first().map(String::as_str), Some("C AT+CMEE=0"), "{log:?}");
-    assert_eq!(log.get(1).map(String::as_str), Some("C AT+SQNSH=1"), "closed before the dial: {log:?}");
+    assert_eq!(log.first().map(String::as_str), Some("C AT+SQNSH=1"), "closed before the dial: {log:?}");
 }
 
 #[test]
@@ -436,7 +427,7 @@ fn reboot_mid_send_redials_transparently() {
         log,
         [
             "C AT+SQNSSENDEXT=1,1",
-            "C AT+CMEE=0",
+            "C AT+CMEE=1",
             "C AT+SQNSCFG=1,1,300,0,600,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
             "C AT+SQNSD=1,1,7,\"::1\",0,0,1,0",
@@ -461,7 +452,7 @@ fn errors_map_and_leave_the_slot_usable() {
     // The refused dial left the slot in doubt: the next send closes it first.
     log.clear();
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    assert_eq!(log[..2], ["C AT+CMEE=0", "C AT+SQNSH=1"]);
+    assert_eq!(log[0], "C AT+SQNSH=1");
     // A rejected SQNSSENDEXT answers a final code instead of the prompt: nothing is sent.
     log.clear();
     e.begin_sendto(h, b"x", Some(peer())).unwrap();
@@ -582,7 +573,7 @@ fn modem_resolver_answers_in_one_exchange_quoted_or_not() {
         let mut log = Log::new();
         e.begin_resolve(b"coap.me", RecordType::Aaaa, Some(dns_server()), 7).unwrap();
         let out = drive(&mut e, |l| if l.starts_with("C AT+SQNDNSLKUP") { answer.to_vec() } else { happy(l) }, &mut log).unwrap();
-        assert_eq!(log, ["C AT+CMEE=0", "C AT+SQNDNSLKUP=\"coap.me\",1"]);
+        assert_eq!(log, ["C AT+CMEE=1", "C AT+SQNDNSLKUP=\"coap.me\",1"]);
         assert_eq!(out.resolved, 2);
         assert_eq!(e.addresses(), [parse_ip_text("2001:db8::1"), parse_ip_text("2001:db8::2")]);
         assert_eq!(e.slots_in_use(), 0);
@@ -693,7 +684,7 @@ fn a_send_whose_prompt_went_unseen_sends_the_payload_anyway() {
     assert_eq!(drive(&mut e, unseen(b"\r\n+CME ERROR: 4\r\n"), &mut log), Err(Error::Modem));
     log.clear();
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
-    assert_eq!(log[..2], ["C AT+CMEE=0", "C AT+SQNSH=1"]);
+    assert_eq!(log[0], "C AT+SQNSH=1");
     // Raw payloads could be read as a command: never sent unprompted.
     e.configure(Limits { send_hex: false, ..Limits::STOCK }).unwrap();
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();

@@ -111,33 +111,6 @@ def test_longest_legal_name():
         check(modem_bytes_in() == before, "nothing reached the modem")
 
 
-def test_refusals_are_plain_errors_even_after_a_script_asks_for_codes():
-    # A +CME ERROR is not one of the final codes Pycom's LTE task stops at: it costs the 1 s
-    # idle wait, where a plain ERROR costs nothing. The original examples send AT+CMEE=2
-    # themselves: the module reads the code once, then asks for plain errors again.
-    setup(cache=False)
-    lte.send_at_cmd("AT+CMEE=1")  # (the original examples send AT+CMEE=2: the same, in words)
-    network._lte_reset_stats()
-    result, cost = costs(socket.getaddrinfo, "v4only.test", 1)
-    check(ips(result) == ["192.0.2.4"], "A found")
-    check(network._lte_stats()["idle_polls"] > 0, "the +CME ERROR for AAAA cost the idle wait")
-    check(cost == 3, "AAAA refused with a code, AT+CMEE=0, then A: %d" % cost)
-    probe = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    check(probe.cme_error == 4, "the code is kept: %r" % probe.cme_error)
-    probe.close()
-    network._lte_reset_stats()
-    result, cost = costs(socket.getaddrinfo, "v4only.test", 1)
-    check(ips(result) == ["192.0.2.4"], "A found again")
-    check(cost == 2, "one lookup per family: %d" % cost)
-    check(network._lte_stats()["idle_polls"] == 0, "a plain ERROR for AAAA: no idle wait")
-    # After an unseen reboot (its +SYSSTART flushed away) refusals stay plain.
-    sim("reboot")
-    socket.getaddrinfo("both.test", 1)
-    network._lte_reset_stats()
-    socket.getaddrinfo("v4only.test", 1)
-    check(network._lte_stats()["idle_polls"] == 0, "plain after a reboot")
-
-
 # ---- clients written as third-party code is -----------------------------------------------
 
 def ntp_like_client(host, port):

@@ -363,10 +363,8 @@ impl Modem {
         }
         if let Some(code) = self.faults.take_error(&name) {
             self.counters.errors_injected += 1;
-            // `cme N`: a +CME ERROR whatever AT+CMEE says, as a modem whose numeric errors a
-            // script turned on would answer; otherwise a plain ERROR.
             return Some(match code {
-                Some(n) => format!("\r\n+CME ERROR: {n}\r\n").into_bytes(),
+                Some(n) => self.error(Some(n)),
                 None => b"\r\nERROR\r\n".to_vec(),
             });
         }
