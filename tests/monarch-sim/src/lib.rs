@@ -12,6 +12,7 @@ mod dns;
 mod faults;
 mod modem;
 mod net;
+mod stream;
 mod uart;
 
 use std::sync::mpsc;
