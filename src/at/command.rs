@@ -60,6 +60,8 @@ pub enum Command<'a> {
     SocketConfigExt { conn: ConnId, recv_hex: bool, send_hex: bool },
     /// `AT+SQNSD`: UDP, command mode, only the dialled peer (acceptAnyRemote 0).
     Dial { conn: ConnId, peer: SocketAddr, local_port: u16 },
+    /// `AT+SQNSD`: TCP, command mode (closureType 0, lPort 0, connMode 1).
+    DialTcp { conn: ConnId, peer: SocketAddr },
     /// `AT+SQNSSENDEXT=<conn>,<bytes>`; the payload follows the `> ` prompt.
     SendExt { conn: ConnId, len: u16 },
     /// `AT+SQNSRECV=<conn>,<max>`.
@@ -88,7 +90,7 @@ impl Command<'_> {
             Command::NumericErrors => b"CMEE",
             Command::SocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
-            Command::Dial { .. } => b"SQNSD",
+            Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
             Command::SendExt { .. } => b"SQNSSENDEXT",
             Command::Receive { .. } => b"SQNSRECV",
             Command::Close { .. } => b"SQNSH",
@@ -103,6 +105,8 @@ impl Command<'_> {
     pub fn timeout_ms(&self) -> u32 {
         match self {
             Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
+            // The connect timeout sent in AT+SQNSCFG (60 s) plus a margin.
+            Command::DialTcp { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
             Command::SendExt { .. } => 10_000,
             _ => 5_000,
         }
@@ -141,6 +145,13 @@ impl Command<'_> {
                 peer.port(),
                 format_ip(&peer.ip()),
                 local_port
+            ),
+            Command::DialTcp { conn, peer } => write!(
+                out,
+                "AT+SQNSD={},0,{},\"{}\",0,0,1",
+                conn.get(),
+                peer.port(),
+                format_ip(&peer.ip())
             ),
             Command::SendExt { conn, len } => write!(out, "AT+SQNSSENDEXT={},{}", conn.get(), len),
             Command::Receive { conn, max } => write!(out, "AT+SQNSRECV={},{}", conn.get(), max),
@@ -219,6 +230,15 @@ mod tests {
             text(Command::DnsLookup { host: &host, version: None }).as_str(),
             "AT+SQNDNSLKUP=\"coap.me\""
         );
+    }
+
+    #[test]
+    fn tcp_dial_in_command_mode() {
+        let c2 = ConnId::new(2).unwrap();
+        let v6 = parse_socket_addr(b"::1", 1883).unwrap();
+        assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
     }
 
     #[test]
