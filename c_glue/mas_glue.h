@@ -17,8 +17,11 @@
 /* Constants of the Python API (usocket's numbering; SOL_SOCKET/SO_REUSEADDR as in Pycom's lwIP usocket). */
 #define MASG_AF_INET (2)
 #define MASG_AF_INET6 (10)
+#define MASG_SOCK_STREAM (1)
 #define MASG_SOCK_DGRAM (2)
+#define MASG_IPPROTO_TCP (6)
 #define MASG_IPPROTO_UDP (17)
+#define MASG_TCP_NODELAY (1)
 #define MASG_SOL_SOCKET (0xfff)
 #define MASG_SO_REUSEADDR (0x0004)
 
@@ -109,5 +112,9 @@ mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args
 /* ---- socket_type.c ---- */
 extern const mp_obj_type_t masg_socket_type;
 mp_obj_t masg_socket_new(int family, mp_obj_t lte);
+
+/* ---- socket_stream.c: TCP stream sockets ---- */
+extern const mp_obj_type_t masg_stream_type;
+mp_obj_t masg_stream_new(int family, mp_obj_t lte);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

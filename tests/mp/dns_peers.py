@@ -24,6 +24,8 @@ RECORDS = [
     "--host-record=many.test,2001:db8::21",
     "--host-record=many.test,2001:db8::22",
     "--cname=alias.test,both.test",
+    # The IPv6 loopback by name, for clients that cannot take a bracketed address (urequests).
+    "--host-record=loop6.test,::1",
 ]
 
 
