@@ -29,6 +29,8 @@
 #define POLL_INTERVAL_MS (20)
 /* Read-ahead for readline: one AT+SQNSRECV fills it, lines are cut from it. */
 #define READ_AHEAD (256)
+/* Reads shorter than this go through the read-ahead. */
+#define SMALL_READ (64)
 
 typedef struct {
     mp_obj_base_t base;
@@ -266,8 +268,20 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
     }
 }
 
-/* Reads at most `cap` bytes: first from the read-ahead, else from the modem. */
+/* Reads at most `cap` bytes: first from the read-ahead, else from the modem. A
+ * small read (MQTT clients read a byte or two at a time) fills the read-ahead
+ * with one modem read instead of costing one exchange per byte. */
 static int32_t receive(stream_obj_t *self, uint8_t *buf, size_t cap, size_t *got) {
+    if (self->ahead_len == 0 && cap < SMALL_READ) {
+        size_t filled;
+        self->ahead_start = 0;
+        int32_t err = receive_some(self, self->ahead, READ_AHEAD, &filled);
+        if (err != 0 || filled == 0) {
+            *got = 0;
+            return err;
+        }
+        self->ahead_len = (uint16_t)filled;
+    }
     if (self->ahead_len > 0) {
         size_t n = cap < self->ahead_len ? cap : self->ahead_len;
         memcpy(buf, self->ahead + self->ahead_start, n);

@@ -13,7 +13,7 @@ def refused(exc_type, fn, *args, errno=None):
 
 
 def test_ipv6_address_on_an_ipv4_socket():
-    s = socket.socket(socket.AF_INET)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     e = refused(OSError, s.sendto, b"x", ("::1", 7), errno=EAFNOSUPPORT)
     check("AF_INET6" in str(e), "explains: %r" % e)
     refused(OSError, s.connect, ("::1", 7), errno=EAFNOSUPPORT)
@@ -22,7 +22,8 @@ def test_ipv6_address_on_an_ipv4_socket():
 
 
 def test_socket_constructor():
-    refused(OSError, socket.socket, socket.AF_INET, 1, errno=EOPNOTSUPP)
+    refused(OSError, socket.socket, socket.AF_INET, 3, errno=EOPNOTSUPP)  # SOCK_RAW
+    refused(OSError, socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP, errno=EOPNOTSUPP)
     refused(OSError, socket.socket, 3, errno=EAFNOSUPPORT)
     refused(OSError, socket.socket, socket.AF_INET, socket.SOCK_DGRAM, 6, errno=EOPNOTSUPP)
     refused(TypeError, socket.socket, "inet")
@@ -30,7 +31,7 @@ def test_socket_constructor():
 
 
 def test_options():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     refused(OSError, s.setsockopt, socket.SOL_SOCKET, 0x20, 1, errno=EOPNOTSUPP)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.close()
