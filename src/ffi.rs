@@ -37,6 +37,7 @@ pub const MAS_ENOMEM: i32 = 12;
 pub const MAS_EINVAL: i32 = 22;
 pub const MAS_EMSGSIZE: i32 = 90;
 pub const MAS_EAFNOSUPPORT: i32 = 97;
+pub const MAS_EADDRINUSE: i32 = 98;
 pub const MAS_ENOTCONN: i32 = 107;
 pub const MAS_ETIMEDOUT: i32 = 110;
 pub const MAS_EHOSTUNREACH: i32 = 113;
@@ -63,6 +64,7 @@ fn errno_of(error: Error) -> i32 {
         Error::BrokenPipe => MAS_EPIPE,
         Error::IsConnected => MAS_EISCONN,
         Error::WrongKind => MAS_EOPNOTSUPP,
+        Error::AddressInUse => MAS_EADDRINUSE,
     }
 }
 
@@ -381,6 +383,23 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
 pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
     with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms)))
+}
+
+/// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
+/// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
+#[no_mangle]
+pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port)))
+}
+
+/// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
+/// `AT+SQNSA`). On success the handle *is* the accepted connection (the modem keeps the
+/// connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
+/// stream to take the next one. `timeout_ms` as for receives.
+#[no_mangle]
+pub extern "C" fn mas_accept_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
+    let timeout = u32::try_from(timeout_ms).ok();
+    with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms)))
 }
 
 /// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)

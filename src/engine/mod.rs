@@ -108,6 +108,9 @@ enum Op {
     StreamConnect { conn: ConnId, peer: SocketAddr },
     StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
     StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    /// Listeners: start listening; wait for a connection and accept it.
+    Listen { conn: ConnId, port: u16 },
+    Accept(stream::Accept),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +135,8 @@ enum Action {
     Receive(ConnId),
     /// `AT+SQNSRECV=<conn>,<max>` for a stream.
     ReceiveStream(ConnId, u16),
+    Listen(ConnId, u16),
+    Accept(ConnId),
     Close(ConnId),
     Info(ConnId),
     DnsLookup(RecordType),
