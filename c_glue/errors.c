@@ -45,6 +45,18 @@ int masg_errno(int32_t mas_error) {
             return MP_EHOSTUNREACH;
         case MAS_EALREADY:
             return MP_EALREADY;
+        case MAS_EPIPE:
+            return MP_EPIPE;
+        case MAS_EOPNOTSUPP:
+            return MP_EOPNOTSUPP;
+        case MAS_ECONNRESET:
+            return MP_ECONNRESET;
+        case MAS_EISCONN:
+            return MP_EISCONN;
+        case MAS_ECONNREFUSED:
+            return MP_ECONNREFUSED;
+        case MAS_EADDRINUSE:
+            return MP_EADDRINUSE;
         default:
             return MP_EIO;
     }

@@ -317,6 +317,25 @@ mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args) {
     return mp_const_none;
 }
 
+/* Entries for a SOCK_STREAM request name the stream type and TCP (urequests
+ * passes them straight to socket()); the rest stay datagram entries. */
+static mp_obj_t for_type(mp_obj_t list, mp_int_t type) {
+    if (type != MASG_SOCK_STREAM) {
+        return list;
+    }
+    size_t n;
+    mp_obj_t *entries;
+    mp_obj_list_get(list, &n, &entries);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        mp_obj_t *items;
+        mp_obj_tuple_get(entries[i], &len, &items);
+        mp_obj_t copy[5] = { items[0], MP_OBJ_NEW_SMALL_INT(MASG_SOCK_STREAM), MP_OBJ_NEW_SMALL_INT(MASG_IPPROTO_TCP), items[3], items[4] };
+        entries[i] = mp_obj_new_tuple(5, copy);
+    }
+    return list;
+}
+
 // function getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)
 mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_host, ARG_port, ARG_af, ARG_type, ARG_proto, ARG_flags };
@@ -344,12 +363,12 @@ mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
 
     mas_addr addr;
     if (mas_addr_parse(host, len, port, &addr) != 0) {
-        return resolve_name(host, len, port, (int)family);
+        return for_type(resolve_name(host, len, port, (int)family), args[ARG_type].u_int);
     }
     int literal_family = addr.family == 6 ? MASG_AF_INET6 : MASG_AF_INET;
     if (family != 0 && family != literal_family) {
         mp_raise_OSError(MASG_EAI_FAIL);
     }
     mp_obj_t entry = addrinfo_entry(&addr);
-    return mp_obj_new_list(1, &entry);
+    return for_type(mp_obj_new_list(1, &entry), args[ARG_type].u_int);
 }

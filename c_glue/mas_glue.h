@@ -18,10 +18,13 @@
 /* Constants of the Python API (usocket's numbering; SOL_SOCKET/SO_REUSEADDR as in Pycom's lwIP usocket). */
 #define MASG_AF_INET (2)
 #define MASG_AF_INET6 (10)
+#define MASG_SOCK_STREAM (1)
 #define MASG_SOCK_DGRAM (2)
 /* The original microATsocket's constant; raw sockets are refused (EOPNOTSUPP). */
 #define MASG_SOCK_RAW (3)
+#define MASG_IPPROTO_TCP (6)
 #define MASG_IPPROTO_UDP (17)
+#define MASG_TCP_NODELAY (1)
 #define MASG_SOL_SOCKET (0xfff)
 #define MASG_SO_REUSEADDR (0x0004)
 
@@ -172,5 +175,9 @@ void masg_socket_use_original_api(masg_socket_t *self);
 /* The modem's refusals, which the original API answered with a value (sendto
  * -1, recvfrom (None, None), open False) rather than an exception. */
 bool masg_original_quiet_error(int32_t mas_error);
+
+/* ---- socket_stream.c: TCP stream sockets ---- */
+extern const mp_obj_type_t masg_stream_type;
+mp_obj_t masg_stream_new(int family, mp_obj_t lte);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

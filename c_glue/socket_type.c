@@ -83,20 +83,27 @@ mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
     return MP_OBJ_FROM_PTR(self);
 }
 
-// constructor socket(af=AF_INET, type=SOCK_DGRAM, proto=IPPROTO_UDP, *, lte=None)
+// constructor socket(af=AF_INET, type=SOCK_STREAM, proto=0, *, lte=None): streams are
+// socket_stream.c's; no arguments gives a TCP socket, as in usocket and CPython
 static mp_obj_t socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
     (void)type;
     enum { ARG_af, ARG_type, ARG_proto, ARG_lte };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_af, MP_ARG_INT, { .u_int = MASG_AF_INET } },
-        { MP_QSTR_type, MP_ARG_INT, { .u_int = MASG_SOCK_DGRAM } },
+        { MP_QSTR_type, MP_ARG_INT, { .u_int = MASG_SOCK_STREAM } },
         { MP_QSTR_proto, MP_ARG_INT, { .u_int = 0 } },
         { MP_QSTR_lte, MP_ARG_KW_ONLY | MP_ARG_OBJ, { .u_obj = mp_const_none } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    if (args[ARG_type].u_int == MASG_SOCK_STREAM) {
+        if (args[ARG_proto].u_int != 0 && args[ARG_proto].u_int != MASG_IPPROTO_TCP) {
+            masg_raise_msg(MP_EOPNOTSUPP, "a SOCK_STREAM socket takes IPPROTO_TCP");
+        }
+        return masg_stream_new((int)args[ARG_af].u_int, args[ARG_lte].u_obj);
+    }
     if (args[ARG_type].u_int != MASG_SOCK_DGRAM) {
-        masg_raise_msg(MP_EOPNOTSUPP, "only SOCK_DGRAM (UDP) sockets are supported");
+        masg_raise_msg(MP_EOPNOTSUPP, "only SOCK_STREAM (TCP) and SOCK_DGRAM (UDP) sockets are supported");
     }
     if (args[ARG_proto].u_int != 0 && args[ARG_proto].u_int != MASG_IPPROTO_UDP) {
         masg_raise_msg(MP_EOPNOTSUPP, "only IPPROTO_UDP is supported");

@@ -12,6 +12,16 @@
 
 #define MAS_EIO 5
 
+#define MAS_EPIPE 32
+
+#define MAS_EOPNOTSUPP 95
+
+#define MAS_ECONNRESET 104
+
+#define MAS_EISCONN 106
+
+#define MAS_ECONNREFUSED 111
+
 #define MAS_EBADF 9
 
 #define MAS_EAGAIN 11
@@ -23,6 +33,8 @@
 #define MAS_EMSGSIZE 90
 
 #define MAS_EAFNOSUPPORT 97
+
+#define MAS_EADDRINUSE 98
 
 #define MAS_ENOTCONN 107
 
@@ -166,6 +178,41 @@ int32_t mas_recvfrom_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_m
 
 // Starts a readiness check: is a datagram waiting?
 int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
+
+// Takes a free modem slot for a TCP stream (no AT exchange). `MAS_ENOMEM` when all six
+// connIds (shared by every kind of socket) are in use.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_stream_open(mas_handle *out);
+
+// Starts dialling a stream to `peer` (once per stream: `MAS_EISCONN` after that). The
+// operation ends with `MAS_ECONNREFUSED` when the modem answers `NO CARRIER`.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_stream_connect_begin(mas_handle handle, const struct mas_addr *peer);
+
+// Starts sending the first bytes of `data` (`len` > 0) that one command of this transport
+// carries; `*taken` is set to that count, which the outcome's `len` confirms. The bytes are
+// copied. `MAS_EPIPE` once the modem closed the stream, `MAS_ECONNRESET` after a reboot; the
+// operation ends with `MAS_EAGAIN` while the modem's send buffer is full.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_stream_send_begin(mas_handle handle, const uint8_t *data, size_t len, size_t *taken);
+
+// Starts a read of at most `max` bytes (capped at `MAS_MAX_DATAGRAM`; the rest stays at the
+// modem). `timeout_ms`: negative blocks forever, 0 does not block. The outcome's `data_len`
+// is 0 at the end of the stream (the peer closed it); `MAS_ECONNRESET` after a reboot.
+int32_t mas_stream_recv_begin(mas_handle handle, size_t max, int32_t timeout_ms, uint32_t now_ms);
+
+// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
+// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
+int32_t mas_listen_begin(mas_handle handle, uint16_t port);
+
+// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
+// `AT+SQNSA`). On success the handle *is* the accepted connection (the modem keeps the
+// connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
+// stream to take the next one. `timeout_ms` as for receives.
+int32_t mas_accept_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
 
 // Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
 // addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over

@@ -28,4 +28,16 @@ pub enum Error {
     /// The operation needed more exchanges than any correct modem conversation does:
     /// the modem keeps contradicting itself (e.g. reboots in a loop).
     TooManyExchanges,
+    /// Stream dial: the peer refused (`NO CARRIER`).
+    ConnectionRefused,
+    /// The stream died with a modem reboot or a reset: it cannot be recovered.
+    ConnectionReset,
+    /// Send on a stream the modem has closed (the peer closed it, or the network did).
+    BrokenPipe,
+    /// Connect on a stream that is already connected (or was, and ended).
+    IsConnected,
+    /// `listen`: the modem refused (the port is taken, or the connId is busy).
+    AddressInUse,
+    /// The operation is not one this kind of socket has (e.g. `sendto` on a stream).
+    WrongKind,
 }

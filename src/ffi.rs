@@ -27,12 +27,18 @@ const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
 
 // Linux errno values; MicroPython's MP_E* constants use the same numbers.
 pub const MAS_EIO: i32 = 5;
+pub const MAS_EPIPE: i32 = 32;
+pub const MAS_EOPNOTSUPP: i32 = 95;
+pub const MAS_ECONNRESET: i32 = 104;
+pub const MAS_EISCONN: i32 = 106;
+pub const MAS_ECONNREFUSED: i32 = 111;
 pub const MAS_EBADF: i32 = 9;
 pub const MAS_EAGAIN: i32 = 11;
 pub const MAS_ENOMEM: i32 = 12;
 pub const MAS_EINVAL: i32 = 22;
 pub const MAS_EMSGSIZE: i32 = 90;
 pub const MAS_EAFNOSUPPORT: i32 = 97;
+pub const MAS_EADDRINUSE: i32 = 98;
 pub const MAS_ENOTCONN: i32 = 107;
 pub const MAS_ETIMEDOUT: i32 = 110;
 pub const MAS_EHOSTUNREACH: i32 = 113;
@@ -54,6 +60,12 @@ fn errno_of(error: Error) -> i32 {
         Error::InvalidArgument => MAS_EINVAL,
         Error::Busy => MAS_EALREADY,
         Error::NameNotFound => MAS_ENONAME,
+        Error::ConnectionRefused => MAS_ECONNREFUSED,
+        Error::ConnectionReset => MAS_ECONNRESET,
+        Error::BrokenPipe => MAS_EPIPE,
+        Error::IsConnected => MAS_EISCONN,
+        Error::WrongKind => MAS_EOPNOTSUPP,
+        Error::AddressInUse => MAS_EADDRINUSE,
     }
 }
 
@@ -366,6 +378,87 @@ unsafe fn resolve_args<'a>(
         Some(unsafe { &*server }.to_socket_addr().ok_or(MAS_EINVAL)?)
     };
     Ok((host, kind, server))
+}
+
+/// Takes a free modem slot for a TCP stream (no AT exchange). `MAS_ENOMEM` when all six
+/// connIds (shared by every kind of socket) are in use.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_stream_open(out: *mut mas_handle) -> i32 {
+    if out.is_null() {
+        return MAS_EINVAL;
+    }
+    with_engine(MAS_EALREADY, |e| match e.open_stream() {
+        Ok(handle) => {
+            // Safety: checked non-NULL above; the caller passes a writable handle.
+            unsafe { out.write(handle.0) };
+            0
+        }
+        Err(error) => errno_of(error),
+    })
+}
+
+/// Starts dialling a stream to `peer` (once per stream: `MAS_EISCONN` after that). The
+/// operation ends with `MAS_ECONNREFUSED` when the modem answers `NO CARRIER`.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_stream_connect_begin(handle: mas_handle, peer: *const mas_addr) -> i32 {
+    // Safety: NULL is checked; otherwise the caller passes a valid `mas_addr`.
+    let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
+        return MAS_EINVAL;
+    };
+    with_engine(MAS_EALREADY, |e| status(e.begin_stream_connect(Handle(handle), peer)))
+}
+
+/// Starts sending the first bytes of `data` (`len` > 0) that one command of this transport
+/// carries; `*taken` is set to that count, which the outcome's `len` confirms. The bytes are
+/// copied. `MAS_EPIPE` once the modem closed the stream, `MAS_ECONNRESET` after a reboot; the
+/// operation ends with `MAS_EAGAIN` while the modem's send buffer is full.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const u8, len: usize, taken: *mut usize) -> i32 {
+    // Safety: the caller passes `len` readable bytes at `data` (NULL only with 0).
+    let Some(data) = (unsafe { slice_arg(data, len) }) else { return MAS_EINVAL };
+    if taken.is_null() {
+        return MAS_EINVAL;
+    }
+    with_engine(MAS_EALREADY, |e| match e.begin_stream_send(Handle(handle), data) {
+        Ok(n) => {
+            // Safety: checked non-NULL above.
+            unsafe { taken.write(n) };
+            0
+        }
+        Err(error) => errno_of(error),
+    })
+}
+
+/// Starts a read of at most `max` bytes (capped at `MAS_MAX_DATAGRAM`; the rest stays at the
+/// modem). `timeout_ms`: negative blocks forever, 0 does not block. The outcome's `data_len`
+/// is 0 at the end of the stream (the peer closed it); `MAS_ECONNRESET` after a reboot.
+#[no_mangle]
+pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_ms: i32, now_ms: u32) -> i32 {
+    let timeout = u32::try_from(timeout_ms).ok();
+    with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms)))
+}
+
+/// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
+/// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
+#[no_mangle]
+pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port)))
+}
+
+/// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
+/// `AT+SQNSA`). On success the handle *is* the accepted connection (the modem keeps the
+/// connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
+/// stream to take the next one. `timeout_ms` as for receives.
+#[no_mangle]
+pub extern "C" fn mas_accept_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
+    let timeout = u32::try_from(timeout_ms).ok();
+    with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms)))
 }
 
 /// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)

@@ -44,6 +44,33 @@ pub struct ModemSocket {
     pub unknown: bool,
 }
 
+/// What a slot is used as. The six connIds are shared by all kinds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SlotKind {
+    /// UDP: re-dialled transparently after a reboot or `+SQNSH`.
+    #[default]
+    Datagram,
+    /// A TCP connection this side dialled, or one a listener accepted.
+    Stream,
+    /// A TCP listener (`AT+SQNSL`); accepting turns the connId into the connection.
+    Listener,
+}
+
+/// Where a stream is in its life. A stream is dialled once: after its end it is never
+/// re-dialled, because bytes in flight cannot be replayed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamLife {
+    /// Not connected yet.
+    #[default]
+    Fresh,
+    /// Connected.
+    Open,
+    /// The modem closed it (`+SQNSH`, or a read of a socket it no longer has): reads give EOF.
+    Closed,
+    /// The modem rebooted (or reset the connection) with the stream open: `ECONNRESET`.
+    Reset,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dialled {
     pub peer: SocketAddr,
@@ -65,6 +92,9 @@ pub struct Slot {
     /// because Pycom firmware flushes URCs away before every command.
     pub buffered_hint: u32,
     pub modem: ModemSocket,
+    pub kind: SlotKind,
+    /// Streams only.
+    pub life: StreamLife,
 }
 
 /// The six slots.
@@ -83,12 +113,19 @@ impl Pool {
             local_port: 0,
             buffered_hint: 0,
             modem: ModemSocket { configured: false, extended: false, dialled: None, unknown: false },
+            kind: SlotKind::Datagram,
+            life: StreamLife::Fresh,
         };
         Pool { slots: [FREE; CONN_IDS] }
     }
 
     /// Takes a free slot. No AT exchange: the modem socket is dialled on first use.
     pub fn open(&mut self) -> Result<Handle, Error> {
+        self.open_kind(SlotKind::Datagram)
+    }
+
+    /// Takes a free slot for a socket of `kind`.
+    pub fn open_kind(&mut self, kind: SlotKind) -> Result<Handle, Error> {
         let (index, slot) = self
             .slots
             .iter_mut()
@@ -96,6 +133,8 @@ impl Pool {
             .find(|(_, s)| !s.in_use)
             .ok_or(Error::NoFreeSlot)?;
         slot.in_use = true;
+        slot.kind = kind;
+        slot.life = StreamLife::Fresh;
         Ok(Handle::new(index, slot.generation))
     }
 
@@ -144,6 +183,10 @@ impl Pool {
         for slot in &mut self.slots {
             slot.modem = ModemSocket::default();
             slot.buffered_hint = 0;
+            // An open stream died with the modem.
+            if slot.life == StreamLife::Open {
+                slot.life = StreamLife::Reset;
+            }
         }
     }
 

@@ -60,6 +60,12 @@ pub enum Command<'a> {
     SocketConfigExt { conn: ConnId, recv_hex: bool, send_hex: bool },
     /// `AT+SQNSD`: UDP, command mode, only the dialled peer (acceptAnyRemote 0).
     Dial { conn: ConnId, peer: SocketAddr, local_port: u16 },
+    /// `AT+SQNSD`: TCP, command mode (closureType 0, lPort 0, connMode 1).
+    DialTcp { conn: ConnId, peer: SocketAddr },
+    /// `AT+SQNSL=<conn>,1,<port>`: listen for TCP connections.
+    Listen { conn: ConnId, port: u16 },
+    /// `AT+SQNSA=<conn>,1`: accept the waiting connection, in command mode.
+    Accept { conn: ConnId },
     /// `AT+SQNSSENDEXT=<conn>,<bytes>`; the payload follows the `> ` prompt.
     SendExt { conn: ConnId, len: u16 },
     /// `AT+SQNSRECV=<conn>,<max>`.
@@ -88,7 +94,9 @@ impl Command<'_> {
             Command::NumericErrors => b"CMEE",
             Command::SocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
-            Command::Dial { .. } => b"SQNSD",
+            Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
+            Command::Listen { .. } => b"SQNSL",
+            Command::Accept { .. } => b"SQNSA",
             Command::SendExt { .. } => b"SQNSSENDEXT",
             Command::Receive { .. } => b"SQNSRECV",
             Command::Close { .. } => b"SQNSH",
@@ -103,6 +111,8 @@ impl Command<'_> {
     pub fn timeout_ms(&self) -> u32 {
         match self {
             Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
+            // The connect timeout sent in AT+SQNSCFG (60 s) plus a margin.
+            Command::DialTcp { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
             Command::SendExt { .. } => 10_000,
             _ => 5_000,
         }
@@ -142,6 +152,15 @@ impl Command<'_> {
                 format_ip(&peer.ip()),
                 local_port
             ),
+            Command::DialTcp { conn, peer } => write!(
+                out,
+                "AT+SQNSD={},0,{},\"{}\",0,0,1",
+                conn.get(),
+                peer.port(),
+                format_ip(&peer.ip())
+            ),
+            Command::Listen { conn, port } => write!(out, "AT+SQNSL={},1,{}", conn.get(), port),
+            Command::Accept { conn } => write!(out, "AT+SQNSA={},1", conn.get()),
             Command::SendExt { conn, len } => write!(out, "AT+SQNSSENDEXT={},{}", conn.get(), len),
             Command::Receive { conn, max } => write!(out, "AT+SQNSRECV={},{}", conn.get(), max),
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
@@ -219,6 +238,17 @@ mod tests {
             text(Command::DnsLookup { host: &host, version: None }).as_str(),
             "AT+SQNDNSLKUP=\"coap.me\""
         );
+    }
+
+    #[test]
+    fn tcp_dial_in_command_mode() {
+        let c2 = ConnId::new(2).unwrap();
+        let v6 = parse_socket_addr(b"::1", 1883).unwrap();
+        assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
+        assert_eq!(text(Command::Listen { conn: c2, port: 8080 }).as_str(), "AT+SQNSL=2,1,8080");
+        assert_eq!(text(Command::Accept { conn: c2 }).as_str(), "AT+SQNSA=2,1");
     }
 
     #[test]

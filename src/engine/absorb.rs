@@ -55,7 +55,10 @@ impl Engine {
 
     /// Whether the pending exchange is a read of `conn`.
     fn reads(&self, conn: u8) -> bool {
-        matches!(self.awaiting.map(|a| a.action), Some(Action::Receive(c)) if c.get() == conn)
+        matches!(
+            self.awaiting.map(|a| a.action),
+            Some(Action::Receive(c) | Action::ReceiveStream(c, _)) if c.get() == conn
+        )
     }
 
     /// Digests `reply`, however long, through the fixed receive buffer.
@@ -78,6 +81,7 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
+            let mut incoming = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
@@ -85,6 +89,10 @@ impl Engine {
                 Some(Event::Info(text)) => match self.awaiting.map(|a| a.action) {
                     Some(Action::DnsLookup(kind)) => {
                         collect_addresses(text, kind, &mut self.addresses);
+                        None
+                    }
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_)) => {
+                        incoming = super::stream::listener_incoming(text, &self.op);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -116,6 +124,9 @@ impl Engine {
             self.rx.truncate(self.rx.len() - used);
             if let Some(note) = note {
                 self.apply(note);
+            }
+            if let Some(peer) = incoming {
+                self.note_incoming(peer);
             }
             if !progressed {
                 break;
@@ -153,7 +164,7 @@ impl Engine {
             }
             Note::Received { conn, len } => self.apply_received(conn, len),
             Note::Garbled => {
-                if let Op::Receive { .. } = self.op {
+                if let Op::Receive { .. } | Op::StreamRecv { .. } = self.op {
                     self.datagram.clear();
                     self.garbled = true;
                 }
@@ -207,6 +218,7 @@ impl Engine {
         }
         match &mut self.op {
             Op::Receive { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
+            Op::StreamRecv { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
             Op::Resolve(r) if r.conn == Some(conn) && len > 0 => r.got = true,
             _ => {}
         }
@@ -224,6 +236,9 @@ impl Engine {
                 if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
                     slot.modem.dialled = None;
                     slot.modem.unknown = false;
+                    if slot.life == crate::socket::StreamLife::Open {
+                        slot.life = crate::socket::StreamLife::Closed;
+                    }
                 }
             }
             Urc::SysStart | Urc::Shutdown | Urc::Exception => {
@@ -276,7 +291,9 @@ impl Engine {
                 // A read whose datagram came whole (header and every byte) but whose final
                 // code did not: a NUL in the answer ends the firmware's string there. The
                 // datagram is good, and the modem has let go of it: deliver it.
-                if let (Action::Receive(_), Op::Receive { got: true, .. }) = (awaiting.action, &self.op) {
+                if let (Action::Receive(_), Op::Receive { got: true, .. })
+                | (Action::ReceiveStream(..), Op::StreamRecv { got: true, .. }) = (awaiting.action, &self.op)
+                {
                     self.awaiting = None;
                     return Settled::Continue;
                 }
@@ -298,6 +315,9 @@ impl Engine {
 
     /// Applies a finished action's result to the pool and the operation.
     fn complete(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Result<(), Error> {
+        if let Some(done) = self.complete_stream(action, result, prompt) {
+            return done;
+        }
         let ok = result == Some(Final::Ok);
         match action {
             // Without numeric codes errors are still recognised, only less precise.
@@ -452,6 +472,8 @@ impl Engine {
                     }
                 }
             }
+            // Handled by `complete_stream`.
+            Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
             Action::Pause(_) => {}
         }
         Ok(())
@@ -506,6 +528,9 @@ impl Engine {
                 }
             }
             Action::Dial(conn, ..)
+            | Action::DialStream(conn, _)
+            | Action::Listen(conn, _)
+            | Action::Accept(conn)
             | Action::SendExt(conn, _)
             | Action::Payload(conn)
             | Action::SendCombined(conn, _)
@@ -517,6 +542,7 @@ impl Engine {
             Action::NumericErrors
             | Action::Status
             | Action::Receive(_)
+            | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
             | Action::Pause(_) => {}

@@ -9,6 +9,9 @@
 mod absorb;
 mod plan;
 mod resolve;
+mod stream;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 
@@ -101,6 +104,13 @@ enum Op {
     /// `tried`: AT+SQNSH was sent once; a refusal is not repeated (the connId's next user does).
     Close { conn: ConnId, tried: bool },
     Resolve(resolve::Resolve),
+    /// Streams (`stream.rs`): dial once; send one command's worth; read at most `max`.
+    StreamConnect { conn: ConnId, peer: SocketAddr },
+    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
+    StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    /// Listeners: start listening; wait for a connection and accept it.
+    Listen { conn: ConnId, port: u16 },
+    Accept(stream::Accept),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,10 +128,15 @@ enum Action {
     Configure(ConnId),
     ConfigureExt(ConnId),
     Dial(ConnId, SocketAddr, u16),
+    DialStream(ConnId, SocketAddr),
     SendExt(ConnId, u16),
     Payload(ConnId),
     SendCombined(ConnId, u16),
     Receive(ConnId),
+    /// `AT+SQNSRECV=<conn>,<max>` for a stream.
+    ReceiveStream(ConnId, u16),
+    Listen(ConnId, u16),
+    Accept(ConnId),
     Close(ConnId),
     Info(ConnId),
     DnsLookup(RecordType),

@@ -60,13 +60,26 @@ impl Engine {
                 let slot = self.pool.slot(conn);
                 let hint = slot.map_or(0, |s| s.buffered_hint);
                 let dialled = slot.is_some_and(|s| s.modem.dialled.is_some());
-                if hint > 0 || queried || !dialled {
+                // A stream's end is readable: the read gives EOF or the reset.
+                let ended = slot.is_some_and(|s| {
+                    matches!(s.life, crate::socket::StreamLife::Closed | crate::socket::StreamLife::Reset)
+                });
+                if ended {
+                    Next::Finish(Ok(Outcome { readable: true, ..Outcome::default() }))
+                } else if hint > 0 || queried || !dialled {
                     Next::Finish(Ok(Outcome { readable: hint > 0, ..Outcome::default() }))
                 } else {
                     Next::Act(Action::Info(conn))
                 }
             }
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
+            Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
+            Op::StreamSend { conn, len, prompted, sent } => self.plan_stream_send(conn, len, prompted, sent),
+            Op::StreamRecv { conn, max, deadline, got, pause_ms, read_since_pause } => {
+                self.plan_stream_recv(conn, max, deadline, got, pause_ms, read_since_pause, now_ms)
+            }
+            Op::Listen { conn, port } => self.plan_listen(conn, port),
+            Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
                 if !tried && (modem.dialled.is_some() || modem.unknown) {
@@ -172,7 +185,10 @@ impl Engine {
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_));
+        // So are a listener's status polls while it waits for a connection.
+        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
+        let is_command = !waiting_for_peer
+            && !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..));
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -231,6 +247,10 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
             send_hex: limits.send_hex,
         },
         Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
+        Action::DialStream(conn, peer) => Command::DialTcp { conn, peer },
+        Action::ReceiveStream(conn, max) => Command::Receive { conn, max },
+        Action::Listen(conn, port) => Command::Listen { conn, port },
+        Action::Accept(conn) => Command::Accept { conn },
         Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
         // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
         Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },

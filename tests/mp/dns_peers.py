@@ -32,6 +32,8 @@ RECORDS = [
     "--host-record=echo46.test,127.0.0.1,::1",
     # A legal 253-character name: longer than a stock AT command can carry.
     "--host-record=%s,2001:db8::253" % LONG_NAME,
+    # The IPv6 loopback by name, for clients that cannot take a bracketed address (urequests).
+    "--host-record=loop6.test,::1",
 ]
 
 

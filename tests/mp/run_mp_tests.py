@@ -17,6 +17,8 @@ What a script gets in its environment:
     MICROATSOCKET_FW_PROFILE      the firmware profile, when --profiles is given
     ECHO_PORT4, ECHO_PORT6        UDP echo peers on 127.0.0.1 and ::1
     DNS_PORT, BAD_DNS_PORT        dnsmasq with fixed records, and a hostile DNS server
+    TCP_*, HTTP_PORT6, MQTT_PORT, MP_LIBS   TCP peers, an HTTP server, mosquitto and the
+                                  third-party client libraries (see tcp_peers.py)
                                   (ECHO_PORT6 absent when the host has no ::1)
 
 Before each script the simulator gets "reboot" (every modem slot closed,
@@ -37,6 +39,7 @@ import threading
 import time
 
 import dns_peers
+import tcp_peers
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEST_DIR = os.path.join(REPO, "tests", "mp")
@@ -275,6 +278,8 @@ def main():
     sim = Simulator(sim_binary, workdir)
     peers = start_echo_peers()
     dns_env, dns_closers = dns_peers.start()
+    tcp_env, tcp_closers = tcp_peers.start()
+    dns_closers += tcp_closers
     passed = failed = 0
     try:
         sim.start()
@@ -287,6 +292,7 @@ def main():
         for key, peer in peers.items():
             base_env[key] = str(peer.port)
         base_env.update(dns_env)
+        base_env.update(tcp_env)
         for profile in profiles:
             env = dict(base_env)
             if profile:

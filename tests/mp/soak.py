@@ -188,7 +188,7 @@ def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
     warm_up = [0] * len(COUNT_NAMES)
     totals = [0] * len(COUNT_NAMES)
     slots_at_start = socket._slots_in_use()
-    s = socket.socket(family)
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(timeout)
     # A warm-up through every fault once: one-time allocations happen before the baseline.
     _run(warm_up, s, peer, limit, len(FAULTS) + 1, 0, 1, first=900000)

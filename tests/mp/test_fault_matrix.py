@@ -48,7 +48,7 @@ def describe(exc):
 
 
 def warm():
-    s = socket.socket(FAMILY)
+    s = socket.socket(FAMILY, socket.SOCK_DGRAM)
     s.settimeout(3)
     echo_once(s, b"warm", PEER)
     return s
@@ -82,7 +82,7 @@ def echo_on(s, data=b"payload"):
 
 
 def fresh_socket():
-    s = socket.socket(FAMILY)
+    s = socket.socket(FAMILY, socket.SOCK_DGRAM)
     s.settimeout(3)
     return s
 
@@ -165,7 +165,7 @@ def other_peer_after(setup):
 
 def connect_op(setup):
     def op(sockets):
-        s = socket.socket(FAMILY)
+        s = socket.socket(FAMILY, socket.SOCK_DGRAM)
         s.settimeout(3)
         sockets.append(s)
         setup()
@@ -426,7 +426,7 @@ def run_case(fault, operation, op, expected, second_try_allowed=False):
     for attempt in range(2 if second_try_allowed else 1):
         fresh = None
         try:
-            fresh = socket.socket(FAMILY)
+            fresh = socket.socket(FAMILY, socket.SOCK_DGRAM)
             fresh.settimeout(3)
             echo_once(fresh, b"next operation", PEER)
             next_ok = "works" if attempt == 0 else "works on the second try"

@@ -22,7 +22,7 @@ def test_the_form_is_found_once_per_modem():
         return
     socket.set_modem(lte)
     check(socket.config("timeout_form") is None, "not known before the first exchange")
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     for probes in (PROBES[FORMS[STARTING_PROFILE]], 0):
         # A refused form is a send_at_cmd call that raised TypeError before queueing anything.
@@ -38,7 +38,7 @@ def test_the_form_is_found_once_per_modem():
 def test_a_receive_poll_waits_its_own_budget():
     # The modem ignores one AT+SQNSRECV: the poll waits for its first byte as long as the
     # firmware lets it, the core's 5 s budget where a timeout can be passed, 9.5 s where not.
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     s.settimeout(0.2)
     raises(OSError, s.recv, 10, errno=ETIMEDOUT)  # dialled; nothing pending

@@ -54,8 +54,8 @@ def nothing_sent(exc_type, fn, *args, errno=None):
 
 
 def test_hostile_hosts_everywhere_a_host_goes():
-    s4 = socket.socket(socket.AF_INET)
-    s6 = socket.socket(socket.AF_INET6)
+    s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     for host in HOSTILE_HOSTS:
         for s in (s4, s6):
             nothing_sent(ValueError, s.sendto, b"x", (host, 7))
@@ -84,7 +84,7 @@ def refused_wherever_a_port_goes(exc_type, s, port):
 
 
 def test_ports_out_of_range():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for port in OVERFLOW_PORTS:
         refused_wherever_a_port_goes(OverflowError, s, port)
     # Port 0 is no destination (but binds to any port, and getaddrinfo passes it on).
@@ -95,8 +95,8 @@ def test_ports_out_of_range():
 
 
 def test_wrong_types():
-    s = socket.socket()
-    s6 = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     for bad in WRONG_PORT_TYPES:
         refused_wherever_a_port_goes(TypeError, s, bad)
     for bad in WRONG_HOST_TYPES:
@@ -128,7 +128,7 @@ def test_wrong_types():
 
 
 def test_sizes_and_timeouts():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     for size in (0, -1, -(1 << 62)):
         if size:
@@ -150,8 +150,8 @@ def test_sizes_and_timeouts():
 
 def test_buffers_over_the_limit():
     limit = socket.config("max_datagram")
-    s = socket.socket()
-    c = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     c.connect(echo4())
     for size in (limit + 1, 1501, 65536, 100000):
         for buf in (bytes(size), bytearray(size), memoryview(bytes(size)), "x" * size):
@@ -170,7 +170,7 @@ def test_buffers_over_the_limit():
 
 
 def test_use_after_close():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     s.close()
     for fn, args in [(s.sendto, (b"x", echo4())), (s.send, (b"x",)), (s.recv, (1,)),
@@ -185,7 +185,7 @@ def test_use_after_close():
 
 
 def test_seven_sockets_at_once():
-    held = [socket.socket(socket.AF_INET6 if i % 2 else socket.AF_INET) for i in range(6)]
+    held = [socket.socket(socket.AF_INET6 if i % 2 else socket.AF_INET, socket.SOCK_DGRAM) for i in range(6)]
     e = nothing_sent(OSError, socket.socket, errno=ENOMEM)
     check("in use" in str(e), "says why: %r" % e)
     nothing_sent(OSError, socket.socket, socket.AF_INET6, errno=ENOMEM)
@@ -217,7 +217,7 @@ def test_hostile_payloads_are_carried_intact():
     for family, peer in ((socket.AF_INET, echo4()), (socket.AF_INET6, echo6())):
         if peer is None:
             continue
-        s = socket.socket(family)
+        s = socket.socket(family, socket.SOCK_DGRAM)
         s.settimeout(5)
         for data in (b"+++", b"Pycom_Dummy", b"\r\nOK\r\n", b"AT+CFUN=0\r", b'"', b"\x00",
                      b"\r\n> ", b"\r\n+SQNSH: 1\r\n", b"\r\n+SYSSTART\r\n",
@@ -231,7 +231,7 @@ def test_zz_afterwards_nothing_is_held_and_echo_works():
     check(socket._slots_in_use() == SLOTS_AT_START, "slots held: %d" % socket._slots_in_use())
     check(sim_stats()["open_slots"] == 0, "modem slots open: %r" % sim_stats())
     for family, peer in ((socket.AF_INET, echo4()), (socket.AF_INET6, echo6() or echo4())):
-        s = socket.socket(family)
+        s = socket.socket(family, socket.SOCK_DGRAM)
         s.settimeout(5)
         echo_once(s, b"still fine", peer)
         s.close()

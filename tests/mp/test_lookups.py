@@ -129,7 +129,7 @@ def ntp_like_client(host, port):
 
 
 def coap_like_client(host, port):
-    """As microCoAPy does it: socket.socket() for UDP ... here written as usocket scripts do."""
+    """As microCoAPy does it: an AF_INET UDP socket, getaddrinfo()[0][-1], one CON request."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     addr = socket.getaddrinfo(host, port)[0][-1]

@@ -13,7 +13,7 @@ def refused(exc_type, fn, *args, errno=None):
 
 
 def test_destinations_the_modem_cannot_reach():
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     for host, errno in (("::", EINVAL), ("0.0.0.0", EINVAL), ("::ffff:0.0.0.0", EINVAL),
                         ("ff02::1", EOPNOTSUPP), ("224.0.0.1", EOPNOTSUPP), ("239.255.255.250", EOPNOTSUPP),
                         ("255.255.255.255", EACCES)):
@@ -27,7 +27,8 @@ def test_destinations_the_modem_cannot_reach():
 
 
 def test_socket_constructor():
-    refused(OSError, socket.socket, socket.AF_INET, 1, errno=EOPNOTSUPP)
+    refused(OSError, socket.socket, socket.AF_INET, 3, errno=EOPNOTSUPP)  # SOCK_RAW
+    refused(OSError, socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP, errno=EOPNOTSUPP)
     refused(OSError, socket.socket, 3, errno=EAFNOSUPPORT)
     refused(OSError, socket.socket, socket.AF_INET, socket.SOCK_DGRAM, 6, errno=EOPNOTSUPP)
     refused(TypeError, socket.socket, "inet")
@@ -35,7 +36,7 @@ def test_socket_constructor():
 
 
 def test_options():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     refused(OSError, s.setsockopt, socket.SOL_SOCKET, 0x20, 1, errno=EOPNOTSUPP)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.close()

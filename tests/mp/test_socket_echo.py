@@ -5,7 +5,7 @@ from mas_testlib import *
 
 
 def test_ipv4_echo():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     echo_once(s, b"hello over IPv4", echo4())
     s.close()
@@ -32,7 +32,7 @@ def test_ipv6_socket_also_reaches_ipv4():
 def test_connect_send_recv():
     for peer in echo_peers():
         family = socket.AF_INET6 if ":" in peer[0] else socket.AF_INET
-        s = socket.socket(family)
+        s = socket.socket(family, socket.SOCK_DGRAM)
         s.settimeout(5)
         s.connect(peer)
         check(s.send(b"connected") == 9, "send count")
@@ -44,7 +44,7 @@ def test_connect_send_recv():
 
 
 def test_recvfrom_reports_each_sender():
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.settimeout(5)
     for peer in echo_peers():
         echo_once(s, b"who are you", peer)
@@ -52,7 +52,7 @@ def test_recvfrom_reports_each_sender():
 
 
 def test_short_buffer_truncates_like_udp():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     s.sendto(b"0123456789abcdef", echo4())
     data, sender = s.recvfrom(4)
@@ -76,7 +76,7 @@ def test_original_api():
 def test_every_byte_value_round_trips():
     everything = bytes(range(256))
     limit = socket.config("max_datagram")
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.settimeout(5)
     for at in range(0, 256, limit):
         echo_once(s, everything[at:at + limit], echo4())
@@ -86,7 +86,7 @@ def test_every_byte_value_round_trips():
 def test_every_byte_value_in_one_datagram_with_chunking():
     if transport() == "send_at_cmd":
         use_profile(chunking_profile(), chunking=True)
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     if lteppp_layout() == 118:
         # A direct build for 1.18's struct: no continuation items, 50 bytes at most.
@@ -100,8 +100,8 @@ def test_every_byte_value_in_one_datagram_with_chunking():
 
 def test_two_sockets_in_flight():
     peers = echo_peers()
-    a = socket.socket(socket.AF_INET6)
-    b = socket.socket(socket.AF_INET6)
+    a = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     a.settimeout(5)
     b.settimeout(5)
     a.sendto(b"from a", peers[0])
@@ -114,7 +114,7 @@ def test_two_sockets_in_flight():
 
 
 def test_context_manager_closes():
-    with socket.socket() as s:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(5)
         echo_once(s, b"inside with", echo4())
         check(socket._slots_in_use() == 1, "one slot while open")
@@ -123,7 +123,7 @@ def test_context_manager_closes():
 
 
 def test_bind_sets_local_port():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("", 40123))

@@ -8,7 +8,7 @@ from mas_testlib import *
 
 
 def fresh_socket():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     return s
 

@@ -9,7 +9,7 @@ from mas_testlib import *
 def test_1000_cycles_leak_nothing():
     peer = echo4()
     for i in range(1000):
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(b"cycle %d" % i, peer)
         s.close()
         if i % 250 == 0:
@@ -19,20 +19,20 @@ def test_1000_cycles_leak_nothing():
 
 
 def test_seventh_socket_is_refused_without_modem_io():
-    socks = [socket.socket() for _ in range(6)]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(6)]
     before = exchanges()
     e = raises(OSError, socket.socket, errno=ENOMEM)
     check("in use" in str(e), "says why: %r" % e)
     check(exchanges() == before, "nothing sent")
     socks[3].close()
-    socks[3] = socket.socket()
+    socks[3] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for s in socks:
         s.close()
     check(socket._slots_in_use() == 0, "all freed")
 
 
 def test_close_is_idempotent():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.sendto(b"x", echo4())
     s.close()
     s.close()
@@ -42,7 +42,7 @@ def test_close_is_idempotent():
 
 def drop_sockets(n):
     for i in range(n):
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(b"dropped %d" % i, echo4())
 
 
@@ -56,7 +56,7 @@ def test_finaliser_frees_dropped_sockets():
 
 def test_full_pool_collects_garbage_first():
     drop_sockets(6)
-    s = socket.socket()  # finds the six dropped sockets by collecting
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # finds the six dropped sockets by collecting
     s.close()
     check(socket._slots_in_use() == 0, "slots")
 
@@ -68,16 +68,16 @@ def test_reset_sweep_closes_leftovers():
     check(sim_stats()["open_slots"] == 1, "leftover open")
     socket.set_modem(None)
     socket.set_modem(lte)  # a modem again: swept before the next operation
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     check(sim_stats()["open_slots"] == 0, "swept: %r" % sim_stats())
     s.close()
 
 
 def test_switching_modems_makes_old_sockets_stale():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     socket.set_modem(None)
     socket.set_modem(lte)
-    t = socket.socket()
+    t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raises(OSError, s.sendto, b"x", echo4(), errno=EBADF)
     s.close()
     t.close()

@@ -14,7 +14,7 @@ def test_default_limit_of_this_build():
     max_command, max_datagram = DEFAULT_LIMITS[lteppp_layout()]
     check(socket.config("max_command") == max_command, "command limit %r" % socket.config("max_command"))
     check(socket.config("max_datagram") == max_datagram, "datagram limit %r" % socket.config("max_datagram"))
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     echo_once(s, bytes(i & 0xff for i in range(max_datagram)), echo4())
     before = modem_bytes_in()
@@ -30,7 +30,7 @@ def test_chunking_carries_1500_bytes():
     if lteppp_layout() == 118:
         # 1.18's task has no continuation items: nothing carries 1500 bytes there.
         check(socket.config("max_datagram") == 50, "1.18 struct limit")
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         before = modem_bytes_in()
         raises(OSError, s.sendto, bytes(1500), echo4(), errno=EMSGSIZE)
         check(modem_bytes_in() == before, "nothing sent")
@@ -39,7 +39,7 @@ def test_chunking_carries_1500_bytes():
     use_profile(chunking_profile(), chunking=True)
     check(socket.config("chunking"), "chunking on")
     check(socket.config("max_datagram") == 1500, "PR 429 datagram limit")
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.settimeout(5)
     big = bytes(i & 0xff for i in range(1500))
     echo_once(s, big, echo4())
@@ -62,7 +62,7 @@ def test_config_max_command():
 
 
 def test_empty_datagram_is_refused_before_the_modem():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     before = exchanges()
     raises(OSError, s.sendto, b"", echo4())
     check(exchanges() == before, "nothing sent")
@@ -74,7 +74,7 @@ def test_firmware_without_timeout_keyword():
     # (A direct build for the 1.20.2 struct cannot run on 1.18: it checks the same on its own.)
     if can_use_profile("1.18"):
         use_profile("1.18")
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     s.settimeout(0.2)
     raises(OSError, s.recv, 10, errno=ETIMEDOUT)
@@ -93,7 +93,7 @@ def test_sending_on_1_18_firmware():
     socket.config(combined_send=True)
     try:
         check(socket.config("max_datagram") == 50, "123 less the longest AT+SQNSSENDEXT and its CR, halved")
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
         echo_once(s, b"old firmware", echo4())
         s.close()
@@ -104,7 +104,7 @@ def test_sending_on_1_18_firmware():
 def test_combined_send_is_one_exchange_on_stock_firmware():
     socket.config(combined_send=True)
     try:
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
         echo_once(s, b"warm", echo4())
         before = exchanges()

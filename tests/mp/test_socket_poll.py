@@ -19,7 +19,7 @@ POLLNVAL = getattr(select, "POLLNVAL", 0x20)
 
 
 def test_writable_at_once_without_modem_io():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     p = select.poll()
     p.register(s, select.POLLOUT)
@@ -31,7 +31,7 @@ def test_writable_at_once_without_modem_io():
 
 
 def test_readable_when_the_echo_waits():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.sendto(b"poll me", echo4())
     p = select.poll()
     p.register(s, select.POLLIN)
@@ -44,7 +44,7 @@ def test_readable_when_the_echo_waits():
 
 
 def test_idle_poll_asks_the_modem_at_most_every_20_ms():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     p = select.poll()
     p.register(s, select.POLLIN)
@@ -58,7 +58,7 @@ def test_idle_poll_asks_the_modem_at_most_every_20_ms():
 
 
 def test_closed_socket_polls_nval():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     p = select.poll()
     p.register(s, select.POLLIN)
     s.close()
@@ -68,7 +68,7 @@ def test_closed_socket_polls_nval():
 
 async def echo_client(peer, message):
     family = socket.AF_INET6 if ":" in peer[0] else socket.AF_INET
-    s = socket.socket(family)
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.setblocking(False)
     s.connect(peer)
     stream = asyncio.StreamReader(s)

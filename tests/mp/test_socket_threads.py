@@ -16,7 +16,7 @@ ROUNDS = 5
 
 def worker(index, peer, results, errors):
     try:
-        s = socket.socket(socket.AF_INET6)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         s.settimeout(10)
         for i in range(ROUNDS):
             message = b"thread %d round %d" % (index, i)
@@ -58,7 +58,7 @@ def blocked_receiver(s, got):
 def test_blocking_receive_does_not_starve_a_sender():
     if _thread is None:
         return
-    listener = socket.socket()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.settimeout(None)
     listener.connect(echo4())
     got = []
@@ -66,7 +66,7 @@ def test_blocking_receive_does_not_starve_a_sender():
     time.sleep_ms(100)
     # While the other thread blocks in recv, this one sends (with the same
     # socket's peer, so the echo lands on the listener).
-    sender = socket.socket()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender.settimeout(5)
     echo_once(sender, b"meanwhile", echo4())
     listener.send(b"wake up")

@@ -6,7 +6,7 @@ from mas_testlib import *
 
 
 def connected_socket():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(echo4())
     return s
 
@@ -52,7 +52,7 @@ def test_timeout_expires_with_etimedout():
 
 
 def test_none_blocks_until_data():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(None)
     s.sendto(b"blocking", echo4())
     check(s.recv(100) == b"blocking", "blocking recv")
@@ -60,7 +60,7 @@ def test_none_blocks_until_data():
 
 
 def test_receive_before_any_peer_is_enotconn():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0)
     before = exchanges()
     raises(OSError, s.recv, 10, errno=ENOTCONN)
@@ -69,7 +69,7 @@ def test_receive_before_any_peer_is_enotconn():
 
 
 def test_bad_timeouts():
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raises(ValueError, s.settimeout, -1)
     raises(TypeError, s.settimeout, "1")
     s.settimeout(1.5)

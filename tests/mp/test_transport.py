@@ -27,7 +27,7 @@ def stats_delta(fn):
 
 
 def warm_socket():
-    s = socket.socket(socket.AF_INET6 if PEER == echo6() else socket.AF_INET)
+    s = socket.socket(socket.AF_INET6 if PEER == echo6() else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
     echo_once(s, b"dial first", PEER)
     return s

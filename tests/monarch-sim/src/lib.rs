@@ -10,9 +10,11 @@
 mod control;
 mod dns;
 mod faults;
+mod listen;
 mod modem;
 mod net;
 mod radio;
+mod stream;
 mod uart;
 
 use std::sync::mpsc;

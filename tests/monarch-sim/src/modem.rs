@@ -30,6 +30,8 @@ struct Slot {
     recv_hex: bool,
     send_hex: bool,
     socket: Option<OpenSocket>,
+    /// `AT+SQNSL`: a TCP listener on this connId.
+    listener: Option<crate::listen::Listener>,
     sent: u64,
     received: u64,
 }
@@ -58,6 +60,9 @@ struct Counters {
     dial: u64,
     close: u64,
     errors_injected: u64,
+    tcp_dials: u64,
+    stream_bytes_tx: u64,
+    stream_bytes_rx: u64,
 }
 
 pub(crate) struct Modem {
@@ -75,6 +80,9 @@ pub(crate) struct Modem {
     line: Vec<u8>,
     payload: Option<PayloadWait>,
     next_token: u64,
+    /// connIds whose `+SQNSH` goes out after the answers being written (a TCP peer closed
+    /// and the host has just read the last of its bytes).
+    close_after_answer: Vec<usize>,
     /// Set by `run` so readers can reach the shared state.
     shared: std::sync::Weak<Shared>,
 }
@@ -103,6 +111,7 @@ impl Modem {
             line: Vec::new(),
             payload: None,
             next_token: 1,
+            close_after_answer: Vec::new(),
             shared: std::sync::Weak::new(),
         }
     }
@@ -117,7 +126,7 @@ impl Modem {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.socket.is_some())
+            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
         vec![
             ("commands", c.commands),
@@ -135,6 +144,9 @@ impl Modem {
             ("dial", c.dial),
             ("close", c.close),
             ("errors_injected", c.errors_injected),
+            ("tcp_dials", c.tcp_dials),
+            ("stream_bytes_tx", c.stream_bytes_tx),
+            ("stream_bytes_rx", c.stream_bytes_rx),
         ]
     }
 
@@ -145,7 +157,10 @@ impl Modem {
     pub(crate) fn close_all(&mut self) {
         for slot in &mut self.slots {
             if let Some(s) = slot.socket.take() {
-                s.close();
+                s.abort();
+            }
+            if let Some(l) = slot.listener.take() {
+                l.close();
             }
         }
     }
@@ -198,6 +213,15 @@ impl Modem {
         let drop_it = self.network_drops();
         let Some(slot) = self.slots.get_mut(index) else { return };
         let Some(socket) = slot.socket.as_mut().filter(|s| s.token == token) else { return };
+        if socket.is_tcp() {
+            // TCP is reliable: nothing is dropped, and every arrival is rung in.
+            socket.queue.push_back(data.to_vec());
+            slot.received += data.len() as u64;
+            self.counters.stream_bytes_rx += data.len() as u64;
+            let urc = format!("+SQNSRING: {conn},{}", socket.buffered());
+            self.emit_urc(out, &urc);
+            return;
+        }
         if drop_it {
             self.counters.dgrams_dropped += 1;
             return;
@@ -217,6 +241,59 @@ impl Modem {
             _ => format!("+SQNSRING: {conn},{buffered}"),
         };
         self.emit_urc(out, &urc);
+    }
+
+    /// How many more bytes the TCP socket `conn` may buffer for the host; `None` when the
+    /// socket is gone (its reader stops).
+    pub(crate) fn stream_room(&self, conn: u8, token: u64) -> Option<usize> {
+        let slot = self.slots.get(usize::from(conn).wrapping_sub(1))?;
+        let socket = slot.socket.as_ref().filter(|s| s.token == token)?;
+        Some(crate::stream::RX_WINDOW.saturating_sub(socket.buffered()))
+    }
+
+    /// The TCP peer closed or reset the connection. A close is reported (`+SQNSH`) once the
+    /// host has read what is buffered; a reset drops the buffer and is reported at once.
+    pub(crate) fn stream_ended(&mut self, conn: u8, token: u64, end: crate::stream::StreamEnd, out: &Output) {
+        let index = usize::from(conn).wrapping_sub(1);
+        let Some(socket) = self.slots.get_mut(index).and_then(|s| s.socket.as_mut()).filter(|s| s.token == token) else {
+            return;
+        };
+        if end == crate::stream::StreamEnd::Reset {
+            socket.queue.clear();
+        }
+        socket.peer_closed = true;
+        if socket.buffered() == 0 {
+            self.network_close(usize::from(conn), out);
+        }
+    }
+
+    /// Whether the listener on `conn` (of this `token`) has no connection waiting; `None`
+    /// when it is gone (its threads stop).
+    pub(crate) fn listener_free(&self, conn: u8, token: u64) -> Option<bool> {
+        let slot = self.slots.get(usize::from(conn).wrapping_sub(1))?;
+        let listener = slot.listener.as_ref().filter(|l| l.token == token)?;
+        Some(listener.pending.is_empty())
+    }
+
+    /// A client connected to the listener on `conn`: it waits for `AT+SQNSA`, rung in.
+    pub(crate) fn incoming(&mut self, conn: u8, token: u64, stream: std::net::TcpStream, peer: SocketAddr, out: &Output) {
+        let Some(listener) = self
+            .slots
+            .get_mut(usize::from(conn).wrapping_sub(1))
+            .and_then(|s| s.listener.as_mut())
+            .filter(|l| l.token == token)
+        else {
+            return;
+        };
+        listener.pending.push_back((stream, peer));
+        self.emit_urc(out, &format!("+SQNSRING: {conn}"));
+    }
+
+    /// `+SQNSH` for the TCP sockets whose last bytes the host has just read.
+    fn close_drained(&mut self, out: &Output) {
+        for conn in std::mem::take(&mut self.close_after_answer) {
+            self.network_close(conn, out);
+        }
     }
 
     fn network_drops(&mut self) -> bool {
@@ -285,9 +362,14 @@ impl Modem {
         let drop_it = self.network_drops();
         let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
         let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
-        if drop_it {
+        if socket.is_tcp() {
+            if !socket.send(&data) {
+                return self.error(Some(4));
+            }
+            self.counters.stream_bytes_tx += data.len() as u64;
+        } else if drop_it {
             self.counters.dgrams_dropped += 1;
-        } else if socket.socket.send(&data).is_ok() {
+        } else if socket.send(&data) {
             self.counters.dgrams_tx += 1;
         }
         slot.sent += data.len() as u64;
@@ -413,6 +495,9 @@ impl Modem {
                         if let Some(s) = self.slots[conn].socket.take() {
                             s.close();
                         }
+                        if let Some(l) = self.slots[conn].listener.take() {
+                            l.close();
+                        }
                         ok()
                     }
                     None => self.error(Some(50)),
@@ -422,11 +507,14 @@ impl Modem {
                 Some(conn) => {
                     let s = &self.slots[conn];
                     let buffered = s.socket.as_ref().map_or(0, OpenSocket::buffered);
-                    info(&[format!("+SQNSI: {},{},{},{},0", conn + 1, s.sent, s.received, buffered)])
+                    let unacked = s.socket.as_ref().map_or(0, OpenSocket::unacked);
+                    info(&[format!("+SQNSI: {},{},{},{},{}", conn + 1, s.sent, s.received, buffered, unacked)])
                 }
                 None => self.error(Some(50)),
             },
             (_, "SQNSS") => info(&self.status_lines()),
+            (_, "SQNSL") => self.listen(args),
+            (_, "SQNSA") => self.accept(args),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
             _ => {
                 let _ = out;
@@ -496,12 +584,12 @@ impl Modem {
         if !(1..=6).contains(&conn) || port > 65535 || local_port > 65535 || prot > 1 {
             return self.error(Some(50));
         }
-        if prot == 0 || conn_mode == 0 || any_remote != 0 {
-            // TCP, online (data) mode and accept-any-remote are not simulated.
+        if conn_mode == 0 || any_remote != 0 {
+            // Online (data) mode and accept-any-remote are not simulated.
             return self.error(Some(4));
         }
         let index = conn - 1;
-        if self.slots[index].socket.is_some() {
+        if self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
             return self.error(Some(3));
         }
         let Ok(ip) = IpAddr::from_str(host.trim_matches('"')) else {
@@ -514,6 +602,9 @@ impl Modem {
         }
         let token = self.next_token;
         self.next_token += 1;
+        if prot == 0 {
+            return self.dial_tcp(index, SocketAddr::new(ip, port as u16), token);
+        }
         match OpenSocket::dial(SocketAddr::new(ip, port as u16), local_port as u16, conn as u8, token, self.shared.clone()) {
             Ok(socket) => {
                 let slot = &mut self.slots[index];
@@ -526,6 +617,93 @@ impl Modem {
         }
     }
 
+    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses or does not answer
+    /// within the connect timeout (`AT+SQNSCFG` connTo, capped at 5 s on loopback).
+    fn dial_tcp(&mut self, index: usize, peer: SocketAddr, token: u64) -> Vec<u8> {
+        self.counters.tcp_dials += 1;
+        let conn_to_ds = match self.slots[index].cfg[3] {
+            0 => 600,
+            ds => ds,
+        };
+        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100).min(Duration::from_secs(5));
+        match OpenSocket::dial_tcp(peer, timeout, (index + 1) as u8, token, self.shared.clone()) {
+            Ok(socket) => {
+                let slot = &mut self.slots[index];
+                slot.socket = Some(socket);
+                slot.sent = 0;
+                slot.received = 0;
+                ok()
+            }
+            Err(_) => b"\r\nNO CARRIER\r\n".to_vec(),
+        }
+    }
+
+    /// `AT+SQNSL=<id>,<state>,<port>`: state 1 listens (2 too: Monarch 2's IPv6 value; the
+    /// simulator listens on both loopbacks either way), 0 stops.
+    fn listen(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let state = fields.get(1).and_then(|f| f.parse::<u8>().ok()).filter(|s| *s <= 2);
+        let port = fields.get(2).and_then(|f| f.parse::<u16>().ok());
+        let (Some(conn), Some(state), Some(port)) = (conn, state, port) else { return self.error(Some(50)) };
+        let index = conn - 1;
+        if state == 0 {
+            return match self.slots[index].listener.take() {
+                Some(l) => {
+                    l.close();
+                    ok()
+                }
+                None => self.error(Some(3)),
+            };
+        }
+        if port == 0 || self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
+            return self.error(Some(3));
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        match crate::listen::Listener::start(port, conn as u8, token, self.shared.clone()) {
+            Ok(listener) => {
+                self.slots[index].listener = Some(listener);
+                ok()
+            }
+            // The port is taken on this machine: the modem's refusal.
+            Err(_) => self.error(Some(3)),
+        }
+    }
+
+    /// `AT+SQNSA=<id>[,<connMode>]`: the waiting connection becomes this connId's socket.
+    fn accept(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let mode = fields.get(1).map_or(Some(0), |f| f.parse::<u8>().ok());
+        let (Some(conn), Some(mode)) = (conn, mode) else { return self.error(Some(50)) };
+        if mode != 1 {
+            // Online (data) mode is not simulated.
+            return self.error(Some(4));
+        }
+        let index = conn - 1;
+        let Some(mut listener) = self.slots[index].listener.take() else { return self.error(Some(3)) };
+        let Some((stream, peer)) = listener.pending.pop_front() else {
+            self.slots[index].listener = Some(listener);
+            return self.error(Some(3));
+        };
+        // The connId now carries the connection: the listener stops, and connections that
+        // waited behind this one are refused.
+        listener.close();
+        let token = self.next_token;
+        self.next_token += 1;
+        match OpenSocket::accepted(stream, peer, conn as u8, token, self.shared.clone()) {
+            Ok(socket) => {
+                let slot = &mut self.slots[index];
+                slot.socket = Some(socket);
+                slot.sent = 0;
+                slot.received = 0;
+                ok()
+            }
+            Err(_) => self.error(Some(3)),
+        }
+    }
+
     fn send_ext(&mut self, args: Option<&str>) -> Vec<u8> {
         let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
         let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
@@ -535,8 +713,14 @@ impl Modem {
             // RAI and the remote-address form exist only on Monarch 2.
             return self.error(Some(50));
         }
-        if self.slots[conn - 1].socket.is_none() {
+        let Some(socket) = self.slots[conn - 1].socket.as_ref() else {
             return self.error(Some(3));
+        };
+        if let crate::net::Link::Tcp(link) = &socket.link {
+            if !link.room_for_send(len) {
+                // The peer has not taken what was sent: the modem's send buffer is full.
+                return self.error(Some(4));
+            }
         }
         if take(&mut self.faults.no_prompt) {
             self.counters.errors_injected += 1;
@@ -560,9 +744,12 @@ impl Modem {
         let slot = &mut self.slots[conn - 1];
         let hex = slot.recv_hex;
         let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
-        // One read returns at most one datagram; a longer datagram is cut to `max`.
-        let mut data = socket.queue.pop_front().unwrap_or_default();
-        data.truncate(max);
+        // UDP: one read returns at most one datagram, cut to `max`. TCP: up to `max` bytes
+        // of the stream; the rest stays for the next read.
+        let data = socket.take(max);
+        if socket.peer_closed && socket.buffered() == 0 {
+            self.close_after_answer.push(conn);
+        }
         let mut answer = format!("\r\n+SQNSRECV: {conn},{}\r\n", data.len()).into_bytes();
         if !data.is_empty() {
             if hex {
@@ -581,6 +768,16 @@ impl Modem {
             .iter()
             .enumerate()
             .map(|(i, s)| match &s.socket {
+                None if s.listener.is_some() => {
+                    let l = s.listener.as_ref().map(|l| (l.port, l.pending.front().map(|p| p.1)));
+                    match l {
+                        Some((port, Some(peer))) => {
+                            format!("+SQNSS: {},5,\"127.0.0.1\",{port},\"{}\",{}", i + 1, peer.ip(), peer.port())
+                        }
+                        Some((port, None)) => format!("+SQNSS: {},4,\"0.0.0.0\",{port},\"0.0.0.0\",0", i + 1),
+                        None => format!("+SQNSS: {},0", i + 1),
+                    }
+                }
                 None => format!("+SQNSS: {},0", i + 1),
                 Some(o) => format!(
                     "+SQNSS: {},1,\"{}\",{},\"{}\",{}",
@@ -696,6 +893,8 @@ pub(crate) fn run(shared: &Arc<Shared>, host: &Receiver<Vec<u8>>, payload_timeou
         for answer in answers {
             write_answer(&shared.out, &answer);
         }
+        let mut modem = lock(&shared.modem);
+        modem.close_drained(&shared.out);
     }
 }
 

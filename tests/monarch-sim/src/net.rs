@@ -1,5 +1,6 @@
-//! The modem's sockets: each dialled connId is a real UDP socket on loopback, connected to
-//! the dialled peer (acceptAnyRemote 0: other senders are dropped by the OS, as by the modem).
+//! The modem's sockets: each dialled UDP connId is a real UDP socket on loopback, connected to
+//! the dialled peer (acceptAnyRemote 0: other senders are dropped by the OS, as by the modem);
+//! each TCP connId a real TCP connection (`stream.rs`).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -8,17 +9,26 @@ use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
 
+use crate::stream::TcpLink;
 use crate::{lock, Shared};
+
+/// What carries an open modem socket's bytes.
+pub(crate) enum Link {
+    Udp(UdpSocket),
+    Tcp(TcpLink),
+}
 
 /// An open modem socket.
 pub(crate) struct OpenSocket {
-    pub(crate) socket: UdpSocket,
+    pub(crate) link: Link,
     pub(crate) peer: SocketAddr,
     pub(crate) local: SocketAddr,
     /// Datagrams received and not yet read with `AT+SQNSRECV`.
     pub(crate) queue: VecDeque<Vec<u8>>,
     /// Unique per dial, so a reader of a closed socket cannot queue into its successor.
     pub(crate) token: u64,
+    /// TCP: the peer closed its side; `+SQNSH` follows once the host has read the rest.
+    pub(crate) peer_closed: bool,
     stop: Arc<AtomicBool>,
     reader: Option<thread::JoinHandle<()>>,
 }
@@ -43,7 +53,82 @@ impl OpenSocket {
         let reader = thread::Builder::new()
             .name(format!("monarch-udp-{conn}"))
             .spawn(move || receive_loop(reader_socket, conn, token, &reader_stop, &shared))?;
-        Ok(OpenSocket { socket, peer, local, queue: VecDeque::new(), token, stop, reader: Some(reader) })
+        Ok(OpenSocket { link: Link::Udp(socket), peer, local, queue: VecDeque::new(), token, peer_closed: false, stop, reader: Some(reader) })
+    }
+
+    /// A connection a modem-side listener accepted (`AT+SQNSA`).
+    pub(crate) fn accepted(stream: std::net::TcpStream, peer: SocketAddr, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<OpenSocket> {
+        let (link, local) = TcpLink::start(stream, conn, token, shared)?;
+        Ok(OpenSocket {
+            link: Link::Tcp(link),
+            peer,
+            local,
+            queue: VecDeque::new(),
+            token,
+            peer_closed: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        })
+    }
+
+    /// Opens a TCP connection to `peer` (loopback only) within `timeout`.
+    pub(crate) fn dial_tcp(peer: SocketAddr, timeout: Duration, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<OpenSocket> {
+        if !peer.ip().is_loopback() {
+            return Err(std::io::Error::other("only loopback peers are reachable from the simulator"));
+        }
+        let (link, local) = TcpLink::dial(peer, timeout, conn, token, shared)?;
+        Ok(OpenSocket {
+            link: Link::Tcp(link),
+            peer,
+            local,
+            queue: VecDeque::new(),
+            token,
+            peer_closed: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        })
+    }
+
+    pub(crate) fn is_tcp(&self) -> bool {
+        matches!(self.link, Link::Tcp(_))
+    }
+
+    /// Sends host bytes to the peer: one datagram, or more of the stream. False when the
+    /// bytes could not be taken (TCP send buffer full, or the connection is gone).
+    pub(crate) fn send(&self, data: &[u8]) -> bool {
+        match &self.link {
+            Link::Udp(socket) => socket.send(data).is_ok(),
+            Link::Tcp(link) => link.send(data),
+        }
+    }
+
+    /// Bytes sent and not yet taken by the peer (TCP), for `AT+SQNSI`.
+    pub(crate) fn unacked(&self) -> u64 {
+        match &self.link {
+            Link::Udp(_) => 0,
+            Link::Tcp(link) => link.unacked(),
+        }
+    }
+
+    /// Takes up to `max` bytes for `AT+SQNSRECV`: one datagram (cut to `max`) for UDP, any
+    /// number of arrivals (the last one split) for TCP.
+    pub(crate) fn take(&mut self, max: usize) -> Vec<u8> {
+        if !self.is_tcp() {
+            let mut data = self.queue.pop_front().unwrap_or_default();
+            data.truncate(max);
+            return data;
+        }
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(mut front) = self.queue.pop_front() else { break };
+            let want = max - out.len();
+            if front.len() > want {
+                let rest = front.split_off(want);
+                self.queue.push_front(rest);
+            }
+            out.extend_from_slice(&front);
+        }
+        out
     }
 
     pub(crate) fn buffered(&self) -> usize {
@@ -55,6 +140,17 @@ impl OpenSocket {
     pub(crate) fn close(mut self) {
         self.stop.store(true, Ordering::Release);
         self.reader.take();
+        if let Link::Tcp(link) = &mut self.link {
+            link.close();
+        }
+    }
+
+    /// Like `close`, but a TCP connection is dropped with nothing more sent (modem reboot).
+    pub(crate) fn abort(mut self) {
+        if let Link::Tcp(link) = &mut self.link {
+            link.abort();
+        }
+        self.close();
     }
 }
 

@@ -111,8 +111,7 @@ fn refuses_what_the_gpy_cannot_do_and_non_loopback_peers() {
     let uart = sim.uart();
     ask(&uart, "AT+CMEE=1", b"OK\r\n");
     for (cmd, answer) in [
-        ("AT+SQNSD=1,0,7,\"127.0.0.1\",0,0,1,0", &b"\r\n+CME ERROR: 4\r\n"[..]),
-        ("AT+SQNSD=1,1,7,\"127.0.0.1\",0,0,0,0", b"\r\n+CME ERROR: 4\r\n"),
+        ("AT+SQNSD=1,1,7,\"127.0.0.1\",0,0,0,0", &b"\r\n+CME ERROR: 4\r\n"[..]),
         ("AT+SQNSD=1,1,7,\"127.0.0.1\",0,0,1,2", b"\r\n+CME ERROR: 4\r\n"),
         ("AT+SQNSD=1,1,7,\"192.0.2.1\",0,0,1,0", b"\r\nNO CARRIER\r\n"),
         ("AT+SQNSSENDEXT=1,5", b"\r\n+CME ERROR: 3\r\n"),
