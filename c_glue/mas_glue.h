@@ -69,6 +69,13 @@ typedef struct {
     mp_obj_t keep; /* the str holding `data`, on the C stack so the GC keeps it */
 } masg_reply;
 void masg_transport_forget(void);          /* new modem or firmware: detect again */
+#if !MICROATSOCKET_TRANSPORT_LTEPPP
+/* send_at_cmd transport: find how `lte`'s send_at_cmd takes a timeout, with calls the
+ * firmware refuses before any I/O (forgets first; MP_OBJ_NULL only forgets). */
+void masg_transport_probe(mp_obj_t lte);
+/* The longest command the probed firmware takes safely; 0: no cap of its own. */
+uint16_t masg_transport_command_cap(void);
+#endif
 /* "send_at_cmd" or "lteppp": which transport this build was compiled with. */
 extern const char masg_transport_name[];
 /* Settings only a transport has (config() keys). set: false when `key` is not

@@ -7,7 +7,8 @@
  * still has open) before the next operation, which also makes every existing
  * socket stale (EBADF). Setting the same object again only re-applies the
  * limits and re-detects the send_at_cmd signature (tests switch firmware
- * profiles on one object).
+ * profiles on one object); on the send_at_cmd transport that detection
+ * happens here, without I/O (transport_mpcall.c).
  *
  * Chunking (PR 429 firmware: commands longer than 124 bytes are split by
  * send_at_cmd) is not auto-detected: the only probe is sending a longer
@@ -138,6 +139,10 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
             mp_raise_TypeError(MP_ERROR_TEXT("the modem must be an LTE object with send_at_cmd()"));
         }
     }
+#if !MICROATSOCKET_TRANSPORT_LTEPPP
+    /* Python calls: made before the engine lock is taken. */
+    masg_transport_probe(lte);
+#endif
     masg_lock();
     mp_obj_t previous = MPCOMPAT_MODEM_ROOT_GET();
     if (lte != previous) {
@@ -155,10 +160,19 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
             sweep_needed = MASG_SWEEP_FULL;
         }
     }
+#if MICROATSOCKET_TRANSPORT_LTEPPP
     masg_transport_forget();
+#endif
     if (chunking >= 0 && CHUNKING_APPLIES) {
         limits.max_command_len = chunking ? 0 : UNCHUNKED_MAX_COMMAND;
     }
+#if !MICROATSOCKET_TRANSPORT_LTEPPP
+    /* A firmware that takes fewer bytes than the stock 124 (1.18) lowers the limit. */
+    uint16_t cap = masg_transport_command_cap();
+    if (cap != 0 && limits.max_command_len > cap) {
+        limits.max_command_len = cap;
+    }
+#endif
     int32_t err = apply_limits();
     masg_unlock();
     if (err != 0) {

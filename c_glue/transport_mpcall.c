@@ -16,12 +16,17 @@
  *   - not at all (a fixed 9500 ms wait for the first byte): v1.20.0/1.20.1,
  *     and v1.18, whose keyword-only delay= is a sleep before the read, not a
  *     timeout.
- * The first call on a modem finds out which: timeout= first, then a second
- * positional argument, then none. A firmware without the form raises
- * TypeError while parsing arguments, before anything reaches the UART, so a
- * refused probe costs no exchange; the first accepted form is the exchange.
- * A positional probe is safe everywhere: the only firmware with a second
- * positional parameter is the one that reads it as the timeout.
+ * set_modem finds out which without any I/O (masg_transport_probe): every
+ * release parses its arguments first, raising TypeError for a form it lacks,
+ * and then refuses a None command with ValueError, all before it queues
+ * anything. So send_at_cmd(None, timeout=1), send_at_cmd(None, 1) and, for
+ * 1.18, send_at_cmd(None, delay=0) tell the form apart; 1.18 (whose task
+ * takes the length with strlen) also gets 123-byte commands. An LTE object
+ * that answers the probes otherwise (not initialised yet, in the data state,
+ * a wrapper) leaves the form to the first exchange: timeout= first, then the
+ * second positional argument, then none, a refused form again costing no
+ * exchange. The positional form is safe everywhere: the only firmware with a
+ * second positional parameter is the one that reads it as the timeout.
  *
  * GIL: the firmware holds it during send_at_cmd, and a Python call needs it,
  * so nothing can be released around that call; mp_hal_delay_ms releases it
@@ -38,15 +43,29 @@
 
 const char masg_transport_name[] = "send_at_cmd";
 
-static enum {
+typedef enum {
     TIMEOUT_FORM_UNKNOWN,
     TIMEOUT_FORM_KEYWORD,     /* send_at_cmd(cmd, timeout=ms) */
     TIMEOUT_FORM_POSITIONAL,  /* send_at_cmd(cmd, ms) */
     TIMEOUT_FORM_NONE,        /* send_at_cmd(cmd) */
-} timeout_form;
+    TIMEOUT_FORM_DELAY_ZERO,  /* send_at_cmd(cmd, delay=0): only to recognise 1.18 */
+} timeout_form_t;
+
+static timeout_form_t timeout_form;
+/* 1.18's send_at_cmd: strlen-measured commands, at most 123 bytes. */
+static bool firmware_118;
+
+/* 1.18's task takes the command's length with strlen: 124 bytes leave no NUL
+ * in its data[124], and the stale answer bytes behind it would go out too. */
+#define FIRMWARE_118_MAX_COMMAND (123)
 
 void masg_transport_forget(void) {
     timeout_form = TIMEOUT_FORM_UNKNOWN;
+    firmware_118 = false;
+}
+
+uint16_t masg_transport_command_cap(void) {
+    return firmware_118 ? FIRMWARE_118_MAX_COMMAND : 0;
 }
 
 void masg_transport_done(void) {
@@ -84,7 +103,7 @@ static mp_obj_t timeout_arg(uint32_t timeout_ms) {
     return MP_OBJ_NEW_SMALL_INT((mp_int_t)clamped);
 }
 
-static mp_obj_t call_in_form(int form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
+static mp_obj_t call_in_form(timeout_form_t form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
     mp_obj_t call[5];
     mp_load_method(lte, MP_QSTR_send_at_cmd, call);
     call[2] = text;
@@ -96,14 +115,61 @@ static mp_obj_t call_in_form(int form, mp_obj_t lte, mp_obj_t text, uint32_t tim
         case TIMEOUT_FORM_POSITIONAL:
             call[3] = timeout_arg(timeout_ms);
             return mp_call_method_n_kw(2, 0, call);
+        case TIMEOUT_FORM_DELAY_ZERO:
+            call[3] = MP_OBJ_NEW_QSTR(MP_QSTR_delay);
+            call[4] = MP_OBJ_NEW_SMALL_INT(0);
+            return mp_call_method_n_kw(1, 1, call);
         default:
             return mp_call_method_n_kw(1, 0, call);
     }
 }
 
+typedef enum { PROBE_ACCEPTED, PROBE_REFUSED, PROBE_UNSURE } probe_result_t;
+
+/* send_at_cmd(None, <form>): ValueError (the None command) means the form
+ * parsed, TypeError that it did not; anything else says nothing. */
+static probe_result_t probe_form(mp_obj_t lte, timeout_form_t form) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        (void)call_in_form(form, lte, mp_const_none, 1);
+        nlr_pop();
+        return PROBE_UNSURE;
+    }
+    mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+    if (mp_obj_exception_match(exc, MP_OBJ_FROM_PTR(&mp_type_ValueError))) {
+        return PROBE_ACCEPTED;
+    }
+    if (mp_obj_exception_match(exc, MP_OBJ_FROM_PTR(&mp_type_TypeError))) {
+        return PROBE_REFUSED;
+    }
+    return PROBE_UNSURE;
+}
+
+void masg_transport_probe(mp_obj_t lte) {
+    masg_transport_forget();
+    if (lte == MP_OBJ_NULL) {
+        return;
+    }
+    static const timeout_form_t tried[] = { TIMEOUT_FORM_KEYWORD, TIMEOUT_FORM_POSITIONAL, TIMEOUT_FORM_DELAY_ZERO };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(tried); i++) {
+        switch (probe_form(lte, tried[i])) {
+            case PROBE_ACCEPTED:
+                /* 1.18's delay= is a sleep, not a timeout: it passes none. */
+                firmware_118 = tried[i] == TIMEOUT_FORM_DELAY_ZERO;
+                timeout_form = firmware_118 ? TIMEOUT_FORM_NONE : tried[i];
+                return;
+            case PROBE_REFUSED:
+                continue;
+            default:
+                return; /* left to the first exchange */
+        }
+    }
+    timeout_form = TIMEOUT_FORM_NONE;
+}
+
 /* Calls send_at_cmd in `form`; returns MP_OBJ_NULL when the firmware refuses
  * that form with a TypeError (raised before any I/O). */
-static mp_obj_t try_form(int form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
+static mp_obj_t try_form(timeout_form_t form, mp_obj_t lte, mp_obj_t text, uint32_t timeout_ms) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mp_obj_t reply = call_in_form(form, lte, text, timeout_ms);

@@ -21,7 +21,7 @@ typedef enum {
      * str or bytes; CR; the task knows continuation chunks but send_at_cmd
      * never makes them, so more than 124 bytes corrupts the queued struct. */
     LTE_PROFILE_1_20_2,
-    /* Branch Release/v1.20 at its head (28823aac, "Update modlte.c", after r6):
+    /* Branch Release/v1.20 at its head (a467fb91; the splitting came with 28823aac, after r6):
      * the r6 signature, and lte_push_at_command_ext splits long input into
      * full 124-byte continuation chunks and then the remainder, which is an
      * empty item (just the CR) when the length is a multiple of 124. */
