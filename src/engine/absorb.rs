@@ -78,6 +78,7 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
+            let mut modes_lost = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
@@ -94,9 +95,9 @@ impl Engine {
                 // Only a block with data for the socket being read is taken: an empty one or
                 // another socket's, later in the same answer, must not replace what was taken.
                 Some(Event::Received { conn, .. }) if !self.reads(conn) => None,
-                Some(Event::Received { conn, data: [] }) => Some(Note::Received { conn, len: 0 }),
-                Some(Event::Received { conn, data }) => {
-                    let decoded = if self.limits.recv_hex {
+                Some(Event::Received { conn, data: [], .. }) => Some(Note::Received { conn, len: 0 }),
+                Some(Event::Received { conn, data, hex }) => {
+                    let decoded = if hex {
                         self.datagram.resize(data.len() / 2, 0).ok().and_then(|_| {
                             crate::hex::decode(data, &mut self.datagram)
                         })
@@ -104,6 +105,9 @@ impl Engine {
                         self.datagram.clear();
                         self.datagram.extend_from_slice(data).ok().map(|_| data.len())
                     };
+                    if hex != self.limits.recv_hex {
+                        modes_lost = ConnId::new(conn);
+                    }
                     Some(match decoded {
                         Some(len) => Note::Received { conn, len },
                         None => Note::Garbled,
@@ -114,6 +118,11 @@ impl Engine {
             let used = used.min(self.rx.len());
             self.rx.copy_within(used.., 0);
             self.rx.truncate(self.rx.len() - used);
+            if let Some(conn) = modes_lost {
+                // Raw bytes where hex was configured: the modem lost its settings (a reboot
+                // whose +SYSSTART was flushed away). Configure the connId again.
+                self.forget_socket(conn);
+            }
             if let Some(note) = note {
                 self.apply(note);
             }

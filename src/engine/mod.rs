@@ -11,6 +11,8 @@ mod plan;
 mod resolve;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_remote_bytes;
 
 use core::net::SocketAddr;
 
