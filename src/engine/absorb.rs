@@ -146,6 +146,8 @@ impl Engine {
                     awaiting.result = Some(f);
                 }
                 match f {
+                    // A resync's answer says only whether the modem was waiting for payload.
+                    _ if matches!(awaiting.action, Action::Resync) => {}
                     Final::CmeError(Some(code)) => self.last_cme = Some(code),
                     // With numeric errors on, the modem never says plain ERROR: it has
                     // rebooted (its +SYSSTART flushed away unseen) and forgot AT+CMEE=1.
@@ -271,6 +273,16 @@ impl Engine {
         if let Action::Pause(_) = awaiting.action {
             self.awaiting = None;
             return Settled::Continue;
+        }
+        if let (Action::Resync, None) = (awaiting.action, awaiting.done) {
+            // No final code: the modem took the bytes silently or the answer was cut; either
+            // way the payload it might have waited for is complete. Not repeated in a loop.
+            let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
+            if reply_was_empty || elapsed >= awaiting.budget_ms {
+                self.resync = false;
+                self.awaiting = None;
+                return Settled::Continue;
+            }
         }
         match awaiting.done {
             Some(Ok(())) => {
@@ -462,6 +474,7 @@ impl Engine {
                 }
             }
             Action::Pause(_) => {}
+            Action::Resync => self.resync = false,
         }
         Ok(())
     }
@@ -528,7 +541,8 @@ impl Engine {
             | Action::Receive(_)
             | Action::Info(_)
             | Action::DnsLookup(_)
-            | Action::Pause(_) => {}
+            | Action::Pause(_)
+            | Action::Resync => {}
         }
     }
 }

@@ -24,6 +24,14 @@ pub(super) enum Next {
 
 impl Engine {
     pub(super) fn plan(&mut self, now_ms: u32) -> Next {
+        // Before anything else, a modem perhaps left waiting for payload gets it.
+        if self.resync && self.op != Op::Idle {
+            if self.limits.command_fits(self.payload.len()) {
+                return Next::Act(Action::Resync);
+            }
+            // The transport was reconfigured to one that cannot carry it: nothing to write.
+            self.resync = false;
+        }
         match self.op {
             Op::Idle => Next::Finish(Err(Error::InvalidArgument)),
             Op::Reset { status_read, open_mask } => self.plan_reset(status_read, open_mask),
@@ -37,7 +45,15 @@ impl Engine {
                     Next::Finish(Ok(Outcome::default()))
                 }
             },
-            Op::SendTo { conn, peer, len, prompted, sent, .. } => {
+            Op::SendTo { conn, peer, len, prompted, sent, staged, .. } => {
+                if !staged {
+                    if let Err(error) = self.stage_deferred_payload() {
+                        return Next::Finish(Err(error));
+                    }
+                    if let Op::SendTo { staged, .. } = &mut self.op {
+                        *staged = true;
+                    }
+                }
                 if sent {
                     if let Some(slot) = self.pool.slot_mut(conn) {
                         slot.peer = Some(peer);
@@ -172,7 +188,7 @@ impl Engine {
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_));
+        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Resync | Action::Receive(_));
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -182,6 +198,7 @@ impl Engine {
         let (kind, budget_ms) = match action {
             Action::Pause(ms) => (ExchangeKind::Sleep, ms),
             Action::Payload(_) => (ExchangeKind::Payload, 10_000),
+            Action::Resync => (ExchangeKind::Payload, 5_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             _ => (ExchangeKind::Command, 0),
         };
@@ -243,6 +260,6 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
                 RecordType::Aaaa => IpVersion::V6,
             }),
         },
-        Action::Payload(_) | Action::Pause(_) => return None,
+        Action::Payload(_) | Action::Pause(_) | Action::Resync => return None,
     })
 }
