@@ -70,22 +70,23 @@ void masg_unlock(void) {
 
 /* Finalisers run while the GC holds the heap: no allocation, no Python calls,
  * possibly in the middle of another operation. They only note the handle
- * here. Six handles are live at most; the extra room covers handles of a
- * previous modem that a sweep already made stale. */
-#define DEFERRED_CAP (12)
+ * here, one entry per modem slot: of two handles naming the same slot, the
+ * older is stale (a modem switch's sweep freed it), and closing it would do
+ * nothing, so keeping the newer loses no close. Sized by what can exist. */
+#define DEFERRED_CAP (6)
 static volatile mas_handle deferred_handle[DEFERRED_CAP];
 static volatile bool deferred_used[DEFERRED_CAP];
 
 void masg_defer_close(mas_handle handle) {
-    for (size_t i = 0; i < DEFERRED_CAP; i++) {
-        if (!deferred_used[i]) {
-            deferred_handle[i] = handle;
-            deferred_used[i] = true;
-            return;
-        }
+    int32_t slot = mas_handle_slot(handle);
+    if (slot < 0 || slot >= DEFERRED_CAP) {
+        return; /* no socket ever had this handle */
     }
-    /* Full: only stale handles can be queued beyond six, and the next reset
-     * sweep frees every slot anyway. */
+    if (deferred_used[slot] && !mas_handle_supersedes(handle, deferred_handle[slot])) {
+        return; /* the queued one is the same or a later socket of this slot */
+    }
+    deferred_handle[slot] = handle;
+    deferred_used[slot] = true;
 }
 
 static void deferred_clear(void) {
