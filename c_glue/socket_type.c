@@ -123,6 +123,9 @@ static int32_t send_bytes(socket_obj_t *self, const void *data, size_t len, cons
     masg_op_enter(true);
     int32_t err = masg_op_finish(mas_sendto_begin(self->handle, data, len, peer), &out);
     masg_op_leave();
+    /* A send may have re-dialled the modem socket (another peer, or one the modem lost),
+     * dropping what was queued on it: what poll learnt before is stale. */
+    self->polled = POLLED_UNKNOWN;
     *sent = err == 0 ? out.len : 0;
     return err;
 }
@@ -411,7 +414,7 @@ static mp_uint_t socket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_
     return sent;
 }
 
-/* Whether a datagram is waiting. "Readable" holds until the next receive;
+/* Whether a datagram is waiting. "Readable" holds until the next receive or send;
  * "idle" is trusted for POLL_INTERVAL_MS before the modem is asked again. */
 static mp_uint_t poll_readable(socket_obj_t *self) {
     uint32_t now = now_ms();
