@@ -62,6 +62,16 @@ pub struct Dialled {
     pub local_port: u16,
 }
 
+/// Where an idle socket's receive poll schedule stands: a blocking receive is run as several
+/// operations, and the next one goes on with the same schedule instead of starting it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollSchedule {
+    /// The pause between empty reads that was reached.
+    pub pause_ms: u32,
+    /// When the next read is due.
+    pub next_read_ms: u32,
+}
+
 /// One of the six slots.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Slot {
@@ -76,6 +86,8 @@ pub struct Slot {
     /// Bytes the modem said are waiting (`+SQNSRING`, `+SQNSI`); a hint, never trusted alone
     /// because Pycom firmware flushes URCs away before every command.
     pub buffered_hint: u32,
+    /// Set when a receive ended at its deadline between two reads.
+    pub poll: Option<PollSchedule>,
     pub modem: ModemSocket,
 }
 
@@ -94,6 +106,7 @@ impl Pool {
             connected: false,
             local_port: 0,
             buffered_hint: 0,
+            poll: None,
             modem: ModemSocket { configured: false, extended: false, dialled: None, unknown: false },
         };
         Pool { slots: [FREE; CONN_IDS] }

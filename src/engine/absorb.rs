@@ -243,6 +243,8 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
+                // A rebooted modem waits for no payload.
+                self.resync = false;
                 // The pending command died with the modem: no answer will come. The operation
                 // plans again from the state the reboot left.
                 if let Some(a) = self.awaiting.as_mut() {

@@ -15,6 +15,8 @@ mod tests;
 mod tests_remote_bytes;
 #[cfg(test)]
 mod tests_abort;
+#[cfg(test)]
+mod tests_poll_schedule;
 
 use core::net::SocketAddr;
 
@@ -102,7 +104,9 @@ enum Op {
     /// `staged`: the payload text is in `Engine::payload`; false while a resync still needs
     /// the previous one there (the data waits in `Engine::datagram`).
     SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool, retried: bool, staged: bool },
-    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8 },
+    /// `resume_at`: the next read is due then (a receive going on with an earlier one's poll
+    /// schedule, or one that waits out its deadline), not after a pause of its own.
+    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8, resume_at: Option<u32> },
     Poll { conn: ConnId, queried: bool },
     /// `tried`: AT+SQNSH was sent once; a refusal is not repeated (the connId's next user does).
     Close { conn: ConnId, tried: bool },
@@ -292,6 +296,10 @@ impl Engine {
             self.datagram.clear();
             self.datagram.extend_from_slice(data).map_err(|_| Error::MessageTooLong)?;
         }
+        // A request going out: its answer may come soon, so the next receive polls quickly.
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.poll = None;
+        }
         self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false, retried: false, staged });
         Ok(())
     }
@@ -319,7 +327,24 @@ impl Engine {
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
         self.datagram.clear();
-        self.start(Op::Receive { conn, deadline, got: false, pause_ms: 0, read_since_pause: false, errors: 0 });
+        // A receive that starts where the last one on this socket stopped at its deadline (the
+        // shim's next slice of one blocking receive) goes on with its poll schedule.
+        let schedule = self.pool.slot_mut(conn).and_then(|s| s.poll.take());
+        let (pause_ms, read_since_pause, resume_at) = match schedule {
+            Some(s) => {
+                let until = s.next_read_ms.wrapping_sub(now_ms);
+                let overdue = now_ms.wrapping_sub(s.next_read_ms);
+                if until != 0 && until <= MAX_POLL_PAUSE_MS {
+                    (s.pause_ms, true, Some(s.next_read_ms))
+                } else if overdue <= MAX_POLL_PAUSE_MS {
+                    (s.pause_ms, false, None)
+                } else {
+                    (0, false, None)
+                }
+            }
+            None => (0, false, None),
+        };
+        self.start(Op::Receive { conn, deadline, got: false, pause_ms, read_since_pause, errors: 0, resume_at });
         Ok(())
     }
 

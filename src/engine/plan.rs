@@ -168,6 +168,7 @@ impl Engine {
                 let left = at.wrapping_sub(now_ms);
                 // A wrapped difference above half the range means the deadline is behind us.
                 if left == 0 || left > u32::MAX / 2 {
+                    self.keep_poll_schedule(conn, pause_ms, now_ms);
                     return Next::Finish(Err(Error::TimedOut));
                 }
                 left
@@ -177,18 +178,66 @@ impl Engine {
             return Next::Act(Action::Receive(conn));
         }
         // Nothing is waiting: pause, then read again, until the deadline.
-        let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
-        if let Op::Receive { pause_ms, read_since_pause, .. } = &mut self.op {
-            *pause_ms = pause;
-            *read_since_pause = false;
+        let resume_at = match self.op {
+            Op::Receive { resume_at, .. } => resume_at,
+            _ => None,
+        };
+        let (pause, level) = match resume_at {
+            Some(at) => {
+                let until = at.wrapping_sub(now_ms);
+                if until == 0 || until > u32::MAX / 2 {
+                    // Due: read now.
+                    if let Op::Receive { read_since_pause, resume_at, .. } = &mut self.op {
+                        *read_since_pause = false;
+                        *resume_at = None;
+                    }
+                    return Next::Act(Action::Receive(conn));
+                }
+                (until, pause_ms)
+            }
+            None => {
+                let next = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+                (next, next)
+            }
+        };
+        if pause >= remaining {
+            // The next read is due after the deadline: wait the deadline out and end there, with
+            // no read of its own. A receive that goes on (the shim's next slice) reads on time.
+            let next_read_ms = now_ms.wrapping_add(pause);
+            if let Op::Receive { pause_ms, resume_at, .. } = &mut self.op {
+                *pause_ms = level;
+                *resume_at = Some(next_read_ms);
+            }
+            return Next::Act(Action::Pause(remaining));
         }
-        Next::Act(Action::Pause(pause.min(remaining)))
+        if let Op::Receive { pause_ms, read_since_pause, resume_at, .. } = &mut self.op {
+            *pause_ms = level;
+            *read_since_pause = false;
+            *resume_at = None;
+        }
+        Next::Act(Action::Pause(pause))
+    }
+
+    /// A receive ends at its deadline after an empty read: the next read is due one pause
+    /// later (or when the pause it waited out ends), for a receive that goes on.
+    fn keep_poll_schedule(&mut self, conn: ConnId, pause_ms: u32, now_ms: u32) {
+        let schedule = match self.op {
+            Op::Receive { resume_at: Some(at), .. } => crate::socket::PollSchedule { pause_ms, next_read_ms: at },
+            _ => {
+                let next = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+                crate::socket::PollSchedule { pause_ms: next, next_read_ms: now_ms.wrapping_add(next) }
+            }
+        };
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.poll = Some(schedule);
+        }
     }
 
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Resync | Action::Receive(_));
+        // A resync counts: a modem that never answers it must not keep it going for ever.
+        let is_command = !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_));
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
