@@ -329,8 +329,12 @@ impl Engine {
         self.datagram.clear();
         // A receive that starts where the last one on this socket stopped at its deadline (the
         // shim's next slice of one blocking receive) goes on with its poll schedule.
+        // A read that must not wait, or data announced: read at once (a non-blocking read after
+        // POLLIN must never answer EAGAIN without asking the modem).
+        let read_now = deadline == Deadline::NonBlocking || slot.buffered_hint > 0;
         let schedule = self.pool.slot_mut(conn).and_then(|s| s.poll.take());
         let (pause_ms, read_since_pause, resume_at) = match schedule {
+            Some(_) if read_now => (0, false, None),
             Some(s) => {
                 let until = s.next_read_ms.wrapping_sub(now_ms);
                 let overdue = now_ms.wrapping_sub(s.next_read_ms);

@@ -90,3 +90,12 @@ fn a_send_between_receives_makes_the_next_one_poll_quickly() {
     let (_, _, log) = receive_nothing(&mut e, h, 100, end, 0);
     assert_eq!(log.get(..3), Some(&["C AT+SQNSRECV=1,1500".into(), "S 10".into(), "C AT+SQNSRECV=1,1500".into()][..]), "{log:?}");
 }
+
+#[test]
+fn a_non_blocking_read_right_after_a_timed_out_receive_asks_the_modem() {
+    let (mut e, h, _) = dialled();
+    let (end, _, _) = receive_nothing(&mut e, h, 200, 0, 0);
+    e.begin_recvfrom(h, Some(0), end + 1).unwrap();
+    let Step::Exchange(x) = e.step(&[], end + 1) else { panic!("no read") };
+    assert_eq!(describe(&x), "C AT+SQNSRECV=1,1500");
+}
