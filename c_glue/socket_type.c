@@ -18,6 +18,8 @@
 #define RECEIVE_SLICE_MS (200)
 /* select.poll calls ioctl every few ms; the modem is asked at most this often per socket. */
 #define POLL_INTERVAL_MS (20)
+/* After any socket asked the modem, the others wait this long (one exchange per poll sweep). */
+#define POLL_SWEEP_MS (2)
 
 typedef enum { POLLED_UNKNOWN, POLLED_IDLE, POLLED_READABLE } polled_state;
 
@@ -30,6 +32,8 @@ typedef struct {
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint8_t polled; /* polled_state */
+    /* Where the last stream read's datagram ended in the caller's buffer (see socket_stream_read). */
+    const uint8_t *read_end;
 } socket_obj_t;
 
 static uint32_t now_ms(void) {
@@ -69,6 +73,7 @@ mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->polled = POLLED_UNKNOWN;
+    self->read_end = NULL;
 
     mas_handle handle;
     int32_t err = take_slot(&handle);
@@ -383,18 +388,30 @@ static void socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
 
 /* ---- stream protocol (select.poll, asyncio) ---------------------------------- */
 
+/* One datagram per read. MicroPython's read(n) calls this again to fill the
+ * rest of its buffer right behind the datagram: that call is answered "no
+ * more" at once, where a second modem read would cost an exchange (and on a
+ * blocking socket a whole receive slice, stalling an asyncio loop). */
 static mp_uint_t socket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
     socket_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (!self->open) {
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
+    if (buf == self->read_end) {
+        self->read_end = NULL;
+        return 0;
+    }
+    self->read_end = NULL;
     size_t got;
     mas_addr from;
     int32_t err = receive(self, buf, size, &got, &from);
     if (err != 0) {
         *errcode = masg_errno(err);
         return MP_STREAM_ERROR;
+    }
+    if (got > 0 && got < size) {
+        self->read_end = (const uint8_t *)buf + got;
     }
     return got;
 }
@@ -416,12 +433,21 @@ static mp_uint_t socket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_
 
 /* Whether a datagram is waiting. "Readable" holds until the next receive or send;
  * "idle" is trusted for POLL_INTERVAL_MS before the modem is asked again. */
+/* When any socket last asked the modem: select.poll asks every registered
+ * socket in one sweep, and one modem exchange per sweep keeps an asyncio
+ * loop's stall to one exchange; the other sockets ask in the next sweeps. */
+static uint32_t modem_polled_ms;
+static bool modem_polled;
+
 static mp_uint_t poll_readable(socket_obj_t *self) {
     uint32_t now = now_ms();
     if (self->polled == POLLED_READABLE) {
         return MP_STREAM_POLL_RD;
     }
     if (self->polled == POLLED_IDLE && now - self->polled_ms < POLL_INTERVAL_MS) {
+        return 0;
+    }
+    if (modem_polled && now - modem_polled_ms < POLL_SWEEP_MS) {
         return 0;
     }
     mas_outcome out;
@@ -437,6 +463,8 @@ static mp_uint_t poll_readable(socket_obj_t *self) {
     }
     self->polled = readable ? POLLED_READABLE : POLLED_IDLE;
     self->polled_ms = now;
+    modem_polled = true;
+    modem_polled_ms = now_ms();
     return readable ? MP_STREAM_POLL_RD : 0;
 }
 
