@@ -486,7 +486,7 @@ def main():
                 key = {"heap": "heap", "skipped": "skipped", "limits": "limits"}.get(row["op"], "operations")
                 report[key].append(row)
         report["contention"] = []
-        for profile in (["stock", "direct"] if not args.smoke else ["stock"]):
+        for profile in (["stock", "direct"] if not args.smoke else ["direct"]):
             sim.prepare()
             report["contention"] += run_contention(binaries, env, profile, 3 if args.smoke else 10)
         report["throughput"] = throughput(report["operations"], report["skipped"])
