@@ -380,8 +380,8 @@ def write_report(report, path_md, path_json):
               "exchanges it waited for, and its time on the modelled clock, its own exchanges "
               "included); three asyncio request/response tasks with a 10 ms heartbeat task (the "
               "longest gap between two heartbeats on the modelled clock, and what the module did in "
-              "it). Receive pauses are real time (scaled by nothing), so reads per second are per "
-              "second of the receive's own clock.", "",
+              "it). These run with the fake LTE's waits at their modelled length (time scale 1), so the "
+              "heartbeat's 10 ms, the receive's pauses and the modem's time are on one clock.", "",
               "| profile | figure | value | command |", "|---|---|---|---|"]
         for r in contention:
             c = ref(r["command"])
@@ -396,9 +396,9 @@ def write_report(report, path_md, path_json):
                     fmt(r["modelled_us_max"] / 1000, 1), c))
             elif r["op"] == "asyncio heartbeat":
                 w = r.get("longest_stall") or {}
-                L.append("| %s | asyncio heartbeat, longest stall, modelled ms | %s (%s: %s exchanges, %s idle polls) | %s |" % (
-                    r["profile"], fmt(r["longest_stall_us"] / 1000, 1), w.get("phase", "-"),
-                    w.get("exchanges", "-"), w.get("idle_polls", "-"), c))
+                L.append("| %s | asyncio heartbeat, longest stall, modelled ms (what reached the modem in it) | %s (%s sends, %s reads, %s other commands; %s firmware idle polls) | %s |" % (
+                    r["profile"], fmt(r["longest_stall_us"] / 1000, 1), w.get("sends", "-"), w.get("reads", "-"),
+                    w.get("other_commands", "-"), w.get("idle_polls", "-"), c))
     if report.get("not_measured"):
         L += ["", "## Not measured", ""] + ["* " + x for x in report["not_measured"]]
     L += ["", "## Commands", ""] + ["* [c%d] `%s`" % (i + 1, c) for i, c in enumerate(cmds)]
