@@ -120,6 +120,25 @@ def run_ops(binaries, env, profile, n, heap_n):
     return rows
 
 
+def run_contention(binaries, env, profile, n):
+    """bench/contention.py: receive polls, a second thread's wait, asyncio's heartbeat."""
+    micropython = binaries["direct" if profile == "direct" else "default"]
+    # Time scale 1: the fake LTE's waits take their modelled time for real, so an asyncio
+    # heartbeat's 10 ms and the modem's time are on one clock.
+    env = dict(profile_env(env, profile), BENCH_N=str(n), MICROATSOCKET_LTE_TIME_SCALE="1")
+    cmd = [micropython, os.path.join(REPO, "bench", "contention.py")]
+    out = subprocess.run(cmd, env=env, cwd=os.path.join(REPO, "bench"), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=300).stdout.decode(errors="replace")
+    if not out.rstrip().endswith("OK"):
+        raise RuntimeError("bench/contention.py failed for %s:\n%s" % (profile, out[-3000:]))
+    command = ("BENCH_PROFILE=%s MICROATSOCKET_FW_PROFILE=%s BENCH_N=%d MICROATSOCKET_LTE_TIME_SCALE=1 "
+               "%s bench/contention.py" % (profile, FW_PROFILE[profile], n, rel(micropython)))
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    for row in rows:
+        row["command"] = command
+    return rows
+
+
 def throughput(ops, skipped):
     out = []
     for row in ops:
@@ -358,6 +377,33 @@ def write_report(report, path_md, path_json):
                   "", "Split: " + cpu["split"] + "."]
         else:
             L.append("| per pair | not measured: %s | |" % cpu["error"])
+    contention = report.get("contention", [])
+    if contention:
+        L += ["", "## One user of the modem and the others", "",
+              "An idle blocking receive (a 2 s `recv()` with nothing coming, run as 200 ms slices); "
+              "another thread's steady `sendto` while one thread blocks in `recv()` (the receiver's "
+              "exchanges it waited for, and its time on the modelled clock, its own exchanges "
+              "included); three asyncio request/response tasks with a 10 ms heartbeat task (the "
+              "longest gap between two heartbeats on the modelled clock, and what the module did in "
+              "it). These run with the fake LTE's waits at their modelled length (time scale 1), so the "
+              "heartbeat's 10 ms, the receive's pauses and the modem's time are on one clock.", "",
+              "| profile | figure | value | command |", "|---|---|---|---|"]
+        for r in contention:
+            c = ref(r["command"])
+            if r["op"] == "idle blocking receive":
+                L.append("| %s | AT+SQNSRECV reads per second, idle blocking receive | %s (%d in %.1f s) | %s |" % (
+                    r["profile"], fmt(r["reads_per_s"]), r["reads"], r["seconds"], c))
+            elif r["op"].startswith("another thread"):
+                L.append("| %s | another thread's sendto while one blocks in recv(): receiver exchanges waited, mean / most | %s / %d | %s |" % (
+                    r["profile"], fmt(r["waited_mean"]), r["waited_max"], c))
+                L.append("| %s | ... its modelled ms, mean / most (alone: %s) | %s / %s | %s |" % (
+                    r["profile"], fmt(r["own_modelled_us"] / 1000, 1), fmt(r["modelled_us_mean"] / 1000, 1),
+                    fmt(r["modelled_us_max"] / 1000, 1), c))
+            elif r["op"] == "asyncio heartbeat":
+                w = r.get("longest_stall") or {}
+                L.append("| %s | asyncio heartbeat, longest stall, modelled ms (what reached the modem in it) | %s (%s sends, %s reads, %s other commands; %s firmware idle polls) | %s |" % (
+                    r["profile"], fmt(r["longest_stall_us"] / 1000, 1), w.get("sends", "-"), w.get("reads", "-"),
+                    w.get("other_commands", "-"), w.get("idle_polls", "-"), c))
     if report.get("not_measured"):
         L += ["", "## Not measured", ""] + ["* " + x for x in report["not_measured"]]
     L += ["", "## Commands", ""] + ["* [c%d] `%s`" % (i + 1, c) for i, c in enumerate(cmds)]
@@ -383,6 +429,13 @@ def check_report(report, smoke):
     for h in report["heap"]:
         if h.get("sendto_bytes") is None or h.get("recvfrom_bytes") is None or h["sendto_bytes"] < 0:
             problems.append("%s: heap figure missing" % h["profile"])
+    for profile in {r["profile"] for r in report.get("contention", [])}:
+        ops = {r["op"] for r in report["contention"] if r["profile"] == profile}
+        for op in ("idle blocking receive", "another thread's sendto while one blocks in recv()", "asyncio heartbeat"):
+            if op not in ops:
+                problems.append("%s: no %r row" % (profile, op))
+    if not report.get("contention"):
+        problems.append("no contention figures")
     if not [t for t in report["throughput"] if t.get("datagrams_per_s", 0) > 0]:
         problems.append("no throughput figures")
     core = report.get("core_size", {}).get("sizes", {})
@@ -437,6 +490,10 @@ def main():
             for row in run_ops(binaries, env, profile, n, heap_n):
                 key = {"heap": "heap", "skipped": "skipped", "limits": "limits"}.get(row["op"], "operations")
                 report[key].append(row)
+        report["contention"] = []
+        for profile in (["stock", "direct"] if not args.smoke else ["direct"]):
+            sim.prepare()
+            report["contention"] += run_contention(binaries, env, profile, 3 if args.smoke else 10)
         report["throughput"] = throughput(report["operations"], report["skipped"])
         report["core_size"] = code_size(workdir)
         report["shim_size"] = shim_size()

@@ -155,6 +155,8 @@ typedef struct {
     bool ascii;
     /* settimeout()/setblocking() was called: the original API's wait does not apply. */
     bool timeout_set;
+    /* Where the last stream read's datagram ended in the caller's buffer (see socket_stream_read). */
+    const uint8_t *read_end;
 } masg_socket_t;
 
 extern const mp_obj_type_t masg_socket_type;

@@ -27,28 +27,71 @@
 static mp_thread_mutex_t engine_mutex;
 static bool engine_mutex_ready;
 static struct _mp_state_thread_t *volatile engine_owner;
+/* The engine goes to callers in the order they asked for it (a ticket lock
+ * over the mutex): a thread that runs a blocking receive as 200 ms slices
+ * takes a new ticket for each slice, so a thread that asked meanwhile gets
+ * the modem at the next slice boundary instead of racing the receiver for
+ * the mutex it releases and takes again at once. Tickets are counted under
+ * their own mutex, so ports without a GIL are served in order too. */
+static mp_thread_mutex_t ticket_mutex;
+static volatile uint32_t ticket_next;
+static volatile uint32_t ticket_now;
+
+static void mutexes_init(void) {
+    if (!engine_mutex_ready) {
+        mp_thread_mutex_init(&engine_mutex);
+        mp_thread_mutex_init(&ticket_mutex);
+        engine_mutex_ready = true;
+    }
+}
+
+static uint32_t take_ticket(void) {
+    mp_thread_mutex_lock(&ticket_mutex, 1);
+    uint32_t mine = ticket_next++;
+    mp_thread_mutex_unlock(&ticket_mutex);
+    return mine;
+}
+
+static bool my_turn(uint32_t mine) {
+    mp_thread_mutex_lock(&ticket_mutex, 1);
+    bool turn = ticket_now == mine;
+    mp_thread_mutex_unlock(&ticket_mutex);
+    return turn;
+}
 
 void masg_lock(void) {
     struct _mp_state_thread_t *me = mp_thread_get_state();
     if (engine_owner == me) {
         mp_raise_OSError(MP_EALREADY);
     }
-    if (!engine_mutex_ready) {
-        mp_thread_mutex_init(&engine_mutex);
-        engine_mutex_ready = true;
+    mutexes_init();
+    uint32_t mine = take_ticket();
+    if (my_turn(mine) && mp_thread_mutex_lock(&engine_mutex, 0)) {
+        engine_owner = me;
+        return;
     }
-    if (!mp_thread_mutex_lock(&engine_mutex, 0)) {
-        /* Another thread is mid-operation (it may be waiting on the modem with
-         * the GIL released): let it run while we wait. */
-        MP_THREAD_GIL_EXIT();
+    /* Another thread is mid-operation (it may be waiting on the modem with the
+     * GIL released) or asked first: let it run while we wait for our turn.
+     * Nothing here raises, so a ticket is never abandoned. */
+    MP_THREAD_GIL_EXIT();
+    for (;;) {
         mp_thread_mutex_lock(&engine_mutex, 1);
-        MP_THREAD_GIL_ENTER();
+        if (my_turn(mine)) {
+            break;
+        }
+        /* Free, but another caller's turn: give it the mutex and a moment to take it. */
+        mp_thread_mutex_unlock(&engine_mutex);
+        mp_hal_delay_us(200);
     }
+    MP_THREAD_GIL_ENTER();
     engine_owner = me;
 }
 
 void masg_unlock(void) {
     engine_owner = NULL;
+    mp_thread_mutex_lock(&ticket_mutex, 1);
+    ticket_now++;
+    mp_thread_mutex_unlock(&ticket_mutex);
     mp_thread_mutex_unlock(&engine_mutex);
 }
 #else
@@ -70,22 +113,23 @@ void masg_unlock(void) {
 
 /* Finalisers run while the GC holds the heap: no allocation, no Python calls,
  * possibly in the middle of another operation. They only note the handle
- * here. Six handles are live at most; the extra room covers handles of a
- * previous modem that a sweep already made stale. */
-#define DEFERRED_CAP (12)
+ * here, one entry per modem slot: of two handles naming the same slot, the
+ * older is stale (a modem switch's sweep freed it), and closing it would do
+ * nothing, so keeping the newer loses no close. Sized by what can exist. */
+#define DEFERRED_CAP (6)
 static volatile mas_handle deferred_handle[DEFERRED_CAP];
 static volatile bool deferred_used[DEFERRED_CAP];
 
 void masg_defer_close(mas_handle handle) {
-    for (size_t i = 0; i < DEFERRED_CAP; i++) {
-        if (!deferred_used[i]) {
-            deferred_handle[i] = handle;
-            deferred_used[i] = true;
-            return;
-        }
+    int32_t slot = mas_handle_slot(handle);
+    if (slot < 0 || slot >= DEFERRED_CAP) {
+        return; /* no socket ever had this handle */
     }
-    /* Full: only stale handles can be queued beyond six, and the next reset
-     * sweep frees every slot anyway. */
+    if (deferred_used[slot] && !mas_handle_supersedes(handle, deferred_handle[slot])) {
+        return; /* the queued one is the same or a later socket of this slot */
+    }
+    deferred_handle[slot] = handle;
+    deferred_used[slot] = true;
 }
 
 static void deferred_clear(void) {
@@ -205,9 +249,6 @@ void masg_op_leave(void) {
 void masg_oprun_init(void) {
     deferred_clear();
     #if MICROPY_PY_THREAD
-    if (!engine_mutex_ready) {
-        mp_thread_mutex_init(&engine_mutex);
-        engine_mutex_ready = true;
-    }
+    mutexes_init();
     #endif
 }

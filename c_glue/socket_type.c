@@ -18,6 +18,8 @@
 #define RECEIVE_SLICE_MS (200)
 /* select.poll calls ioctl every few ms; the modem is asked at most this often per socket. */
 #define POLL_INTERVAL_MS (20)
+/* After any socket asked the modem, the others wait this long (one exchange per poll sweep). */
+#define POLL_SWEEP_MS (2)
 
 typedef masg_socket_t socket_obj_t;
 
@@ -63,6 +65,7 @@ mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
     self->original = false;
     self->ascii = false;
     self->timeout_set = false;
+    self->read_end = NULL;
 
     mas_handle handle;
     int32_t err = take_slot(&handle);
@@ -124,6 +127,9 @@ static int32_t send_bytes(socket_obj_t *self, const void *data, size_t len, cons
     masg_op_enter(true);
     int32_t err = masg_op_finish(mas_sendto_begin(self->handle, data, len, peer), &out);
     masg_op_leave();
+    /* A send may have re-dialled the modem socket (another peer, or one the modem lost),
+     * dropping what was queued on it: what poll learnt before is stale. */
+    self->polled = POLLED_UNKNOWN;
     *sent = err == 0 ? out.len : 0;
     return err;
 }
@@ -426,18 +432,30 @@ static void socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
 
 /* ---- stream protocol (select.poll, asyncio) ---------------------------------- */
 
+/* One datagram per read. MicroPython's read(n) calls this again to fill the
+ * rest of its buffer right behind the datagram: that call is answered "no
+ * more" at once, where a second modem read would cost an exchange (and on a
+ * blocking socket a whole receive slice, stalling an asyncio loop). */
 static mp_uint_t socket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
     socket_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (!self->open) {
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
+    if (buf == self->read_end) {
+        self->read_end = NULL;
+        return 0;
+    }
+    self->read_end = NULL;
     size_t got;
     mas_addr from;
     int32_t err = receive(self, buf, size, &got, &from);
     if (err != 0) {
         *errcode = masg_errno(err);
         return MP_STREAM_ERROR;
+    }
+    if (got > 0 && got < size) {
+        self->read_end = (const uint8_t *)buf + got;
     }
     return got;
 }
@@ -457,14 +475,23 @@ static mp_uint_t socket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_
     return sent;
 }
 
-/* Whether a datagram is waiting. "Readable" holds until the next receive;
+/* Whether a datagram is waiting. "Readable" holds until the next receive or send;
  * "idle" is trusted for POLL_INTERVAL_MS before the modem is asked again. */
+/* When any socket last asked the modem: select.poll asks every registered
+ * socket in one sweep, and one modem exchange per sweep keeps an asyncio
+ * loop's stall to one exchange; the other sockets ask in the next sweeps. */
+static uint32_t modem_polled_ms;
+static bool modem_polled;
+
 static mp_uint_t poll_readable(socket_obj_t *self) {
     uint32_t now = now_ms();
     if (self->polled == POLLED_READABLE) {
         return MP_STREAM_POLL_RD;
     }
     if (self->polled == POLLED_IDLE && now - self->polled_ms < POLL_INTERVAL_MS) {
+        return 0;
+    }
+    if (modem_polled && now - modem_polled_ms < POLL_SWEEP_MS) {
         return 0;
     }
     mas_outcome out;
@@ -480,6 +507,8 @@ static mp_uint_t poll_readable(socket_obj_t *self) {
     }
     self->polled = readable ? POLLED_READABLE : POLLED_IDLE;
     self->polled_ms = now;
+    modem_polled = true;
+    modem_polled_ms = now_ms();
     return readable ? MP_STREAM_POLL_RD : 0;
 }
 

@@ -153,3 +153,11 @@ write("dns", "short", b"\x01x.y\x00\x00")
 # Records only, grafted onto the response header: two AAAA records (flags 0b101).
 write("dns", "grafted-records", b"\x05a.test\x00" + record(0xC00C, 28, V6) + record(0xC00C, 28, V6[::-1]))
 write("dns", "round-trip-long-name", bytes([0x19, 4, 62, 7, 62, 9, 62, 11, 62, 13, 1, 2, 5, 1, 2, 3, 4, 5]))
+
+
+# --- remote_datagram: [mode: bit 0 raw receive configured, bit 1 the modem sends raw] [datagram]
+write("remote_datagram", "hex", bytes([0]) + b"hello")
+write("remote_datagram", "raw-in-hex-mode-urc-and-ok", bytes([2]) + b"\r\n+SQNSH: 2\r\n\r\nOK\r\n")
+write("remote_datagram", "raw-mode-final-codes", bytes([1]) + b"\r\nERROR\r\n+SYSSTART\r\n> \r\n+CME ERROR: 3\r\n")
+write("remote_datagram", "raw-hex-digits", bytes([2]) + b"BEEF")
+write("remote_datagram", "1500-bytes", bytes([0]) + bytes(range(256)) * 5 + bytes(220))

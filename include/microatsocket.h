@@ -160,6 +160,14 @@ int32_t mas_socket_bind(mas_handle handle, uint16_t port);
 // Whether `handle` is a live socket (not closed, not stale).
 bool mas_socket_is_open(mas_handle handle);
 
+// The slot (0..5) `handle` names, or -1 for a value no handle has. Pure: reads no engine
+// state, so a finaliser may call it in the middle of an operation.
+int32_t mas_handle_slot(mas_handle handle);
+
+// Whether `newer` names the same slot as `older` in a later generation, which makes `older`
+// stale (closing it would do nothing). Pure, like `mas_handle_slot`.
+bool mas_handle_supersedes(mas_handle newer, mas_handle older);
+
 // Starts dialling the modem socket to `peer`.
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.

@@ -308,6 +308,20 @@ pub extern "C" fn mas_socket_is_open(handle: mas_handle) -> bool {
     with_engine(false, |e| e.is_open(Handle(handle)))
 }
 
+/// The slot (0..5) `handle` names, or -1 for a value no handle has. Pure: reads no engine
+/// state, so a finaliser may call it in the middle of an operation.
+#[no_mangle]
+pub extern "C" fn mas_handle_slot(handle: mas_handle) -> i32 {
+    Handle(handle).slot_index().and_then(|i| i32::try_from(i).ok()).unwrap_or(-1)
+}
+
+/// Whether `newer` names the same slot as `older` in a later generation, which makes `older`
+/// stale (closing it would do nothing). Pure, like `mas_handle_slot`.
+#[no_mangle]
+pub extern "C" fn mas_handle_supersedes(newer: mas_handle, older: mas_handle) -> bool {
+    Handle(newer).supersedes(Handle(older))
+}
+
 /// Starts dialling the modem socket to `peer`.
 /// # Safety
 /// Pointer arguments are NULL or valid for the sizes given; they are not kept.

@@ -28,6 +28,18 @@ impl Handle {
     fn generation(self) -> u32 {
         self.0 >> 8
     }
+
+    /// The slot this handle names, 0..6, or `None` for a value no handle has.
+    pub fn slot_index(self) -> Option<usize> {
+        Some(self.index()).filter(|&i| i < CONN_IDS)
+    }
+
+    /// Whether `self` names the same slot as `older` in a later generation: then `older` is
+    /// stale (a slot's generation only grows, and a handle gets the slot's current one).
+    pub fn supersedes(self, older: Handle) -> bool {
+        let ahead = self.generation().wrapping_sub(older.generation()) & GENERATION_MASK;
+        self.index() == older.index() && ahead != 0 && ahead <= GENERATION_MASK / 2
+    }
 }
 
 /// What the modem holds in a connId, independent of who uses the slot.
@@ -77,6 +89,16 @@ pub struct Dialled {
     pub local_port: u16,
 }
 
+/// Where an idle socket's receive poll schedule stands: a blocking receive is run as several
+/// operations, and the next one goes on with the same schedule instead of starting it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollSchedule {
+    /// The pause between empty reads that was reached.
+    pub pause_ms: u32,
+    /// When the next read is due.
+    pub next_read_ms: u32,
+}
+
 /// One of the six slots.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Slot {
@@ -91,6 +113,8 @@ pub struct Slot {
     /// Bytes the modem said are waiting (`+SQNSRING`, `+SQNSI`); a hint, never trusted alone
     /// because Pycom firmware flushes URCs away before every command.
     pub buffered_hint: u32,
+    /// Set when a receive ended at its deadline between two reads.
+    pub poll: Option<PollSchedule>,
     pub modem: ModemSocket,
     pub kind: SlotKind,
     /// Streams only.
@@ -112,6 +136,7 @@ impl Pool {
             connected: false,
             local_port: 0,
             buffered_hint: 0,
+            poll: None,
             modem: ModemSocket { configured: false, extended: false, dialled: None, unknown: false },
             kind: SlotKind::Datagram,
             life: StreamLife::Fresh,
@@ -237,6 +262,23 @@ mod tests {
         assert_eq!(pool.conn(second), Ok(conn));
         assert_eq!(pool.conn(first), Err(Error::BadHandle));
         assert_eq!(pool.conn(Handle(0xdead_beef)), Err(Error::BadHandle));
+    }
+
+    #[test]
+    fn a_later_handle_of_a_slot_supersedes_the_earlier_ones() {
+        let mut pool = Pool::new();
+        let first = pool.open().unwrap();
+        let other = pool.open().unwrap();
+        pool.release(pool.conn(first).unwrap());
+        let second = pool.open().unwrap();
+        assert_eq!((first.slot_index(), second.slot_index()), (Some(0), Some(0)));
+        assert!(second.supersedes(first));
+        assert!(!first.supersedes(second));
+        assert!(!second.supersedes(second));
+        assert!(!second.supersedes(other));
+        // Across the generation counter's wrap.
+        assert!(Handle::new(2, 0).supersedes(Handle::new(2, GENERATION_MASK)));
+        assert_eq!(Handle(0x0000_0107).slot_index(), None);
     }
 
     #[test]

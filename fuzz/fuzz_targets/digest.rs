@@ -1,7 +1,7 @@
 //! The response/URC digester on arbitrary bytes: fed whole, and fed in arbitrary pieces as a
 //! UART delivers them (piece sizes drawn from the input). Both must give the same events and
 //! leave the same bytes over; every event consumes bytes; received data is at most a datagram
-//! raw, only hex digits in hex mode; nothing may panic.
+//! (raw) or two digits per byte of one (hex); nothing may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,11 +21,13 @@ fn drain(buf: &[u8], pending: &Pending, events: &mut Vec<String>) -> usize {
         match event {
             Some(event) => {
                 assert!(used > 0, "an event from no bytes: {event:?}");
-                if let Event::Received { data, .. } = event {
-                    // Raw data is taken by the header's count (at most a datagram); hex data is
-                    // the run of hex digits, whatever the header said.
-                    if pending.recv_hex {
+                if let Event::Received { data, hex, .. } = event {
+                    // Taken by the header's count: 2n hex digits, or n raw bytes (at most a
+                    // datagram) where hex was configured but what came is not hex.
+                    if hex {
+                        assert!(pending.recv_hex, "hex data in raw mode");
                         assert!(data.iter().all(u8::is_ascii_hexdigit), "{data:?}");
+                        assert!(data.len() <= 2 * microatsocket::MAX_DATAGRAM, "{} hex digits", data.len());
                     } else {
                         assert!(data.len() <= microatsocket::MAX_DATAGRAM, "{} bytes of data", data.len());
                     }

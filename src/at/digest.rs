@@ -49,8 +49,10 @@ pub enum Event<'a> {
     Prompt,
     /// An information line of the pending command: the text after `+NAME:`, trimmed.
     Info(&'a [u8]),
-    /// An `AT+SQNSRECV` answer: header and payload, the payload as on the wire (hex or raw).
-    Received { conn: u8, data: &'a [u8] },
+    /// An `AT+SQNSRECV` answer: header and payload, the payload as on the wire. `hex`: the
+    /// payload is hex text; false when it came raw (always in raw mode, and in hex mode from a
+    /// modem that lost its settings).
+    Received { conn: u8, data: &'a [u8], hex: bool },
     Urc(Urc),
     /// Text that is none of the above (stray lines, garbage); skipped.
     Noise,
@@ -98,7 +100,7 @@ pub fn digest<'a>(buf: &'a [u8], pending: &Pending) -> (Option<Event<'a>>, usize
         Classified::Event(event) => (Some(event), after_line),
         Classified::ReceiveHeader { conn, len } => {
             match receive_payload(buf, after_line, len, pending.recv_hex) {
-                PayloadScan::Complete { data, end } => (Some(Event::Received { conn, data }), end),
+                PayloadScan::Complete { data, end, hex } => (Some(Event::Received { conn, data, hex }), end),
                 PayloadScan::Incomplete => (None, skipped),
             }
         }
@@ -167,14 +169,15 @@ fn classify_named<'a>(named: &'a [u8], pending: &Pending) -> Classified<'a> {
 }
 
 enum PayloadScan<'a> {
-    Complete { data: &'a [u8], end: usize },
+    Complete { data: &'a [u8], end: usize, hex: bool },
     Incomplete,
 }
 
 /// Reads the payload that follows a `+SQNSRECV: <conn>,<len>` header ending at `header_end`.
-/// Raw payloads are taken by length (they may contain CR, LF or "OK"); hex payloads are the
-/// run of hex digits, whose length then tells the byte count (sources disagree whether the
-/// header counts bytes or characters, so the header is not trusted for hex).
+/// The header's byte count is always honoured, so nothing a peer puts in a datagram is ever
+/// read as a modem line: in hex mode the payload is exactly `2 * len` hex digits; if what
+/// follows is not that (a modem that lost its settings after an unseen reboot sends raw
+/// bytes), it is `len` raw bytes, which may hold CR, LF, "OK" or a URC's text.
 fn receive_payload(buf: &[u8], header_end: usize, len: usize, hex: bool) -> PayloadScan<'_> {
     let Some(after_header) = buf.get(header_end..) else {
         return PayloadScan::Incomplete;
@@ -187,21 +190,23 @@ fn receive_payload(buf: &[u8], header_end: usize, len: usize, hex: bool) -> Payl
     };
     let start = header_end + line_end;
     if len == 0 {
-        return PayloadScan::Complete { data: &[], end: start };
+        return PayloadScan::Complete { data: &[], end: start, hex };
     }
     let Some(payload) = buf.get(start..) else {
         return PayloadScan::Incomplete;
     };
-    let data_len = if hex {
-        match payload.iter().position(|&b| !crate::hex::is_hex_digit(b)) {
-            Some(n) => n,
-            None => return PayloadScan::Incomplete,
+    if hex {
+        let digits = payload.iter().take(2 * len).take_while(|&&b| crate::hex::is_hex_digit(b)).count();
+        if digits == 2 * len {
+            return PayloadScan::Complete { data: payload.get(..digits).unwrap_or_default(), end: start + digits, hex };
         }
-    } else {
-        len
-    };
-    match payload.get(..data_len) {
-        Some(data) => PayloadScan::Complete { data, end: start + data_len },
+        if digits == payload.len() {
+            // Hex so far: wait for the rest before deciding.
+            return PayloadScan::Incomplete;
+        }
+    }
+    match payload.get(..len) {
+        Some(data) => PayloadScan::Complete { data, end: start + len, hex: false },
         None => PayloadScan::Incomplete,
     }
 }

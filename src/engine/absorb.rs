@@ -82,6 +82,7 @@ impl Engine {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
             let mut incoming = None;
+            let mut modes_lost = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
@@ -102,9 +103,9 @@ impl Engine {
                 // Only a block with data for the socket being read is taken: an empty one or
                 // another socket's, later in the same answer, must not replace what was taken.
                 Some(Event::Received { conn, .. }) if !self.reads(conn) => None,
-                Some(Event::Received { conn, data: [] }) => Some(Note::Received { conn, len: 0 }),
-                Some(Event::Received { conn, data }) => {
-                    let decoded = if self.limits.recv_hex {
+                Some(Event::Received { conn, data: [], .. }) => Some(Note::Received { conn, len: 0 }),
+                Some(Event::Received { conn, data, hex }) => {
+                    let decoded = if hex {
                         self.datagram.resize(data.len() / 2, 0).ok().and_then(|_| {
                             crate::hex::decode(data, &mut self.datagram)
                         })
@@ -112,6 +113,9 @@ impl Engine {
                         self.datagram.clear();
                         self.datagram.extend_from_slice(data).ok().map(|_| data.len())
                     };
+                    if hex != self.limits.recv_hex {
+                        modes_lost = ConnId::new(conn);
+                    }
                     Some(match decoded {
                         Some(len) => Note::Received { conn, len },
                         None => Note::Garbled,
@@ -122,6 +126,11 @@ impl Engine {
             let used = used.min(self.rx.len());
             self.rx.copy_within(used.., 0);
             self.rx.truncate(self.rx.len() - used);
+            if let Some(conn) = modes_lost {
+                // Raw bytes where hex was configured: the modem lost its settings (a reboot
+                // whose +SYSSTART was flushed away). Configure the connId again.
+                self.forget_socket(conn);
+            }
             if let Some(note) = note {
                 self.apply(note);
             }
@@ -148,6 +157,8 @@ impl Engine {
                     awaiting.result = Some(f);
                 }
                 match f {
+                    // A resync's answer says only whether the modem was waiting for payload.
+                    _ if matches!(awaiting.action, Action::Resync) => {}
                     Final::CmeError(Some(code)) => self.last_cme = Some(code),
                     // With numeric errors on, the modem never says plain ERROR: it has
                     // rebooted (its +SYSSTART flushed away unseen) and forgot AT+CMEE=1.
@@ -247,6 +258,8 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
+                // A rebooted modem waits for no payload.
+                self.resync = false;
                 // The pending command died with the modem: no answer will come. The operation
                 // plans again from the state the reboot left.
                 if let Some(a) = self.awaiting.as_mut() {
@@ -277,6 +290,16 @@ impl Engine {
         if let Action::Pause(_) = awaiting.action {
             self.awaiting = None;
             return Settled::Continue;
+        }
+        if let (Action::Resync, None) = (awaiting.action, awaiting.done) {
+            // No final code: the modem took the bytes silently or the answer was cut; either
+            // way the payload it might have waited for is complete. Not repeated in a loop.
+            let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
+            if reply_was_empty || elapsed >= awaiting.budget_ms {
+                self.resync = false;
+                self.awaiting = None;
+                return Settled::Continue;
+            }
         }
         match awaiting.done {
             Some(Ok(())) => {
@@ -475,6 +498,7 @@ impl Engine {
             // Handled by `complete_stream`.
             Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
             Action::Pause(_) => {}
+            Action::Resync => self.resync = false,
         }
         Ok(())
     }
@@ -545,7 +569,8 @@ impl Engine {
             | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
-            | Action::Pause(_) => {}
+            | Action::Pause(_)
+            | Action::Resync => {}
         }
     }
 }

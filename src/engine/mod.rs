@@ -14,6 +14,12 @@ mod stream;
 mod stream_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_remote_bytes;
+#[cfg(test)]
+mod tests_abort;
+#[cfg(test)]
+mod tests_poll_schedule;
 
 use core::net::SocketAddr;
 
@@ -98,8 +104,12 @@ enum Op {
     /// Module start: numeric errors, read the slot table, close what a previous run left open.
     Reset { status_read: bool, open_mask: u8 },
     Connect { conn: ConnId, peer: SocketAddr },
-    SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool, retried: bool },
-    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8 },
+    /// `staged`: the payload text is in `Engine::payload`; false while a resync still needs
+    /// the previous one there (the data waits in `Engine::datagram`).
+    SendTo { conn: ConnId, peer: SocketAddr, len: u16, prompted: bool, sent: bool, retried: bool, staged: bool },
+    /// `resume_at`: the next read is due then (a receive going on with an earlier one's poll
+    /// schedule, or one that waits out its deadline), not after a pause of its own.
+    Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8, resume_at: Option<u32> },
     Poll { conn: ConnId, queried: bool },
     /// `tried`: AT+SQNSH was sent once; a refusal is not repeated (the connId's next user does).
     Close { conn: ConnId, tried: bool },
@@ -141,6 +151,9 @@ enum Action {
     Info(ConnId),
     DnsLookup(RecordType),
     Pause(u32),
+    /// The staged payload written again after an abort that may have left the modem waiting
+    /// for it (see `Engine::resync`).
+    Resync,
 }
 
 /// Progress of the pending action's answer.
@@ -183,6 +196,12 @@ pub struct Engine {
     answer_ttl_s: Option<u32>,
     /// The time given to the current `step`.
     now_ms: u32,
+    /// An operation was aborted between `AT+SQNSSENDEXT` and the end of its payload: the modem
+    /// may still be waiting for payload bytes and would take the next command as some. Before
+    /// anything else, the payload (still staged) is written again: a waiting modem sends the
+    /// datagram and is back in command mode; one that was not waiting reads a hex line, which
+    /// is never a command (hex text has no `T`), and answers ERROR.
+    resync: bool,
 }
 
 impl Engine {
@@ -206,6 +225,7 @@ impl Engine {
             addresses: heapless::Vec::new(),
             answer_ttl_s: None,
             now_ms: 0,
+            resync: false,
         }
     }
 
@@ -298,33 +318,30 @@ impl Engine {
         if len == 0 {
             return Err(Error::InvalidArgument);
         }
-        self.stage_payload(data)?;
-        self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false, retried: false });
+        let staged = !self.resync;
+        if staged {
+            self.stage_payload(data)?;
+        } else {
+            // The payload buffer still holds the text the resync writes: keep the data aside.
+            payload_fits(data.len(), self.limits)?;
+            self.datagram.clear();
+            self.datagram.extend_from_slice(data).map_err(|_| Error::MessageTooLong)?;
+        }
+        // A request going out: its answer may come soon, so the next receive polls quickly.
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.poll = None;
+        }
+        self.start(Op::SendTo { conn, peer, len, prompted: false, sent: false, retried: false, staged });
         Ok(())
     }
 
     fn stage_payload(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.payload.clear();
-        if self.limits.send_hex {
-            self.payload
-                .resize(data.len() * 2, 0)
-                .map_err(|_| Error::MessageTooLong)?;
-            crate::hex::encode(data, &mut self.payload).ok_or(Error::MessageTooLong)?;
-        } else {
-            self.payload
-                .extend_from_slice(data)
-                .map_err(|_| Error::MessageTooLong)?;
-        }
-        let overhead = if self.limits.combined_send {
-            usize::from(crate::limits::COMBINED_SEND_OVERHEAD)
-        } else {
-            0
-        };
-        if self.limits.command_fits(self.payload.len() + overhead) {
-            Ok(())
-        } else {
-            Err(Error::MessageTooLong)
-        }
+        stage_payload_into(&mut self.payload, data, self.limits)
+    }
+
+    /// Stages the data a send kept aside while a resync was pending.
+    fn stage_deferred_payload(&mut self) -> Result<(), Error> {
+        stage_payload_into(&mut self.payload, &self.datagram, self.limits)
     }
 
     /// Starts a receive. `timeout_ms`: `None` blocks forever, `Some(0)` does not block.
@@ -341,7 +358,28 @@ impl Engine {
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
         self.datagram.clear();
-        self.start(Op::Receive { conn, deadline, got: false, pause_ms: 0, read_since_pause: false, errors: 0 });
+        // A receive that starts where the last one on this socket stopped at its deadline (the
+        // shim's next slice of one blocking receive) goes on with its poll schedule.
+        // A read that must not wait, or data announced: read at once (a non-blocking read after
+        // POLLIN must never answer EAGAIN without asking the modem).
+        let read_now = deadline == Deadline::NonBlocking || slot.buffered_hint > 0;
+        let schedule = self.pool.slot_mut(conn).and_then(|s| s.poll.take());
+        let (pause_ms, read_since_pause, resume_at) = match schedule {
+            Some(_) if read_now => (0, false, None),
+            Some(s) => {
+                let until = s.next_read_ms.wrapping_sub(now_ms);
+                let overdue = now_ms.wrapping_sub(s.next_read_ms);
+                if until != 0 && until <= MAX_POLL_PAUSE_MS {
+                    (s.pause_ms, true, Some(s.next_read_ms))
+                } else if overdue <= MAX_POLL_PAUSE_MS {
+                    (s.pause_ms, false, None)
+                } else {
+                    (0, false, None)
+                }
+            }
+            None => (0, false, None),
+        };
+        self.start(Op::Receive { conn, deadline, got: false, pause_ms, read_since_pause, errors: 0, resume_at });
         Ok(())
     }
 
@@ -395,10 +433,20 @@ impl Engine {
         }
     }
 
-    /// The transport raised mid-operation (e.g. the firmware's data-state error).
+    /// The transport raised mid-operation (e.g. the firmware's data-state error, a
+    /// KeyboardInterrupt). Whatever the exchange was, the modem may have received part of it.
     pub fn abort(&mut self) {
         if let Some(awaiting) = self.awaiting {
             self.mark_unknown(awaiting.action);
+            let payload_pending = matches!(
+                awaiting.action,
+                Action::SendExt(..) | Action::Payload(_) | Action::SendCombined(..) | Action::Resync
+            );
+            // Only hex text may reach a modem that is perhaps not waiting for it; a raw
+            // payload could hold a command line and is never written unprompted.
+            if payload_pending && self.limits.send_hex && !self.payload.is_empty() {
+                self.resync = true;
+            }
         }
         let _ = self.finish(Err(Error::Modem));
     }
@@ -446,6 +494,30 @@ impl Engine {
     pub fn is_open(&self, handle: Handle) -> bool {
         self.pool.conn(handle).is_ok()
     }
+}
+
+/// Whether `len` bytes of data fit one payload on this transport.
+fn payload_fits(len: usize, limits: Limits) -> Result<(), Error> {
+    let text = if limits.send_hex { len * 2 } else { len };
+    let overhead = if limits.combined_send { usize::from(crate::limits::COMBINED_SEND_OVERHEAD) } else { 0 };
+    if text <= PAYLOAD_TEXT_CAP && limits.command_fits(text + overhead) {
+        Ok(())
+    } else {
+        Err(Error::MessageTooLong)
+    }
+}
+
+/// Writes the payload text for `data`: hex or raw, as the limits say.
+fn stage_payload_into(payload: &mut heapless::Vec<u8, PAYLOAD_TEXT_CAP>, data: &[u8], limits: Limits) -> Result<(), Error> {
+    payload_fits(data.len(), limits)?;
+    payload.clear();
+    if limits.send_hex {
+        payload.resize(data.len() * 2, 0).map_err(|_| Error::MessageTooLong)?;
+        crate::hex::encode(data, payload).ok_or(Error::MessageTooLong)?;
+    } else {
+        payload.extend_from_slice(data).map_err(|_| Error::MessageTooLong)?;
+    }
+    Ok(())
 }
 
 impl Default for Engine {

@@ -24,6 +24,14 @@ pub(super) enum Next {
 
 impl Engine {
     pub(super) fn plan(&mut self, now_ms: u32) -> Next {
+        // Before anything else, a modem perhaps left waiting for payload gets it.
+        if self.resync && self.op != Op::Idle {
+            if self.limits.command_fits(self.payload.len()) {
+                return Next::Act(Action::Resync);
+            }
+            // The transport was reconfigured to one that cannot carry it: nothing to write.
+            self.resync = false;
+        }
         match self.op {
             Op::Idle => Next::Finish(Err(Error::InvalidArgument)),
             Op::Reset { status_read, open_mask } => self.plan_reset(status_read, open_mask),
@@ -37,7 +45,15 @@ impl Engine {
                     Next::Finish(Ok(Outcome::default()))
                 }
             },
-            Op::SendTo { conn, peer, len, prompted, sent, .. } => {
+            Op::SendTo { conn, peer, len, prompted, sent, staged, .. } => {
+                if !staged {
+                    if let Err(error) = self.stage_deferred_payload() {
+                        return Next::Finish(Err(error));
+                    }
+                    if let Op::SendTo { staged, .. } = &mut self.op {
+                        *staged = true;
+                    }
+                }
                 if sent {
                     if let Some(slot) = self.pool.slot_mut(conn) {
                         slot.peer = Some(peer);
@@ -165,6 +181,7 @@ impl Engine {
                 let left = at.wrapping_sub(now_ms);
                 // A wrapped difference above half the range means the deadline is behind us.
                 if left == 0 || left > u32::MAX / 2 {
+                    self.keep_poll_schedule(conn, pause_ms, now_ms);
                     return Next::Finish(Err(Error::TimedOut));
                 }
                 left
@@ -174,18 +191,66 @@ impl Engine {
             return Next::Act(Action::Receive(conn));
         }
         // Nothing is waiting: pause, then read again, until the deadline.
-        let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
-        if let Op::Receive { pause_ms, read_since_pause, .. } = &mut self.op {
-            *pause_ms = pause;
-            *read_since_pause = false;
+        let resume_at = match self.op {
+            Op::Receive { resume_at, .. } => resume_at,
+            _ => None,
+        };
+        let (pause, level) = match resume_at {
+            Some(at) => {
+                let until = at.wrapping_sub(now_ms);
+                if until == 0 || until > u32::MAX / 2 {
+                    // Due: read now.
+                    if let Op::Receive { read_since_pause, resume_at, .. } = &mut self.op {
+                        *read_since_pause = false;
+                        *resume_at = None;
+                    }
+                    return Next::Act(Action::Receive(conn));
+                }
+                (until, pause_ms)
+            }
+            None => {
+                let next = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+                (next, next)
+            }
+        };
+        if pause >= remaining {
+            // The next read is due after the deadline: wait the deadline out and end there, with
+            // no read of its own. A receive that goes on (the shim's next slice) reads on time.
+            let next_read_ms = now_ms.wrapping_add(pause);
+            if let Op::Receive { pause_ms, resume_at, .. } = &mut self.op {
+                *pause_ms = level;
+                *resume_at = Some(next_read_ms);
+            }
+            return Next::Act(Action::Pause(remaining));
         }
-        Next::Act(Action::Pause(pause.min(remaining)))
+        if let Op::Receive { pause_ms, read_since_pause, resume_at, .. } = &mut self.op {
+            *pause_ms = level;
+            *read_since_pause = false;
+            *resume_at = None;
+        }
+        Next::Act(Action::Pause(pause))
+    }
+
+    /// A receive ends at its deadline after an empty read: the next read is due one pause
+    /// later (or when the pause it waited out ends), for a receive that goes on.
+    fn keep_poll_schedule(&mut self, conn: ConnId, pause_ms: u32, now_ms: u32) {
+        let schedule = match self.op {
+            Op::Receive { resume_at: Some(at), .. } => crate::socket::PollSchedule { pause_ms, next_read_ms: at },
+            _ => {
+                let next = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+                crate::socket::PollSchedule { pause_ms: next, next_read_ms: now_ms.wrapping_add(next) }
+            }
+        };
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.poll = Some(schedule);
+        }
     }
 
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        // So are a listener's status polls while it waits for a connection.
+        // So are a listener's status polls while it waits for a connection. A resync counts: a
+        // modem that never answers it must not keep it going for ever.
         let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
         let is_command = !waiting_for_peer
             && !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..));
@@ -198,6 +263,7 @@ impl Engine {
         let (kind, budget_ms) = match action {
             Action::Pause(ms) => (ExchangeKind::Sleep, ms),
             Action::Payload(_) => (ExchangeKind::Payload, 10_000),
+            Action::Resync => (ExchangeKind::Payload, 5_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             _ => (ExchangeKind::Command, 0),
         };
@@ -263,6 +329,6 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
                 RecordType::Aaaa => IpVersion::V6,
             }),
         },
-        Action::Payload(_) | Action::Pause(_) => return None,
+        Action::Payload(_) | Action::Pause(_) | Action::Resync => return None,
     })
 }

@@ -10,9 +10,9 @@ use super::*;
 use crate::addr::parse_socket_addr;
 
 /// What the test transport saw: one line per exchange, e.g. `C AT+SQNSH=1`, `P 48656C6C6F`, `S 10`.
-type Log = Vec<String>;
+pub(super) type Log = Vec<String>;
 
-fn describe(x: &Exchange<'_>) -> String {
+pub(super) fn describe(x: &Exchange<'_>) -> String {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match x.kind {
         ExchangeKind::Command => std::format!("C {}", text(x.command)),
@@ -25,7 +25,7 @@ fn describe(x: &Exchange<'_>) -> String {
 
 /// Runs the operation to the end. `modem` answers each exchange (by its description);
 /// time advances by `tick_ms` per exchange plus any sleep.
-fn drive(
+pub(super) fn drive(
     engine: &mut Engine,
     mut modem: impl FnMut(&str) -> Vec<u8>,
     log: &mut Log,
@@ -50,7 +50,7 @@ fn drive(
 }
 
 /// A well-behaved modem: OK to everything, prompt to SQNSSENDEXT, no data waiting.
-fn happy(line: &str) -> Vec<u8> {
+pub(super) fn happy(line: &str) -> Vec<u8> {
     if line.starts_with("C AT+SQNSSENDEXT") {
         b"\r\n> ".to_vec()
     } else if line.starts_with("C AT+SQNSRECV=") {
@@ -65,16 +65,16 @@ fn happy(line: &str) -> Vec<u8> {
     }
 }
 
-fn peer() -> SocketAddr {
+pub(super) fn peer() -> SocketAddr {
     parse_socket_addr(b"::1", 7).unwrap()
 }
 
-fn v4peer() -> SocketAddr {
+pub(super) fn v4peer() -> SocketAddr {
     parse_socket_addr(b"127.0.0.1", 7).unwrap()
 }
 
 /// An engine with one socket already dialled to `peer()`, and an empty log.
-fn dialled() -> (Engine, Handle, Log) {
+pub(super) fn dialled() -> (Engine, Handle, Log) {
     let mut e = Engine::new();
     let h = e.open().unwrap();
     let mut log = Log::new();
@@ -83,7 +83,7 @@ fn dialled() -> (Engine, Handle, Log) {
     (e, h, log)
 }
 
-fn sendto(engine: &mut Engine, h: Handle, data: &[u8], to: SocketAddr, log: &mut Log) -> Result<Outcome, Error> {
+pub(super) fn sendto(engine: &mut Engine, h: Handle, data: &[u8], to: SocketAddr, log: &mut Log) -> Result<Outcome, Error> {
     engine.begin_sendto(h, data, Some(to))?;
     drive(engine, happy, log)
 }

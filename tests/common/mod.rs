@@ -140,3 +140,60 @@ pub fn run(engine: &mut Engine, transport: &mut PycomTransport) -> Result<Outcom
         }
     }
 }
+
+/// Where an operation is interrupted, as an exception from the transport would: before the
+/// `at`-th exchange reaches the modem (nothing written), or after it was written and before
+/// its answer was read (the answer is lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    Before(u32),
+    After(u32),
+}
+
+/// What an interrupted run ended in.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Interrupted {
+    /// The operation ended before the interruption point.
+    Finished(Result<Outcome, Error>),
+    /// The operation was aborted at the interruption point (the engine was told).
+    Aborted,
+}
+
+/// Runs the started operation like [`run`], but aborts it at `at` (exchanges counted from 1,
+/// waits included: a wait is where a pending Ctrl-C is raised).
+pub fn run_interrupted(engine: &mut Engine, transport: &mut PycomTransport, at: Interrupt) -> Interrupted {
+    let start = Instant::now();
+    let mut reply: Vec<u8> = Vec::new();
+    let mut count = 0u32;
+    loop {
+        let exchange = match engine.step(&reply, now_ms(start)) {
+            Step::Done(result) => return Interrupted::Finished(result),
+            Step::Exchange(x) => x,
+        };
+        count += 1;
+        if at == Interrupt::Before(count) {
+            engine.abort();
+            return Interrupted::Aborted;
+        }
+        let timeout = Duration::from_millis(u64::from(exchange.timeout_ms));
+        reply = match exchange.kind {
+            ExchangeKind::Command => transport.send_at_cmd(exchange.command, timeout),
+            ExchangeKind::Payload => transport.send_at_cmd(exchange.payload, timeout),
+            ExchangeKind::CommandWithPayload => {
+                let mut both = exchange.command.to_vec();
+                both.push(b'\r');
+                both.extend_from_slice(exchange.payload);
+                transport.send_at_cmd(&both, timeout)
+            }
+            ExchangeKind::Listen => transport.listen(timeout),
+            ExchangeKind::Sleep => {
+                std::thread::sleep(timeout);
+                Vec::new()
+            }
+        };
+        if at == Interrupt::After(count) {
+            engine.abort();
+            return Interrupted::Aborted;
+        }
+    }
+}

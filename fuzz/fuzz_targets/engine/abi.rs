@@ -108,7 +108,9 @@ pub fn check_exchange(x: &Exchange, limits: &mas_limits) {
         }
         MAS_EXCHANGE_PAYLOAD | MAS_EXCHANGE_COMMAND_WITH_PAYLOAD => {
             let combined = x.kind == MAS_EXCHANGE_COMMAND_WITH_PAYLOAD;
-            assert_eq!(combined, limits.combined_send, "send style differs from the limits");
+            // A plain payload also follows an aborted combined send: the resync that brings
+            // a modem perhaps left waiting for payload back to command mode.
+            assert!(!combined || limits.combined_send, "a combined send without combined_send");
             if combined {
                 check_command_line(&x.command);
                 assert!(x.command.starts_with(b"AT+SQNSSENDEXT="), "{:?}", x.command);

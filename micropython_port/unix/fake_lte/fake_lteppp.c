@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fake_uart.h"
+#include "interrupt_hook.h"
 #include "lte_model.h"
 #include "lte_profile.h"
 
@@ -202,6 +203,7 @@ void lteppp_fake_delay_ms(uint32_t ms) {
     lte_real_sleep_model_us((uint64_t)ms * 1000u);
     lte_model_advance_us((uint64_t)ms * 1000u);
     pthread_mutex_unlock(&queue_lock);
+    fake_interrupt_check_pending();
 }
 
 /* lteppp_send_at_cmd_exp on the command now at the start of trx_buffer. */
@@ -299,6 +301,7 @@ lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool call
 
     task_outcome_t outcome = task_execute(fw);
     previous_was_continuation = outcome == OUTCOME_NO_ANSWER;
+    fake_interrupt_item_done();
 
     if (caller_waits) {
         if (outcome == OUTCOME_ANSWERED) {

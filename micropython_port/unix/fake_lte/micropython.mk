@@ -12,7 +12,8 @@ SRC_USERMOD_C += \
 	$(FAKE_LTE_MOD_DIR)/fake_uart.c \
 	$(FAKE_LTE_MOD_DIR)/lte_model.c \
 	$(FAKE_LTE_MOD_DIR)/lte_profile.c \
-	$(FAKE_LTE_MOD_DIR)/sim_control.c
+	$(FAKE_LTE_MOD_DIR)/sim_control.c \
+	$(FAKE_LTE_MOD_DIR)/interrupt_hook.c
 
 # Every user module may include lteppp.h (the firmware-only transport of
 # microATsocket calls lteppp_send_at_command through it).

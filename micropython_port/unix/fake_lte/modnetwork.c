@@ -6,6 +6,7 @@
 
 #include "py/runtime.h"
 
+#include "interrupt_hook.h"
 #include "lte_model.h"
 #include "lteppp.h"
 #include "lte_profile.h"
@@ -109,6 +110,29 @@ static mp_obj_t network_lteppp_send(size_t n_args, const mp_obj_t *pos_args, mp_
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(network_lteppp_send_obj, 1, network_lteppp_send);
 
+// function network._lte_interrupt(items, kind): after the items-th item from now, "kbd"
+// schedules a KeyboardInterrupt, "ppp" puts the task in data state (see interrupt_hook.c);
+// items 0 disarms. -> whether a previous arming had not fired yet.
+static mp_obj_t network_lte_interrupt(mp_obj_t items_in, mp_obj_t kind_in) {
+    mp_int_t items = mp_obj_get_int(items_in);
+    const char *kind = mp_obj_str_get_str(kind_in);
+    fake_interrupt_kind_t k;
+    if (strcmp(kind, "kbd") == 0) {
+        k = FAKE_INTERRUPT_KBD;
+    } else if (strcmp(kind, "ppp") == 0) {
+        k = FAKE_INTERRUPT_PPP;
+    } else {
+        mp_raise_ValueError(MP_ERROR_TEXT("kind must be 'kbd' or 'ppp'"));
+    }
+    if (items < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("items must be >= 0"));
+    }
+    bool was_pending = fake_interrupt_pending();
+    fake_interrupt_arm((uint32_t)items, k);
+    return mp_obj_new_bool(was_pending);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(network_lte_interrupt_obj, network_lte_interrupt);
+
 static const mp_rom_map_elem_t network_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_network) },
     { MP_ROM_QSTR(MP_QSTR_LTE), MP_ROM_PTR(&network_lte_type) },
@@ -117,6 +141,7 @@ static const mp_rom_map_elem_t network_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR__lte_profile), MP_ROM_PTR(&network_lte_profile_obj) },
     { MP_ROM_QSTR(MP_QSTR__sim), MP_ROM_PTR(&network_sim_obj) },
     { MP_ROM_QSTR(MP_QSTR__lteppp_send), MP_ROM_PTR(&network_lteppp_send_obj) },
+    { MP_ROM_QSTR(MP_QSTR__lte_interrupt), MP_ROM_PTR(&network_lte_interrupt_obj) },
 };
 static MP_DEFINE_CONST_DICT(network_module_globals, network_module_globals_table);
 

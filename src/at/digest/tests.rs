@@ -12,7 +12,10 @@ enum Owned {
     Final(Final),
     Prompt,
     Info(Vec<u8>),
+    /// Hex text.
     Received(u8, Vec<u8>),
+    /// Raw bytes.
+    ReceivedRaw(u8, Vec<u8>),
     Urc(Urc),
 }
 
@@ -21,7 +24,8 @@ fn own(event: Event<'_>) -> Option<Owned> {
         Event::Final(f) => Owned::Final(f),
         Event::Prompt => Owned::Prompt,
         Event::Info(text) => Owned::Info(text.to_vec()),
-        Event::Received { conn, data } => Owned::Received(conn, data.to_vec()),
+        Event::Received { conn, data, hex: true } => Owned::Received(conn, data.to_vec()),
+        Event::Received { conn, data, hex: false } => Owned::ReceivedRaw(conn, data.to_vec()),
         Event::Urc(u) => Owned::Urc(u),
         Event::Noise => return None,
     })
@@ -181,7 +185,7 @@ fn receive_raw_by_length_even_with_ok_inside() {
     check_all_cuts(
         text,
         &pending(b"SQNSRECV"),
-        &[Owned::Received(1, b"OK\r\n> \0\xff".to_vec()), Owned::Final(Final::Ok)],
+        &[Owned::ReceivedRaw(1, b"OK\r\n> \0\xff".to_vec()), Owned::Final(Final::Ok)],
     );
 }
 
@@ -211,6 +215,35 @@ fn receive_hex_and_empty_and_crossing_urcs() {
 }
 
 #[test]
+fn receive_hex_takes_exactly_the_announced_length() {
+    let hex = Pending { name: b"SQNSRECV", recv_hex: true };
+    // More digits than announced: only 2n are the datagram; the rest is a stray line.
+    check_all_cuts(
+        b"\r\n+SQNSRECV: 1,2\r\n41424344\r\n\r\nOK\r\n",
+        &hex,
+        &[Owned::Received(1, b"4142".to_vec()), Owned::Final(Final::Ok)],
+    );
+}
+
+#[test]
+fn receive_in_hex_mode_takes_raw_bytes_by_length_when_they_are_not_hex() {
+    // A modem that lost its hex setting sends the datagram raw: a peer's bytes that look like
+    // a URC and a final code are the datagram, never modem lines.
+    let hex = Pending { name: b"SQNSRECV", recv_hex: true };
+    check_all_cuts(
+        b"\r\n+SQNSRECV: 1,19\r\n\r\n+SQNSH: 2\r\n\r\nOK\r\n\r\n\r\nOK\r\n",
+        &hex,
+        &[Owned::ReceivedRaw(1, b"\r\n+SQNSH: 2\r\n\r\nOK\r\n".to_vec()), Owned::Final(Final::Ok)],
+    );
+    // Raw bytes that happen to be hex digits: the line end after n of them tells.
+    check_all_cuts(
+        b"\r\n+SQNSRECV: 1,4\r\nBEEF\r\n\r\nOK\r\n",
+        &hex,
+        &[Owned::ReceivedRaw(1, b"BEEF".to_vec()), Owned::Final(Final::Ok)],
+    );
+}
+
+#[test]
 fn receive_1500_raw_bytes_every_value() {
     let payload: Vec<u8> = (0..1500u32).map(|i| (i % 256) as u8).collect();
     let mut text = b"\r\n+SQNSRECV: 6,1500\r\n".to_vec();
@@ -219,7 +252,7 @@ fn receive_1500_raw_bytes_every_value() {
     let pieces: Vec<&[u8]> = text.chunks(2046).collect();
     assert_eq!(
         run_pieces(pieces, &pending(b"SQNSRECV")),
-        [Owned::Received(6, payload), Owned::Final(Final::Ok)]
+        [Owned::ReceivedRaw(6, payload), Owned::Final(Final::Ok)]
     );
 }
 
