@@ -13,6 +13,7 @@ mod faults;
 mod modem;
 mod net;
 mod stream;
+mod tls_link;
 mod uart;
 
 use std::sync::mpsc;

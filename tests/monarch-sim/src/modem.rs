@@ -3,7 +3,6 @@
 //! information line and the final code, the 4-byte `\r\n> ` prompt).
 
 use std::net::{IpAddr, SocketAddr};
-use std::str::FromStr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
@@ -11,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+pub(crate) mod tls;
 
 use crate::faults::{take, Faults};
 use crate::net::OpenSocket;
@@ -81,6 +82,8 @@ pub(crate) struct Modem {
     close_after_answer: Vec<usize>,
     /// Set by `run` so readers can reach the shared state.
     shared: std::sync::Weak<Shared>,
+    /// Credentials, security profiles and secure connIds (`modem/tls.rs`).
+    pub(crate) tls: tls::TlsState,
 }
 
 /// One answer to write, with the faults that shape how it is written.
@@ -108,6 +111,7 @@ impl Modem {
             next_token: 1,
             close_after_answer: Vec::new(),
             shared: std::sync::Weak::new(),
+            tls: tls::TlsState::default(),
         }
     }
 
@@ -123,7 +127,7 @@ impl Modem {
             .enumerate()
             .filter(|(_, s)| s.socket.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
-        vec![
+        let mut pairs = vec![
             ("commands", c.commands),
             ("urcs", c.urcs),
             ("urcs_dropped", c.urcs_dropped),
@@ -142,11 +146,14 @@ impl Modem {
             ("tcp_dials", c.tcp_dials),
             ("stream_bytes_tx", c.stream_bytes_tx),
             ("stream_bytes_rx", c.stream_bytes_rx),
-        ]
+        ];
+        pairs.extend(self.tls.stats());
+        pairs
     }
 
     pub(crate) fn reset_counters(&mut self) {
         self.counters = Counters::default();
+        self.tls.reset_counters();
     }
 
     pub(crate) fn close_all(&mut self) {
@@ -163,6 +170,7 @@ impl Modem {
         self.slots = Default::default();
         self.cmee = 0;
         self.payload = None;
+        self.tls.reboot();
         self.line.clear();
         self.emit_urc(out, "+SYSSTART");
     }
@@ -274,6 +282,14 @@ impl Modem {
     fn feed(&mut self, mut bytes: &[u8], out: &Output) -> Vec<Answer> {
         let mut answers = Vec::new();
         while !bytes.is_empty() {
+            if self.tls.upload.is_some() {
+                let (rest, answer) = self.feed_upload(bytes);
+                bytes = rest;
+                if let Some(answer) = answer {
+                    answers.push(self.shape(answer));
+                }
+                continue;
+            }
             if let Some(wait) = self.payload.as_mut() {
                 let want = if wait.hex { wait.len * 2 } else { wait.len };
                 let take = (want - wait.bytes.len()).min(bytes.len());
@@ -310,7 +326,7 @@ impl Modem {
     /// The payload did not come in time: the modem gives up on it.
     fn expire_payload(&mut self) -> Option<Answer> {
         let expired = self.payload.as_ref().is_some_and(|w| Instant::now() >= w.deadline);
-        if expired {
+        if expired || self.upload_expired() {
             self.payload = None;
             let answer = self.error(None);
             return Some(self.shape(answer));
@@ -477,6 +493,9 @@ impl Modem {
             },
             (_, "SQNSS") => info(&self.status_lines()),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
+            (_, "SQNSNVW") => self.nv_write(args),
+            (_, "SQNSPCFG") => self.security_profile(args),
+            (_, "SQNSSCFG") => self.secure_config(args),
             _ => {
                 let _ = out;
                 self.error(Some(4))
@@ -553,8 +572,9 @@ impl Modem {
         if self.slots[index].socket.is_some() {
             return self.error(Some(3));
         }
-        let Ok(ip) = IpAddr::from_str(host.trim_matches('"')) else {
-            // Host names in SQNSD are not resolved by the simulator.
+        let name = host.trim_matches('"').to_string();
+        let Some(ip) = self.resolve_dial_host(&name) else {
+            // A name the simulator's resolver does not know (see README.md).
             return self.error(Some(3));
         };
         if take(&mut self.faults.no_carrier) {
@@ -564,6 +584,9 @@ impl Modem {
         let token = self.next_token;
         self.next_token += 1;
         if prot == 0 {
+            if let Some(sp) = self.tls.secure[index] {
+                return self.dial_tls(index, SocketAddr::new(ip, port as u16), &name, sp, token);
+            }
             return self.dial_tcp(index, SocketAddr::new(ip, port as u16), token);
         }
         match OpenSocket::dial(SocketAddr::new(ip, port as u16), local_port as u16, conn as u8, token, self.shared.clone()) {

@@ -74,6 +74,20 @@ impl OpenSocket {
         })
     }
 
+    /// A TCP socket whose link is already up (a TLS dial, `tls_link.rs`).
+    pub(crate) fn from_tcp_link(link: TcpLink, peer: SocketAddr, local: SocketAddr, token: u64) -> OpenSocket {
+        OpenSocket {
+            link: Link::Tcp(link),
+            peer,
+            local,
+            queue: VecDeque::new(),
+            token,
+            peer_closed: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        }
+    }
+
     pub(crate) fn is_tcp(&self) -> bool {
         matches!(self.link, Link::Tcp(_))
     }

@@ -66,6 +66,12 @@ impl TcpLink {
         Ok((TcpLink { stream, to_writer: Some(to_writer), unacked, stop }, local))
     }
 
+    /// A link whose threads someone else runs (the TLS pump, `tls_link.rs`): `to_writer`
+    /// takes the host's bytes, `unacked` counts those not yet handed to the kernel.
+    pub(crate) fn from_parts(stream: TcpStream, to_writer: Sender<Vec<u8>>, unacked: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> TcpLink {
+        TcpLink { stream, to_writer: Some(to_writer), unacked, stop }
+    }
+
     /// Queues bytes for the peer; false when the modem's send buffer is full.
     pub(crate) fn send(&self, data: &[u8]) -> bool {
         if self.unacked.load(Ordering::Acquire) + data.len() as u64 > TX_WINDOW {
