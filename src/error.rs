@@ -38,4 +38,7 @@ pub enum Error {
     IsConnected,
     /// The operation is not one this kind of socket has (e.g. `sendto` on a stream).
     WrongKind,
+    /// A secure dial ended in `NO CARRIER`: the TLS handshake (or the TCP connection under
+    /// it) failed. The modem does not say why (untrusted, expired, wrong name, no cipher).
+    TlsHandshake,
 }

@@ -74,6 +74,17 @@ pub enum Command<'a> {
     Status,
     /// `AT+SQNDNSLKUP="<host>"[,<ipv>]`.
     DnsLookup { host: &'a HostName, version: Option<IpVersion> },
+    /// `AT+SQNSNVW="certificate"|"privatekey",<index>,<size>`: the PEM follows the prompt;
+    /// size 0 deletes.
+    NvWrite { private_key: bool, index: u8, size: u16 },
+    /// `AT+SQNSPCFG=<sp>,<version>,<ciphers>,<level>,<ca>,<cert>,<key>,""` (8 fields; an
+    /// absent credential is an empty field; the empty cipher list quoted or bare).
+    SecurityProfile { sp: u8, version: u8, bare_ciphers: bool, level: u8, ca: Option<u8>, cert: Option<u8>, key: Option<u8> },
+    /// `AT+SQNSSCFG=<conn>,<0|1>,<sp>`: TLS on or off for the connId's next dial.
+    SecureConfig { conn: ConnId, enable: bool, sp: u8 },
+    /// `AT+SQNSD`: TCP by host name (the modem resolves it and checks it against the
+    /// server's certificate), command mode.
+    DialTcpName { conn: ConnId, host: &'a HostName, port: u16 },
 }
 
 /// Connect timeout sent in `AT+SQNSCFG`, in 100 ms units (the factory value, 60 s).
@@ -97,6 +108,10 @@ impl Command<'_> {
             Command::Info { .. } => b"SQNSI",
             Command::Status => b"SQNSS",
             Command::DnsLookup { .. } => b"SQNDNSLKUP",
+            Command::NvWrite { .. } => b"SQNSNVW",
+            Command::SecurityProfile { .. } => b"SQNSPCFG",
+            Command::SecureConfig { .. } => b"SQNSSCFG",
+            Command::DialTcpName { .. } => b"SQNSD",
         }
     }
 
@@ -106,7 +121,9 @@ impl Command<'_> {
         match self {
             Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
             // The connect timeout sent in AT+SQNSCFG (60 s) plus a margin.
-            Command::DialTcp { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
+            Command::DialTcp { .. } | Command::DialTcpName { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
+            // A flash write.
+            Command::NvWrite { .. } | Command::SecurityProfile { .. } => 20_000,
             Command::SendExt { .. } => 10_000,
             _ => 5_000,
         }
@@ -114,7 +131,7 @@ impl Command<'_> {
 
     /// Whether the modem answers with the `> ` prompt rather than a final code.
     pub fn expects_prompt(&self) -> bool {
-        matches!(self, Command::SendExt { .. })
+        matches!(self, Command::SendExt { .. } | Command::NvWrite { size: 1.., .. })
     }
 
     /// Writes the command text (`AT...`, no terminator).
@@ -158,6 +175,26 @@ impl Command<'_> {
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
             Command::Info { conn } => write!(out, "AT+SQNSI={}", conn.get()),
             Command::Status => write!(out, "AT+SQNSS"),
+            Command::NvWrite { private_key, index, size } => {
+                let kind = if private_key { "privatekey" } else { "certificate" };
+                write!(out, "AT+SQNSNVW=\"{kind}\",{index},{size}")
+            }
+            Command::SecurityProfile { sp, version, bare_ciphers, level, ca, cert, key } => {
+                write!(out, "AT+SQNSPCFG={sp},{version},{},{level}", if bare_ciphers { "" } else { "\"\"" })?;
+                for id in [ca, cert, key] {
+                    match id {
+                        Some(i) => write!(out, ",{i}")?,
+                        None => write!(out, ",")?,
+                    }
+                }
+                write!(out, ",\"\"")
+            }
+            Command::SecureConfig { conn, enable, sp } => {
+                write!(out, "AT+SQNSSCFG={},{},{sp}", conn.get(), u8::from(enable))
+            }
+            Command::DialTcpName { conn, host, port } => {
+                write!(out, "AT+SQNSD={},0,{port},\"{}\",0,0,1", conn.get(), host.as_str())
+            }
             Command::DnsLookup { host, version } => {
                 write!(out, "AT+SQNDNSLKUP=\"{}\"", host.as_str())?;
                 match version {
@@ -239,6 +276,31 @@ mod tests {
         assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
+    }
+
+    #[test]
+    fn secure_socket_commands() {
+        let c3 = ConnId::new(3).unwrap();
+        let host = HostName::parse(b"broker.example").unwrap();
+        let cases: [(Command<'_>, &str); 6] = [
+            (Command::NvWrite { private_key: false, index: 19, size: 1234 }, "AT+SQNSNVW=\"certificate\",19,1234"),
+            (Command::NvWrite { private_key: true, index: 16, size: 0 }, "AT+SQNSNVW=\"privatekey\",16,0"),
+            (
+                Command::SecurityProfile { sp: 3, version: 2, bare_ciphers: false, level: 7, ca: Some(19), cert: None, key: None },
+                "AT+SQNSPCFG=3,2,\"\",7,19,,,\"\"",
+            ),
+            (
+                Command::SecurityProfile { sp: 1, version: 2, bare_ciphers: true, level: 0, ca: None, cert: Some(18), key: Some(17) },
+                "AT+SQNSPCFG=1,2,,0,,18,17,\"\"",
+            ),
+            (Command::SecureConfig { conn: c3, enable: true, sp: 3 }, "AT+SQNSSCFG=3,1,3"),
+            (Command::DialTcpName { conn: c3, host: &host, port: 8883 }, "AT+SQNSD=3,0,8883,\"broker.example\",0,0,1"),
+        ];
+        for (cmd, expected) in cases {
+            assert_eq!(text(cmd).as_str(), expected);
+        }
+        assert!(Command::NvWrite { private_key: false, index: 1, size: 5 }.expects_prompt());
+        assert!(!Command::NvWrite { private_key: false, index: 1, size: 0 }.expects_prompt());
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl Engine {
     /// Applies the pending action's effects as soon as its answer is complete.
     fn complete_if_answered(&mut self) {
         let Some(awaiting) = self.awaiting else { return };
-        let expects_prompt = matches!(awaiting.action, Action::SendExt(..));
+        let expects_prompt = matches!(awaiting.action, Action::SendExt(..) | Action::NvWrite(_, _, 1..));
         let answered = awaiting.result.is_some() || (expects_prompt && awaiting.prompt);
         if awaiting.done.is_none() && answered {
             let done = self.complete(awaiting.action, awaiting.result, awaiting.prompt);
@@ -292,6 +292,10 @@ impl Engine {
                 let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
                 let left = awaiting.budget_ms.saturating_sub(elapsed);
                 if reply_was_empty || left == 0 {
+                    if self.piece_needs_no_answer(awaiting.action) {
+                        self.awaiting = None;
+                        return Settled::Continue;
+                    }
                     if reply_was_empty && self.payload_after_unseen_prompt(awaiting.action) {
                         self.awaiting = None;
                         return Settled::Continue;
@@ -308,6 +312,9 @@ impl Engine {
     /// Applies a finished action's result to the pool and the operation.
     fn complete(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Result<(), Error> {
         if let Some(done) = self.complete_stream(action, result, prompt) {
+            return done;
+        }
+        if let Some(done) = self.complete_secure(action, result, prompt) {
             return done;
         }
         let ok = result == Some(Final::Ok);
@@ -464,8 +471,14 @@ impl Engine {
                     }
                 }
             }
-            // Handled by `complete_stream`.
+            // Handled by `complete_stream` and `complete_secure`.
             Action::DialStream(..) | Action::ReceiveStream(..) => {}
+            Action::NvWrite(..)
+            | Action::CredPiece(_)
+            | Action::SecurityProfile(_)
+            | Action::SecureConfig(..)
+            | Action::DialSecure(..)
+            | Action::DialSecureName(..) => {}
             Action::Pause(_) => {}
         }
         Ok(())
@@ -521,6 +534,8 @@ impl Engine {
             }
             Action::Dial(conn, ..)
             | Action::DialStream(conn, _)
+            | Action::DialSecure(conn, _)
+            | Action::DialSecureName(conn, _)
             | Action::SendExt(conn, _)
             | Action::Payload(conn)
             | Action::SendCombined(conn, _)
@@ -535,6 +550,10 @@ impl Engine {
             | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
+            | Action::NvWrite(..)
+            | Action::CredPiece(_)
+            | Action::SecurityProfile(_)
+            | Action::SecureConfig(..)
             | Action::Pause(_) => {}
         }
     }

@@ -9,6 +9,7 @@
 mod absorb;
 mod plan;
 mod resolve;
+pub mod secure;
 mod stream;
 #[cfg(test)]
 mod stream_tests;
@@ -108,6 +109,10 @@ enum Op {
     StreamConnect { conn: ConnId, peer: SocketAddr },
     StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
     StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    /// TLS (`secure.rs`): `AT+SQNSNVW` to its prompt; one piece of the PEM; a secure dial.
+    CredWrite { private_key: bool, index: u8, size: u16, done: bool },
+    CredPiece { last: bool, sent: bool },
+    SecureConnect(secure::SecureConnect),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +141,14 @@ enum Action {
     Info(ConnId),
     DnsLookup(RecordType),
     Pause(u32),
+    /// TLS (`secure.rs`): `AT+SQNSNVW` (private key?, index, size), a PEM piece (last?),
+    /// `AT+SQNSPCFG`, `AT+SQNSSCFG` (on?), and the secure dial by address or by name (port).
+    NvWrite(bool, u8, u16),
+    CredPiece(bool),
+    SecurityProfile(secure::ProfileCmd),
+    SecureConfig(ConnId, bool),
+    DialSecure(ConnId, SocketAddr),
+    DialSecureName(ConnId, u16),
 }
 
 /// Progress of the pending action's answer.
@@ -175,6 +188,8 @@ pub struct Engine {
     addresses: Addresses,
     /// The time given to the current `step`.
     now_ms: u32,
+    /// The modem's TLS settings as last written (`secure.rs`).
+    secure: secure::SecureState,
 }
 
 impl Engine {
@@ -197,6 +212,7 @@ impl Engine {
             query: heapless::Vec::new(),
             addresses: heapless::Vec::new(),
             now_ms: 0,
+            secure: secure::SecureState::new(),
         }
     }
 

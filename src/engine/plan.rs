@@ -78,6 +78,9 @@ impl Engine {
             Op::StreamRecv { conn, max, deadline, got, pause_ms, read_since_pause } => {
                 self.plan_stream_recv(conn, max, deadline, got, pause_ms, read_since_pause, now_ms)
             }
+            Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
+            Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
+            Op::SecureConnect(s) => self.plan_secure_connect(s),
             Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
                 if !tried && (modem.dialled.is_some() || modem.unknown) {
@@ -124,6 +127,9 @@ impl Engine {
             return Some(Action::ConfigureExt(conn));
         }
         if modem.dialled.is_none() {
+            if let Some(action) = self.insecure_step(conn) {
+                return Some(action);
+            }
             return Some(Action::Dial(conn, peer, slot.local_port));
         }
         None
@@ -183,8 +189,10 @@ impl Engine {
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        let is_command =
-            !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..));
+        let is_command = !matches!(
+            action,
+            Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..) | Action::CredPiece(_)
+        );
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -195,6 +203,7 @@ impl Engine {
             Action::Pause(ms) => (ExchangeKind::Sleep, ms),
             Action::Payload(_) => (ExchangeKind::Payload, 10_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
+            Action::CredPiece(last) => (ExchangeKind::Payload, Self::piece_wait_ms(last)),
             _ => (ExchangeKind::Command, 0),
         };
         let budget_ms = match command_for(action, self.limits, self.host.as_ref()) {
@@ -257,6 +266,19 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
                 RecordType::Aaaa => IpVersion::V6,
             }),
         },
-        Action::Payload(_) | Action::Pause(_) => return None,
+        Action::NvWrite(private_key, index, size) => Command::NvWrite { private_key, index, size },
+        Action::SecurityProfile(p) => Command::SecurityProfile {
+            sp: p.sp,
+            version: p.version(),
+            bare_ciphers: p.bare_ciphers,
+            level: p.level,
+            ca: p.ca,
+            cert: p.cert,
+            key: p.key,
+        },
+        Action::SecureConfig(conn, enable) => Command::SecureConfig { conn, enable, sp: conn.get() },
+        Action::DialSecure(conn, peer) => Command::DialTcp { conn, peer },
+        Action::DialSecureName(conn, port) => Command::DialTcpName { conn, host: host?, port },
+        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) => return None,
     })
 }

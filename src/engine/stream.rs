@@ -124,6 +124,9 @@ impl Engine {
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(conn));
         }
+        if let Some(action) = self.insecure_step(conn) {
+            return Next::Act(action);
+        }
         Next::Act(Action::DialStream(conn, peer))
     }
 
