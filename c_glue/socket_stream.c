@@ -107,6 +107,15 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     return MP_OBJ_FROM_PTR(self);
 }
 
+bool masg_stream_handle(mp_obj_t obj, mas_handle *out) {
+    if (mp_obj_get_type(obj) != &masg_stream_type) {
+        return false;
+    }
+    stream_obj_t *self = MP_OBJ_TO_PTR(obj);
+    *out = self->handle;
+    return self->open;
+}
+
 static void stream_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     (void)kind;
     stream_obj_t *self = MP_OBJ_TO_PTR(self_in);
