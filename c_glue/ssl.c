@@ -420,6 +420,7 @@ static mp_obj_t ssl_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed, args);
     if (args[ARG_server_side].u_bool) {
+        close_socket(args[ARG_sock].u_obj);
         masg_raise_msg(MP_EOPNOTSUPP, "the modem's TLS is client-only: server_side is not supported");
     }
     mp_int_t reqs = args[ARG_cert_reqs].u_int;
@@ -522,6 +523,7 @@ static mp_obj_t context_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, args);
     context_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     if (args[ARG_server_side].u_bool) {
+        close_socket(args[ARG_sock].u_obj);
         masg_raise_msg(MP_EOPNOTSUPP, "the modem's TLS is client-only: server_side is not supported");
     }
     wrap_request r = {
