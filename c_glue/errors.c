@@ -57,6 +57,8 @@ int masg_errno(int32_t mas_error) {
             return MP_ECONNREFUSED;
         case MAS_ECONNABORTED:
             return MP_ECONNABORTED;
+        case MAS_EADDRINUSE:
+            return MP_EADDRINUSE;
         default:
             return MP_EIO;
     }

@@ -38,8 +38,13 @@ typedef struct {
     mas_handle handle;
     uint8_t family;
     bool open;
+    /* The object owns `handle` (a listener hands its connId to each accepted
+     * connection and owns none until it listens again). */
+    bool has_slot;
     bool connected;
+    bool listening;
     bool polled_readable;
+    uint16_t local_port; /* bind(): the port listen() uses */
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint16_t ahead_start;
@@ -81,8 +86,11 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     self->handle = 0;
     self->family = (uint8_t)family;
     self->open = false;
+    self->has_slot = false;
     self->connected = false;
+    self->listening = false;
     self->polled_readable = false;
+    self->local_port = 0;
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->ahead_start = 0;
@@ -103,6 +111,7 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     }
     self->handle = handle;
     self->open = true;
+    self->has_slot = true;
     self->modem = masg_modem();
     return MP_OBJ_FROM_PTR(self);
 }
@@ -113,7 +122,26 @@ bool masg_stream_handle(mp_obj_t obj, mas_handle *out) {
     }
     stream_obj_t *self = MP_OBJ_TO_PTR(obj);
     *out = self->handle;
-    return self->open;
+    return self->open && self->has_slot;
+}
+
+/* A connection a listener accepted: the object takes over `handle`. */
+static mp_obj_t stream_from_accepted(stream_obj_t *listener, mas_handle handle) {
+    stream_obj_t *self = MPCOMPAT_NEW_OBJ_WITH_FINALISER(stream_obj_t, &masg_stream_type);
+    self->modem = listener->modem;
+    self->handle = handle;
+    self->family = listener->family;
+    self->open = true;
+    self->has_slot = true;
+    self->connected = true;
+    self->listening = false;
+    self->polled_readable = false;
+    self->local_port = listener->local_port;
+    self->timeout_ms = -1;
+    self->polled_ms = 0;
+    self->ahead_start = 0;
+    self->ahead_len = 0;
+    return MP_OBJ_FROM_PTR(self);
 }
 
 static void stream_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
@@ -131,7 +159,7 @@ static mp_obj_t stream_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     mas_addr peer;
     /* Advisory family: parse as AF_INET6, which takes IPv4 and IPv6 alike. */
     masg_addr_from_obj(addr_in, MASG_AF_INET6, MASG_ADDR_PEER, &peer);
-    if (self->connected) {
+    if (self->connected || self->listening) {
         mp_raise_OSError(MP_EISCONN);
     }
     mas_outcome out;
@@ -377,6 +405,125 @@ static mp_obj_t stream_readline(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_readline_obj, 1, 2, stream_readline);
 
+/* ---- listening ---------------------------------------------------------------- */
+
+// method socket.bind(address): the port a later listen() uses (the modem has one address)
+static mp_obj_t stream_bind(mp_obj_t self_in, mp_obj_t addr_in) {
+    stream_obj_t *self = open_stream(self_in);
+    mas_addr local;
+    masg_addr_from_obj(addr_in, MASG_AF_INET6, MASG_ADDR_LOCAL, &local);
+    if (self->connected || self->listening) {
+        mp_raise_OSError(MP_EISCONN);
+    }
+    self->local_port = local.port;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(stream_bind_obj, stream_bind);
+
+/* Listens on the bound port with the object's slot, taking a new one first if
+ * the last accept gave it away. Returns 0 or a core errno. */
+static int32_t arm_listener(stream_obj_t *self) {
+    if (!self->has_slot) {
+        mas_handle handle;
+        masg_op_enter(true);
+        int32_t err = mas_stream_open(&handle);
+        masg_op_leave();
+        if (err != 0) {
+            return err;
+        }
+        self->handle = handle;
+        self->has_slot = true;
+    }
+    mas_outcome out;
+    masg_op_enter(true);
+    int32_t err = masg_op_finish(mas_listen_begin(self->handle, self->local_port), &out);
+    masg_op_leave();
+    if (err == 0) {
+        self->listening = true;
+    }
+    return err;
+}
+
+// method socket.listen([backlog]): AT+SQNSL on the bound port; the modem keeps one
+// connection waiting per listening connId, so the backlog is not used
+static mp_obj_t stream_listen(size_t n_args, const mp_obj_t *args) {
+    stream_obj_t *self = open_stream(args[0]);
+    if (n_args > 1) {
+        (void)mp_obj_get_int(args[1]);
+    }
+    if (self->connected) {
+        mp_raise_OSError(MP_EISCONN);
+    }
+    if (self->local_port == 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("bind((\"\", port)) first: the modem listens on a port you choose"));
+    }
+    if (self->listening) {
+        return mp_const_none;
+    }
+    int32_t err = arm_listener(self);
+    if (err == MAS_EADDRINUSE) {
+        masg_raise_msg(masg_errno(err), "the modem refused to listen on that port");
+    }
+    if (err != 0) {
+        masg_raise(err);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_listen_obj, 1, 2, stream_listen);
+
+// method socket.accept(): (connection, (ip, port)); the modem turns the listening connId
+// into the connection, so the listener takes another connId and listens again
+static mp_obj_t stream_accept(mp_obj_t self_in) {
+    stream_obj_t *self = open_stream(self_in);
+    if (!self->listening) {
+        if (self->local_port == 0 || self->connected) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        /* The previous accept took the connId and listening again failed then. */
+        int32_t err = arm_listener(self);
+        if (err != 0) {
+            masg_raise(err);
+        }
+    }
+    int32_t timeout = self->timeout_ms;
+    uint32_t start = now_ms();
+    mas_outcome out;
+    int32_t err;
+    for (;;) {
+        int32_t slice = timeout == 0 ? 0 : RECEIVE_SLICE_MS;
+        if (timeout > 0) {
+            uint32_t elapsed = now_ms() - start;
+            if (elapsed >= (uint32_t)timeout) {
+                masg_raise(MAS_ETIMEDOUT);
+            }
+            uint32_t left = (uint32_t)timeout - elapsed;
+            slice = left < RECEIVE_SLICE_MS ? (int32_t)left : RECEIVE_SLICE_MS;
+        }
+        masg_op_enter(true);
+        err = masg_op_finish(mas_accept_begin(self->handle, slice, now_ms()), &out);
+        masg_op_leave();
+        bool more_time = timeout < 0 || (timeout > 0 && now_ms() - start < (uint32_t)timeout);
+        if (err == MAS_ETIMEDOUT && more_time) {
+            continue;
+        }
+        break;
+    }
+    if (err != 0) {
+        raise_stream_error(err);
+    }
+    mp_obj_t items[2];
+    items[1] = masg_addr_to_obj(&out.from);
+    /* From here the connId is the connection's. */
+    items[0] = stream_from_accepted(self, self->handle);
+    self->has_slot = false;
+    self->listening = false;
+    /* Listen again now, so the next client finds the port open; if no connId is free,
+     * the next accept() tries again and says why. */
+    (void)arm_listener(self);
+    return mp_obj_new_tuple(2, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(stream_accept_obj, stream_accept);
+
 /* ---- options ------------------------------------------------------------------ */
 
 // method socket.settimeout(value)
@@ -446,6 +593,10 @@ static void close_stream(stream_obj_t *self) {
     }
     self->open = false;
     self->ahead_len = 0;
+    if (!self->has_slot) {
+        return; /* a listener whose connId went to its last accepted connection */
+    }
+    self->has_slot = false;
     /* Queued and then closed by op_enter's housekeeping: a raise there still
      * leaves the close queued, never a leaked slot. */
     masg_defer_close(self->handle);
@@ -458,7 +609,10 @@ static mp_obj_t stream_del(mp_obj_t self_in) {
     stream_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (self->open) {
         self->open = false;
-        masg_defer_close(self->handle);
+        if (self->has_slot) {
+            self->has_slot = false;
+            masg_defer_close(self->handle);
+        }
     }
     return mp_const_none;
 }
@@ -580,6 +734,9 @@ static const mp_rom_map_elem_t stream_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&stream_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&stream_connect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&stream_bind_obj) },
+    { MP_ROM_QSTR(MP_QSTR_listen), MP_ROM_PTR(&stream_listen_obj) },
+    { MP_ROM_QSTR(MP_QSTR_accept), MP_ROM_PTR(&stream_accept_obj) },
     { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&stream_send_obj) },
     { MP_ROM_QSTR(MP_QSTR_sendall), MP_ROM_PTR(&stream_sendall_obj) },
     { MP_ROM_QSTR(MP_QSTR_recv), MP_ROM_PTR(&stream_recv_obj) },

@@ -48,6 +48,8 @@
 
 #define MAS_EAFNOSUPPORT 97
 
+#define MAS_EADDRINUSE 98
+
 #define MAS_ENOTCONN 107
 
 #define MAS_ETIMEDOUT 110
@@ -259,6 +261,16 @@ int32_t mas_secure_connect_begin(mas_handle handle,
                                  const char *host,
                                  size_t len,
                                  const struct mas_secure *params);
+
+// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
+// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
+int32_t mas_listen_begin(mas_handle handle, uint16_t port);
+
+// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
+// `AT+SQNSA`). On success the handle *is* the accepted connection (the modem keeps the
+// connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
+// stream to take the next one. `timeout_ms` as for receives.
+int32_t mas_accept_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
 
 // Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
 // addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over

@@ -36,6 +36,8 @@ pub enum Error {
     BrokenPipe,
     /// Connect on a stream that is already connected (or was, and ended).
     IsConnected,
+    /// `listen`: the modem refused (the port is taken, or the connId is busy).
+    AddressInUse,
     /// The operation is not one this kind of socket has (e.g. `sendto` on a stream).
     WrongKind,
     /// A secure dial ended in `NO CARRIER`: the TLS handshake (or the TCP connection under

@@ -38,6 +38,7 @@ pub const MAS_ENOMEM: i32 = 12;
 pub const MAS_EINVAL: i32 = 22;
 pub const MAS_EMSGSIZE: i32 = 90;
 pub const MAS_EAFNOSUPPORT: i32 = 97;
+pub const MAS_EADDRINUSE: i32 = 98;
 pub const MAS_ENOTCONN: i32 = 107;
 pub const MAS_ETIMEDOUT: i32 = 110;
 pub const MAS_EHOSTUNREACH: i32 = 113;
@@ -65,6 +66,7 @@ fn errno_of(error: Error) -> i32 {
         Error::IsConnected => MAS_EISCONN,
         Error::WrongKind => MAS_EOPNOTSUPP,
         Error::TlsHandshake => MAS_ECONNABORTED,
+        Error::AddressInUse => MAS_EADDRINUSE,
     }
 }
 
@@ -519,6 +521,23 @@ pub unsafe extern "C" fn mas_secure_connect_begin(
     };
     let params = crate::engine::secure::SecureParams { level: p.level, ca, cert, key };
     with_engine(MAS_EALREADY, |e| status(e.begin_secure_connect(Handle(handle), peer, host, params)))
+}
+
+/// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
+/// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
+#[no_mangle]
+pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
+    with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port)))
+}
+
+/// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
+/// `AT+SQNSA`). On success the handle *is* the accepted connection (the modem keeps the
+/// connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
+/// stream to take the next one. `timeout_ms` as for receives.
+#[no_mangle]
+pub extern "C" fn mas_accept_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
+    let timeout = u32::try_from(timeout_ms).ok();
+    with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms)))
 }
 
 /// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)

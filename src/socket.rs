@@ -50,8 +50,10 @@ pub enum SlotKind {
     /// UDP: re-dialled transparently after a reboot or `+SQNSH`.
     #[default]
     Datagram,
-    /// A TCP connection this side dialled.
+    /// A TCP connection this side dialled, or one a listener accepted.
     Stream,
+    /// A TCP listener (`AT+SQNSL`); accepting turns the connId into the connection.
+    Listener,
 }
 
 /// Where a stream is in its life. A stream is dialled once: after its end it is never

@@ -174,3 +174,41 @@ fn refused_dial_and_silent_peer_timeout() {
     assert_eq!(rig.recv(h, 100, 300), Err(Error::TimedOut));
     rig.close(h).unwrap();
 }
+
+#[test]
+fn listen_accept_a_real_client_then_listen_again() {
+    let mut rig = Rig::new(Limits::STOCK);
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listener = rig.engine.open_stream().unwrap();
+    rig.engine.begin_listen(listener, port).unwrap();
+    run(&mut rig.engine, &mut rig.transport).unwrap();
+    for (round, client_ip) in ["::1", "127.0.0.1"].into_iter().enumerate() {
+        let client = thread::spawn(move || {
+            let mut c = std::net::TcpStream::connect((client_ip, port)).unwrap();
+            c.write_all(b"ping").unwrap();
+            let mut buf = [0u8; 4];
+            c.read_exact(&mut buf).unwrap();
+            (buf, c.local_addr().unwrap())
+        });
+        // The handle that listened is the connection once accepted.
+        let conn = if round == 0 { listener } else { rig.engine.open_stream().unwrap() };
+        if round > 0 {
+            rig.engine.begin_listen(conn, port).unwrap();
+            run(&mut rig.engine, &mut rig.transport).unwrap();
+        }
+        rig.engine.begin_accept(conn, Some(5_000), 0).unwrap();
+        let out = run(&mut rig.engine, &mut rig.transport).unwrap();
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            got.extend(rig.recv(conn, 100, 2_000).unwrap());
+        }
+        assert_eq!(got, b"ping");
+        rig.send_all(conn, b"pong").unwrap();
+        let (reply, client_addr) = client.join().unwrap();
+        assert_eq!(&reply, b"pong");
+        assert_eq!(out.from, Some(client_addr));
+        rig.close(conn).unwrap();
+    }
+    assert_eq!(rig.engine.slots_in_use(), 0);
+    assert_eq!(rig.sim.stats().into_iter().find(|(k, _)| *k == "open_slots").unwrap().1, 0);
+}

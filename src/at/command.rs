@@ -62,6 +62,10 @@ pub enum Command<'a> {
     Dial { conn: ConnId, peer: SocketAddr, local_port: u16 },
     /// `AT+SQNSD`: TCP, command mode (closureType 0, lPort 0, connMode 1).
     DialTcp { conn: ConnId, peer: SocketAddr },
+    /// `AT+SQNSL=<conn>,1,<port>`: listen for TCP connections.
+    Listen { conn: ConnId, port: u16 },
+    /// `AT+SQNSA=<conn>,1`: accept the waiting connection, in command mode.
+    Accept { conn: ConnId },
     /// `AT+SQNSSENDEXT=<conn>,<bytes>`; the payload follows the `> ` prompt.
     SendExt { conn: ConnId, len: u16 },
     /// `AT+SQNSRECV=<conn>,<max>`.
@@ -102,6 +106,8 @@ impl Command<'_> {
             Command::SocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
             Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
+            Command::Listen { .. } => b"SQNSL",
+            Command::Accept { .. } => b"SQNSA",
             Command::SendExt { .. } => b"SQNSSENDEXT",
             Command::Receive { .. } => b"SQNSRECV",
             Command::Close { .. } => b"SQNSH",
@@ -170,6 +176,8 @@ impl Command<'_> {
                 peer.port(),
                 format_ip(&peer.ip())
             ),
+            Command::Listen { conn, port } => write!(out, "AT+SQNSL={},1,{}", conn.get(), port),
+            Command::Accept { conn } => write!(out, "AT+SQNSA={},1", conn.get()),
             Command::SendExt { conn, len } => write!(out, "AT+SQNSSENDEXT={},{}", conn.get(), len),
             Command::Receive { conn, max } => write!(out, "AT+SQNSRECV={},{}", conn.get(), max),
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
@@ -276,6 +284,8 @@ mod tests {
         assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
+        assert_eq!(text(Command::Listen { conn: c2, port: 8080 }).as_str(), "AT+SQNSL=2,1,8080");
+        assert_eq!(text(Command::Accept { conn: c2 }).as_str(), "AT+SQNSA=2,1");
     }
 
     #[test]

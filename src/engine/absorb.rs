@@ -81,6 +81,7 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
+            let mut incoming = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
@@ -88,6 +89,10 @@ impl Engine {
                 Some(Event::Info(text)) => match self.awaiting.map(|a| a.action) {
                     Some(Action::DnsLookup(kind)) => {
                         collect_addresses(text, kind, &mut self.addresses);
+                        None
+                    }
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_)) => {
+                        incoming = super::stream::listener_incoming(text, &self.op);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -119,6 +124,9 @@ impl Engine {
             self.rx.truncate(self.rx.len() - used);
             if let Some(note) = note {
                 self.apply(note);
+            }
+            if let Some(peer) = incoming {
+                self.note_incoming(peer);
             }
             if !progressed {
                 break;
@@ -471,14 +479,15 @@ impl Engine {
                     }
                 }
             }
-            // Handled by `complete_stream` and `complete_secure`.
-            Action::DialStream(..) | Action::ReceiveStream(..) => {}
+            // Handled by `complete_secure`.
             Action::NvWrite(..)
             | Action::CredPiece(_)
             | Action::SecurityProfile(_)
             | Action::SecureConfig(..)
             | Action::DialSecure(..)
             | Action::DialSecureName(..) => {}
+            // Handled by `complete_stream`.
+            Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
             Action::Pause(_) => {}
         }
         Ok(())
@@ -536,6 +545,8 @@ impl Engine {
             | Action::DialStream(conn, _)
             | Action::DialSecure(conn, _)
             | Action::DialSecureName(conn, _)
+            | Action::Listen(conn, _)
+            | Action::Accept(conn)
             | Action::SendExt(conn, _)
             | Action::Payload(conn)
             | Action::SendCombined(conn, _)

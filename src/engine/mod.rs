@@ -113,6 +113,9 @@ enum Op {
     CredWrite { private_key: bool, index: u8, size: u16, done: bool },
     CredPiece { last: bool, sent: bool },
     SecureConnect(secure::SecureConnect),
+    /// Listeners: start listening; wait for a connection and accept it.
+    Listen { conn: ConnId, port: u16 },
+    Accept(stream::Accept),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +140,8 @@ enum Action {
     Receive(ConnId),
     /// `AT+SQNSRECV=<conn>,<max>` for a stream.
     ReceiveStream(ConnId, u16),
+    Listen(ConnId, u16),
+    Accept(ConnId),
     Close(ConnId),
     Info(ConnId),
     DnsLookup(RecordType),

@@ -81,6 +81,8 @@ impl Engine {
             Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
             Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
             Op::SecureConnect(s) => self.plan_secure_connect(s),
+            Op::Listen { conn, port } => self.plan_listen(conn, port),
+            Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
                 if !tried && (modem.dialled.is_some() || modem.unknown) {
@@ -189,10 +191,13 @@ impl Engine {
     /// Builds the exchange for `action` and remembers that its answer is pending.
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
-        let is_command = !matches!(
-            action,
-            Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..) | Action::CredPiece(_)
-        );
+        // So are a listener's status polls while it waits for a connection.
+        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
+        let is_command = !waiting_for_peer
+            && !matches!(
+                action,
+                Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..) | Action::CredPiece(_)
+            );
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -254,6 +259,8 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
         Action::DialStream(conn, peer) => Command::DialTcp { conn, peer },
         Action::ReceiveStream(conn, max) => Command::Receive { conn, max },
+        Action::Listen(conn, port) => Command::Listen { conn, port },
+        Action::Accept(conn) => Command::Accept { conn },
         Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
         // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
         Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },

@@ -23,6 +23,45 @@ use crate::error::Error;
 use crate::socket::{Dialled, Handle, SlotKind, StreamLife};
 use crate::MAX_DATAGRAM;
 
+/// An accept in progress: status polls until the listener shows a waiting connection
+/// (state 5 in `AT+SQNSS`, announced by `+SQNSRING: <id>` when URCs get through), then
+/// `AT+SQNSA`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Accept {
+    conn: ConnId,
+    deadline: Deadline,
+    /// The last status poll is in (since the last pause).
+    polled: bool,
+    pause_ms: u32,
+    /// The waiting connection's peer, from the listener's `AT+SQNSS` line.
+    incoming: Option<SocketAddr>,
+    accepted: bool,
+}
+
+/// `AT+SQNSS` state of a listening connId with a connection waiting.
+const STATE_INCOMING: u32 = 5;
+
+/// The peer of a connection waiting on the listener an accept is for, from one `+SQNSS`
+/// line: `<id>,<state>,"<locIP>",<locPort>,"<remIP>",<remPort>`; `None` for other lines.
+pub(super) fn listener_incoming(text: &[u8], op: &Op) -> Option<SocketAddr> {
+    let Op::Accept(a) = op else { return None };
+    let mut fields = crate::at::fields::split(text);
+    let id = crate::at::fields::next_number(&mut fields);
+    let state = crate::at::fields::next_number(&mut fields);
+    if id != Some(u32::from(a.conn.get())) || state != Some(STATE_INCOMING) {
+        return None;
+    }
+    let _local_ip = fields.next();
+    let _local_port = fields.next();
+    let peer_ip = fields.next().and_then(crate::addr::parse_modem_ip);
+    let peer_port = crate::at::fields::next_number(&mut fields).and_then(|p| u16::try_from(p).ok());
+    // A waiting connection whose peer the line does not show is still accepted.
+    Some(match (peer_ip, peer_port) {
+        (Some(ip), Some(port)) => SocketAddr::new(ip, port),
+        _ => SocketAddr::new(core::net::IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED), 0),
+    })
+}
+
 /// `+CME ERROR: 4` to `AT+SQNSSENDEXT` on an open stream: the modem holds as much unsent data
 /// as it will (the peer is not reading). The socket is still open.
 const CME_SEND_BUFFER_FULL: u16 = 4;
@@ -49,6 +88,104 @@ impl Engine {
             StreamLife::Open => None,
             StreamLife::Closed => Some(Error::BrokenPipe),
             StreamLife::Reset => Some(Error::ConnectionReset),
+        }
+    }
+
+    /// Starts listening on `port` with a fresh stream's connId; the slot becomes a listener.
+    pub fn begin_listen(&mut self, handle: Handle, port: u16) -> Result<(), Error> {
+        self.idle()?;
+        let (conn, life) = self.stream_conn(handle)?;
+        if life != StreamLife::Fresh {
+            return Err(Error::IsConnected);
+        }
+        if port == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        self.start(Op::Listen { conn, port });
+        Ok(())
+    }
+
+    /// Starts waiting for a connection on a listener and accepting it. On success the
+    /// handle is the accepted connection (same connId: the listener has stopped) and the
+    /// outcome's `from` is its peer.
+    pub fn begin_accept(&mut self, handle: Handle, timeout_ms: Option<u32>, now_ms: u32) -> Result<(), Error> {
+        self.idle()?;
+        let conn = self.pool.conn(handle)?;
+        let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
+        if slot.kind != SlotKind::Listener {
+            return Err(Error::WrongKind);
+        }
+        let deadline = match timeout_ms {
+            None => Deadline::Forever,
+            Some(0) => Deadline::NonBlocking,
+            Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
+        };
+        self.start(Op::Accept(Accept { conn, deadline, polled: false, pause_ms: 0, incoming: None, accepted: false }));
+        Ok(())
+    }
+
+    pub(super) fn plan_listen(&mut self, conn: ConnId, port: u16) -> Next {
+        if !self.numeric_errors {
+            return Next::Act(Action::NumericErrors);
+        }
+        let Some(slot) = self.pool.slot(conn) else { return Next::Finish(Err(Error::BadHandle)) };
+        if slot.kind == SlotKind::Listener {
+            return match slot.life {
+                StreamLife::Open => Next::Finish(Ok(Outcome::default())),
+                _ => Next::Finish(Err(Error::ConnectionReset)),
+            };
+        }
+        let modem = slot.modem;
+        if modem.unknown || modem.dialled.is_some() {
+            return Next::Act(Action::Close(conn));
+        }
+        if !modem.configured {
+            return Next::Act(Action::Configure(conn));
+        }
+        if !modem.extended {
+            return Next::Act(Action::ConfigureExt(conn));
+        }
+        Next::Act(Action::Listen(conn, port))
+    }
+
+    pub(super) fn plan_accept(&mut self, a: Accept, now_ms: u32) -> Next {
+        let Some(slot) = self.pool.slot(a.conn) else { return Next::Finish(Err(Error::BadHandle)) };
+        if a.accepted {
+            return Next::Finish(Ok(Outcome { from: slot.peer, ..Outcome::default() }));
+        }
+        if slot.life != StreamLife::Open {
+            // The listener died with a reboot (or the modem closed it).
+            return Next::Finish(Err(Error::ConnectionReset));
+        }
+        if a.incoming.is_some() {
+            return Next::Act(Action::Accept(a.conn));
+        }
+        if !a.polled || slot.buffered_hint > 0 {
+            return Next::Act(Action::Status);
+        }
+        let remaining = match a.deadline {
+            Deadline::NonBlocking => return Next::Finish(Err(Error::WouldBlock)),
+            Deadline::Forever => u32::MAX,
+            Deadline::At(at) => {
+                let left = at.wrapping_sub(now_ms);
+                if left == 0 || left > u32::MAX / 2 {
+                    return Next::Finish(Err(Error::TimedOut));
+                }
+                left
+            }
+        };
+        let pause = if a.pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (a.pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+        if let Op::Accept(a) = &mut self.op {
+            a.pause_ms = pause;
+            a.polled = false;
+        }
+        Next::Act(Action::Pause(pause.min(remaining)))
+    }
+
+    /// A connection waits on the listener being accepted (from its `AT+SQNSS` line).
+    pub(super) fn note_incoming(&mut self, peer: SocketAddr) {
+        if let Op::Accept(a) = &mut self.op {
+            a.incoming = Some(peer);
         }
     }
 
@@ -215,6 +352,54 @@ impl Engine {
                     Err(Error::Modem)
                 }
             },
+            (Action::Listen(conn, port), _) => {
+                if !ok {
+                    self.mark_unknown(action);
+                    return Some(Err(Error::AddressInUse));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    // Something the modem holds: a close sends AT+SQNSH.
+                    let any = SocketAddr::new(core::net::IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED), 0);
+                    slot.modem.dialled = Some(Dialled { peer: any, local_port: port });
+                    slot.kind = SlotKind::Listener;
+                    slot.life = StreamLife::Open;
+                    slot.local_port = port;
+                    slot.buffered_hint = 0;
+                }
+                Ok(())
+            }
+            (Action::Status, Op::Accept(a)) => {
+                if let Op::Accept(a) = &mut self.op {
+                    a.polled = true;
+                }
+                // The ring that announced the connection is answered by this poll.
+                if let Some(slot) = self.pool.slot_mut(a.conn) {
+                    slot.buffered_hint = 0;
+                }
+                Ok(())
+            }
+            (Action::Accept(conn), Op::Accept(a)) => {
+                if !ok {
+                    // The connection went away before it was taken: wait for the next one.
+                    if let Op::Accept(a) = &mut self.op {
+                        a.incoming = None;
+                        a.polled = false;
+                    }
+                    return Some(Ok(()));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    let peer = a.incoming.unwrap_or(SocketAddr::new(core::net::IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED), 0));
+                    slot.kind = SlotKind::Stream;
+                    slot.life = StreamLife::Open;
+                    slot.peer = Some(peer);
+                    slot.modem.dialled = Some(Dialled { peer, local_port: slot.local_port });
+                    slot.buffered_hint = 0;
+                }
+                if let Op::Accept(a) = &mut self.op {
+                    a.accepted = true;
+                }
+                Ok(())
+            }
             (Action::SendExt(conn, _), Op::StreamSend { .. }) if !prompt => Err(self.stream_failure(conn, result)),
             (Action::SendExt(..), Op::StreamSend { .. }) => {
                 if let Op::StreamSend { prompted, .. } = &mut self.op {

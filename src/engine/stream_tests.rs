@@ -233,3 +233,47 @@ fn six_connids_are_shared_by_streams_and_datagrams() {
     assert_eq!(e.open_stream(), Err(Error::NoFreeSlot));
     assert_eq!(e.open(), Err(Error::NoFreeSlot));
 }
+
+#[test]
+fn listen_then_accept_polls_status_and_takes_the_waiting_connection() {
+    let mut e = Engine::new();
+    let h = e.open_stream().unwrap();
+    let mut log = Vec::new();
+    e.begin_listen(h, 8080).unwrap();
+    assert_eq!(drive(&mut e, ok, &mut log), Ok(Outcome::default()));
+    assert_eq!(log.last().map(String::as_str), Some("C AT+SQNSL=1,1,8080"));
+    assert_eq!(e.begin_stream_send(h, b"x"), Err(Error::WrongKind));
+    let mut polls = 0;
+    let modem = |line: &str| {
+        if line == "C AT+SQNSS" {
+            polls += 1;
+            let state = if polls < 3 { "+SQNSS: 1,4,\"0.0.0.0\",8080,\"0.0.0.0\",0" } else { "+SQNSS: 1,5,\"127.0.0.1\",8080,\"::1\",50000" };
+            return std::format!("\r\n{state}\r\n+SQNSS: 2,0\r\n\r\nOK\r\n").into_bytes();
+        }
+        ok(line)
+    };
+    let mut log = Vec::new();
+    e.begin_accept(h, None, 0).unwrap();
+    let out = drive(&mut e, modem, &mut log).unwrap();
+    assert_eq!(out.from, Some(parse_socket_addr(b"::1", 50000).unwrap()));
+    assert_eq!(log, ["C AT+SQNSS", "S 10", "C AT+SQNSS", "S 20", "C AT+SQNSS", "C AT+SQNSA=1,1"]);
+    // The handle is the connection now.
+    assert_eq!(e.begin_stream_send(h, b"hi"), Ok(2));
+    assert_eq!(drive(&mut e, ok, &mut Vec::new()).map(|o| o.sent), Ok(2));
+}
+
+#[test]
+fn a_refused_listen_is_eaddrinuse_and_a_nonblocking_accept_is_eagain() {
+    let mut e = Engine::new();
+    let h = e.open_stream().unwrap();
+    e.begin_listen(h, 80).unwrap();
+    let refuse = |line: &str| if line.starts_with("C AT+SQNSL") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { ok(line) };
+    assert_eq!(drive(&mut e, refuse, &mut Vec::new()), Err(Error::AddressInUse));
+    assert_eq!(e.begin_accept(h, None, 0), Err(Error::WrongKind));
+    let h2 = e.open_stream().unwrap();
+    e.begin_listen(h2, 81).unwrap();
+    drive(&mut e, ok, &mut Vec::new()).unwrap();
+    e.begin_accept(h2, Some(0), 0).unwrap();
+    let idle = |line: &str| if line == "C AT+SQNSS" { b"\r\n+SQNSS: 2,4,\"0.0.0.0\",81,\"0.0.0.0\",0\r\n\r\nOK\r\n".to_vec() } else { ok(line) };
+    assert_eq!(drive(&mut e, idle, &mut Vec::new()), Err(Error::WouldBlock));
+}

@@ -8,6 +8,10 @@ into the test's environment:
     TCP_SILENT_PORT4                 accept and never send (receive timeouts)
     TCP_REFUSED_PORT4                nobody listens there (refused dials)
     HTTP_PORT6                       CPython HTTP server on ::1: GET /bytes/<n>, POST /echo
+    TCP_DIALER_PORT                  a CPython TCP client on call, for listen/accept tests: a UDP
+                                     datagram "dial <ip> <port> <hex>" to 127.0.0.1 makes it
+                                     connect, send the bytes, read until EOF; "result <id>"
+                                     answers "OK <hex>" (or "WAIT", or "ERR <reason>")
     MQTT_PORT                        Debian's mosquitto on 127.0.0.1 and ::1 (when installed)
     MP_LIBS                          folder with the third-party MicroPython client libraries
                                      (umqtt.simple, urequests) fetched by mp_libs.py
@@ -147,6 +151,61 @@ def _start_mosquitto(workdir):
     return port, stop
 
 
+class _Dialer:
+    """CPython TCP clients on call (see the module doc)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.results = {}
+        self.next_id = 1
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _dial(self, ident, host, port, payload):
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                try:
+                    conn = socket.create_connection((host, port), timeout=10)
+                    break
+                except ConnectionRefusedError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            with conn:
+                conn.sendall(payload)
+                got = b""
+                while True:
+                    piece = conn.recv(65536)
+                    if not piece:
+                        break
+                    got += piece
+            self.results[ident] = "OK " + got.hex()
+        except OSError as e:
+            self.results[ident] = "ERR %s" % e
+
+    def _serve(self):
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except OSError:
+                return
+            words = data.decode(errors="replace").split()
+            if len(words) == 4 and words[0] == "dial":
+                ident = self.next_id
+                self.next_id += 1
+                self.results[ident] = "WAIT"
+                args = (ident, words[1], int(words[2]), bytes.fromhex(words[3]))
+                threading.Thread(target=self._dial, args=args, daemon=True).start()
+                reply = "OK %d" % ident
+            elif len(words) == 2 and words[0] == "result":
+                reply = self.results.get(int(words[1]), "ERR no such dial")
+            else:
+                reply = "ERR bad request"
+            self.sock.sendto(reply.encode(), peer)
+
+
 def start():
     """Starts every peer; returns (environment additions, list of closers)."""
     env = {}
@@ -167,6 +226,9 @@ def start():
     refused = _listener(socket.AF_INET, "127.0.0.1")
     env["TCP_REFUSED_PORT4"] = str(refused.getsockname()[1])
     refused.close()
+    dialer = _Dialer()
+    env["TCP_DIALER_PORT"] = str(dialer.port)
+    closers.append(dialer.sock.close)
     try:
         http = _HttpServer6(("::1", 0), _HttpHandler)
         threading.Thread(target=http.serve_forever, daemon=True).start()

@@ -10,6 +10,7 @@
 mod control;
 mod dns;
 mod faults;
+mod listen;
 mod modem;
 mod net;
 mod stream;

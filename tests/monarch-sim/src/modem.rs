@@ -30,6 +30,8 @@ struct Slot {
     recv_hex: bool,
     send_hex: bool,
     socket: Option<OpenSocket>,
+    /// `AT+SQNSL`: a TCP listener on this connId.
+    listener: Option<crate::listen::Listener>,
     sent: u64,
     received: u64,
 }
@@ -125,7 +127,7 @@ impl Modem {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.socket.is_some())
+            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
         let mut pairs = vec![
             ("commands", c.commands),
@@ -160,6 +162,9 @@ impl Modem {
         for slot in &mut self.slots {
             if let Some(s) = slot.socket.take() {
                 s.abort();
+            }
+            if let Some(l) = slot.listener.take() {
+                l.close();
             }
         }
     }
@@ -264,6 +269,28 @@ impl Modem {
         if socket.buffered() == 0 {
             self.network_close(usize::from(conn), out);
         }
+    }
+
+    /// Whether the listener on `conn` (of this `token`) has no connection waiting; `None`
+    /// when it is gone (its threads stop).
+    pub(crate) fn listener_free(&self, conn: u8, token: u64) -> Option<bool> {
+        let slot = self.slots.get(usize::from(conn).wrapping_sub(1))?;
+        let listener = slot.listener.as_ref().filter(|l| l.token == token)?;
+        Some(listener.pending.is_empty())
+    }
+
+    /// A client connected to the listener on `conn`: it waits for `AT+SQNSA`, rung in.
+    pub(crate) fn incoming(&mut self, conn: u8, token: u64, stream: std::net::TcpStream, peer: SocketAddr, out: &Output) {
+        let Some(listener) = self
+            .slots
+            .get_mut(usize::from(conn).wrapping_sub(1))
+            .and_then(|s| s.listener.as_mut())
+            .filter(|l| l.token == token)
+        else {
+            return;
+        };
+        listener.pending.push_back((stream, peer));
+        self.emit_urc(out, &format!("+SQNSRING: {conn}"));
     }
 
     /// `+SQNSH` for the TCP sockets whose last bytes the host has just read.
@@ -477,6 +504,9 @@ impl Modem {
                         if let Some(s) = self.slots[conn].socket.take() {
                             s.close();
                         }
+                        if let Some(l) = self.slots[conn].listener.take() {
+                            l.close();
+                        }
                         ok()
                     }
                     None => self.error(Some(50)),
@@ -492,6 +522,8 @@ impl Modem {
                 None => self.error(Some(50)),
             },
             (_, "SQNSS") => info(&self.status_lines()),
+            (_, "SQNSL") => self.listen(args),
+            (_, "SQNSA") => self.accept(args),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
             (_, "SQNSNVW") => self.nv_write(args),
             (_, "SQNSPCFG") => self.security_profile(args),
@@ -569,7 +601,7 @@ impl Modem {
             return self.error(Some(4));
         }
         let index = conn - 1;
-        if self.slots[index].socket.is_some() {
+        if self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
             return self.error(Some(3));
         }
         let name = host.trim_matches('"').to_string();
@@ -619,6 +651,72 @@ impl Modem {
                 ok()
             }
             Err(_) => b"\r\nNO CARRIER\r\n".to_vec(),
+        }
+    }
+
+    /// `AT+SQNSL=<id>,<state>,<port>`: state 1 listens (2 too: Monarch 2's IPv6 value; the
+    /// simulator listens on both loopbacks either way), 0 stops.
+    fn listen(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let state = fields.get(1).and_then(|f| f.parse::<u8>().ok()).filter(|s| *s <= 2);
+        let port = fields.get(2).and_then(|f| f.parse::<u16>().ok());
+        let (Some(conn), Some(state), Some(port)) = (conn, state, port) else { return self.error(Some(50)) };
+        let index = conn - 1;
+        if state == 0 {
+            return match self.slots[index].listener.take() {
+                Some(l) => {
+                    l.close();
+                    ok()
+                }
+                None => self.error(Some(3)),
+            };
+        }
+        if port == 0 || self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
+            return self.error(Some(3));
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        match crate::listen::Listener::start(port, conn as u8, token, self.shared.clone()) {
+            Ok(listener) => {
+                self.slots[index].listener = Some(listener);
+                ok()
+            }
+            // The port is taken on this machine: the modem's refusal.
+            Err(_) => self.error(Some(3)),
+        }
+    }
+
+    /// `AT+SQNSA=<id>[,<connMode>]`: the waiting connection becomes this connId's socket.
+    fn accept(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let mode = fields.get(1).map_or(Some(0), |f| f.parse::<u8>().ok());
+        let (Some(conn), Some(mode)) = (conn, mode) else { return self.error(Some(50)) };
+        if mode != 1 {
+            // Online (data) mode is not simulated.
+            return self.error(Some(4));
+        }
+        let index = conn - 1;
+        let Some(mut listener) = self.slots[index].listener.take() else { return self.error(Some(3)) };
+        let Some((stream, peer)) = listener.pending.pop_front() else {
+            self.slots[index].listener = Some(listener);
+            return self.error(Some(3));
+        };
+        // The connId now carries the connection: the listener stops, and connections that
+        // waited behind this one are refused.
+        listener.close();
+        let token = self.next_token;
+        self.next_token += 1;
+        match OpenSocket::accepted(stream, peer, conn as u8, token, self.shared.clone()) {
+            Ok(socket) => {
+                let slot = &mut self.slots[index];
+                slot.socket = Some(socket);
+                slot.sent = 0;
+                slot.received = 0;
+                ok()
+            }
+            Err(_) => self.error(Some(3)),
         }
     }
 
@@ -686,6 +784,16 @@ impl Modem {
             .iter()
             .enumerate()
             .map(|(i, s)| match &s.socket {
+                None if s.listener.is_some() => {
+                    let l = s.listener.as_ref().map(|l| (l.port, l.pending.front().map(|p| p.1)));
+                    match l {
+                        Some((port, Some(peer))) => {
+                            format!("+SQNSS: {},5,\"127.0.0.1\",{port},\"{}\",{}", i + 1, peer.ip(), peer.port())
+                        }
+                        Some((port, None)) => format!("+SQNSS: {},4,\"0.0.0.0\",{port},\"0.0.0.0\",0", i + 1),
+                        None => format!("+SQNSS: {},0", i + 1),
+                    }
+                }
                 None => format!("+SQNSS: {},0", i + 1),
                 Some(o) => format!(
                     "+SQNSS: {},1,\"{}\",{},\"{}\",{}",

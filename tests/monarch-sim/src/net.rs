@@ -56,6 +56,21 @@ impl OpenSocket {
         Ok(OpenSocket { link: Link::Udp(socket), peer, local, queue: VecDeque::new(), token, peer_closed: false, stop, reader: Some(reader) })
     }
 
+    /// A connection a modem-side listener accepted (`AT+SQNSA`).
+    pub(crate) fn accepted(stream: std::net::TcpStream, peer: SocketAddr, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<OpenSocket> {
+        let (link, local) = TcpLink::start(stream, conn, token, shared)?;
+        Ok(OpenSocket {
+            link: Link::Tcp(link),
+            peer,
+            local,
+            queue: VecDeque::new(),
+            token,
+            peer_closed: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        })
+    }
+
     /// Opens a TCP connection to `peer` (loopback only) within `timeout`.
     pub(crate) fn dial_tcp(peer: SocketAddr, timeout: Duration, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<OpenSocket> {
         if !peer.ip().is_loopback() {

@@ -45,6 +45,12 @@ impl TcpLink {
     /// Connects to `peer` within `timeout`, and starts the reader and writer threads.
     pub(crate) fn dial(peer: SocketAddr, timeout: Duration, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<(TcpLink, SocketAddr)> {
         let stream = TcpStream::connect_timeout(&peer, timeout)?;
+        TcpLink::start(stream, conn, token, shared)
+    }
+
+    /// Starts the reader and writer threads of a connected stream (dialled or accepted).
+    pub(crate) fn start(stream: TcpStream, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<(TcpLink, SocketAddr)> {
+        stream.set_nonblocking(false)?;
         stream.set_nodelay(true)?;
         let local = stream.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));

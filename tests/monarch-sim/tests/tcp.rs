@@ -246,3 +246,56 @@ fn an_echo_of_many_random_pieces_arrives_whole() {
     assert_eq!(back, data);
     let _ = TcpStream::connect(peer);
 }
+
+#[test]
+fn listen_ring_status_accept_on_both_loopbacks() {
+    for client_ip in ["127.0.0.1", "::1"] {
+        let sim = Monarch::start(SimConfig::default()).unwrap();
+        let uart = sim.uart();
+        ask(&uart, "AT+CMEE=1", b"OK\r\n");
+        ask(&uart, "AT+SQNSCFGEXT=2,1,0,0,0,0", b"OK\r\n");
+        // A free port: bind, learn it, close.
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        assert_eq!(ask(&uart, &format!("AT+SQNSL=2,1,{port}"), b"\r\n"), b"\r\nOK\r\n");
+        let status = ask(&uart, "AT+SQNSS", b"OK\r\n");
+        assert!(contains(&status, format!("+SQNSS: 2,4,\"0.0.0.0\",{port},").as_bytes()), "{}", String::from_utf8_lossy(&status));
+        let mut client = TcpStream::connect((client_ip, port)).unwrap();
+        client.write_all(b"early bytes").unwrap();
+        assert!(contains(&read_until(&uart, b"+SQNSRING: 2\r\n"), b"+SQNSRING: 2\r\n"));
+        let status = ask(&uart, "AT+SQNSS", b"OK\r\n");
+        let line = format!("+SQNSS: 2,5,\"127.0.0.1\",{port},\"{client_ip}\",{}", client.local_addr().unwrap().port());
+        assert!(contains(&status, line.as_bytes()), "{}", String::from_utf8_lossy(&status));
+        // The connId is the connection now: what the client sent before the accept arrives.
+        let accepted = ask(&uart, "AT+SQNSA=2,1", b"+SQNSRING: 2,11\r\n");
+        assert!(accepted.starts_with(b"\r\nOK\r\n"), "{accepted:?}");
+        assert!(contains(&accepted, b"+SQNSRING: 2,11\r\n"), "{accepted:?}");
+        let got = ask(&uart, "AT+SQNSRECV=2,100", b"\r\n\r\nOK\r\n");
+        assert!(contains(&got, b"+SQNSRECV: 2,11\r\nearly bytes\r\n"), "{got:?}");
+        assert_eq!(ask(&uart, "AT+SQNSSENDEXT=2,5", b"> "), b"\r\n> ");
+        uart.write(b"reply");
+        read_until(&uart, b"OK\r\n");
+        let mut buf = [0u8; 5];
+        client.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"reply");
+        assert_eq!(ask(&uart, "AT+SQNSH=2", b"OK\r\n"), b"\r\nOK\r\n");
+        assert_eq!(stat(&sim, "open_slots"), 0);
+    }
+}
+
+#[test]
+fn listen_refusals_and_stop() {
+    let sim = Monarch::start(SimConfig::default()).unwrap();
+    let uart = sim.uart();
+    ask(&uart, "AT+CMEE=1", b"OK\r\n");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    assert_eq!(ask(&uart, &format!("AT+SQNSL=1,1,{port}"), b"\r\n"), b"\r\n+CME ERROR: 3\r\n", "port in use");
+    drop(taken);
+    assert_eq!(ask(&uart, "AT+SQNSA=1,1", b"\r\n"), b"\r\n+CME ERROR: 3\r\n", "nothing listens");
+    assert_eq!(ask(&uart, &format!("AT+SQNSL=1,1,{port}"), b"\r\n"), b"\r\nOK\r\n");
+    assert_eq!(ask(&uart, "AT+SQNSA=1,1", b"\r\n"), b"\r\n+CME ERROR: 3\r\n", "nobody connected yet");
+    assert_eq!(ask(&uart, &format!("AT+SQNSL=1,0,{port}"), b"\r\n"), b"\r\nOK\r\n");
+    assert_eq!(stat(&sim, "open_slots"), 0);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the listener is gone");
+}
