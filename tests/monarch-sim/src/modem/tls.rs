@@ -249,7 +249,7 @@ impl Modem {
             return Some(ip);
         }
         if host.eq_ignore_ascii_case("localhost") {
-            return Some(IpAddr::from_str("::1").ok()?);
+            return IpAddr::from_str("::1").ok();
         }
         let server = self.dns?;
         for v6 in [true, false] {
