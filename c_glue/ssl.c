@@ -195,7 +195,7 @@ static int32_t write_credential(bool private_key, int slot, const uint8_t *pem, 
 
 /* The modem slot holding `pem`, written there first if no slot holds it.
  * `avoid`: a slot this connection already uses for another credential. */
-static int ensure_credential(bool private_key, const uint8_t *pem, size_t len, int avoid, const char *what) {
+static int ensure_credential(bool private_key, const uint8_t *pem, size_t len, int avoid, const char *what, bool *known) {
     uint8_t hash[HASH_LEN];
     (void)mas_cred_fingerprint(pem, len, private_key, hash);
     store_load();
@@ -204,6 +204,7 @@ static int ensure_credential(bool private_key, const uint8_t *pem, size_t len, i
     for (int i = 0; i < SLOTS; i++) {
         if (entries[i].used && memcmp(entries[i].hash, hash, HASH_LEN) == 0) {
             entries[i].stamp = ++store_clock;
+            *known = true;
             return FIRST_SLOT + i;
         }
     }
@@ -233,6 +234,13 @@ static int ensure_credential(bool private_key, const uint8_t *pem, size_t len, i
     memcpy(entries[pick].hash, hash, HASH_LEN);
     store_save();
     return FIRST_SLOT + pick;
+}
+
+/* The store said the modem holds the credential in `slot`, and the modem says otherwise. */
+static void store_drop(bool private_key, int slot) {
+    if (slot >= FIRST_SLOT && slot < FIRST_SLOT + SLOTS) {
+        store[private_key][slot - FIRST_SLOT].used = false;
+    }
 }
 
 /* ---- credentials from the caller ------------------------------------------- */
@@ -360,22 +368,35 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
         /* The modem cannot report "unverified": CERT_OPTIONAL is checked as CERT_REQUIRED. */
         params.level = (host != NULL && r->check_hostname) ? LEVEL_CA_DATES_AND_NAME : LEVEL_CA_AND_DATES;
     }
-    if (given(r->ca)) {
-        params.ca_slot = (int16_t)ensure_credential(false, (const uint8_t *)ca.buf, ca.len, -1, "the CA certificate");
-    }
-    if (given(r->cert)) {
-        params.cert_slot = (int16_t)ensure_credential(false, (const uint8_t *)cert.buf, cert.len, params.ca_slot, "the client certificate");
-        params.key_slot = (int16_t)ensure_credential(true, (const uint8_t *)key.buf, key.len, -1, "the private key");
+    /* A name is dialled as a name: the modem resolves it, sends it (SNI) and checks it. */
+    const char *dial_name = host_is_address ? NULL : host;
+    /* Two rounds at most: if the modem refuses the dial (a profile naming an empty slot)
+     * after credentials were taken from the store unwritten, the store was wrong (a modem
+     * factory reset): write them again and dial once more. */
+    for (int round = 0;; round++) {
+        bool known = false;
+        if (given(r->ca)) {
+            params.ca_slot = (int16_t)ensure_credential(false, (const uint8_t *)ca.buf, ca.len, -1, "the CA certificate", &known);
+        }
+        if (given(r->cert)) {
+            params.cert_slot = (int16_t)ensure_credential(false, (const uint8_t *)cert.buf, cert.len, params.ca_slot, "the client certificate", &known);
+            params.key_slot = (int16_t)ensure_credential(true, (const uint8_t *)key.buf, key.len, -1, "the private key", &known);
+        }
+        mas_outcome out;
+        masg_op_enter(true);
+        err = masg_op_finish(mas_secure_connect_begin(handle, &peer, dial_name, dial_name ? host_len : 0, &params), &out);
+        masg_op_leave();
+        if (err != MAS_EIO || !known || round > 0) {
+            break;
+        }
+        store_drop(false, params.ca_slot);
+        store_drop(false, params.cert_slot);
+        store_drop(true, params.key_slot);
+        store_save();
     }
     vstr_clear(&ca);
     vstr_clear(&cert);
     vstr_clear(&key);
-    /* A name is dialled as a name: the modem resolves it, sends it (SNI) and checks it. */
-    const char *dial_name = host_is_address ? NULL : host;
-    mas_outcome out;
-    masg_op_enter(true);
-    err = masg_op_finish(mas_secure_connect_begin(handle, &peer, dial_name, dial_name ? host_len : 0, &params), &out);
-    masg_op_leave();
     if (err == MAS_ECONNABORTED) {
         masg_raise_msg(masg_errno(err), "TLS handshake failed: the server's certificate is not trusted by ca_certs, "
             "has expired, or names another host, or no protocol or cipher is common (the modem does not say which)");

@@ -248,6 +248,11 @@ impl Engine {
         if sent {
             return Next::Finish(Ok(Outcome::default()));
         }
+        if !self.numeric_errors {
+            // The modem rebooted since its prompt (`AT+CMEE=1` came before it): the prompt
+            // died with it, and PEM text must never reach it as command lines.
+            return Next::Finish(Err(Error::Modem));
+        }
         Next::Act(Action::CredPiece(last))
     }
 

@@ -134,6 +134,15 @@ fn a_refused_pem_or_an_early_answer_fails_the_upload() {
 }
 
 #[test]
+fn a_reboot_during_an_upload_fails_it_and_sends_no_more_pem() {
+    let mut e = Engine::new();
+    let reboot = |line: &str| if line.starts_with("P20 ") { b"\r\n+SYSSTART\r\n".to_vec() } else { ok(line) };
+    let (result, log) = upload(&mut e, &pem(3), reboot);
+    assert_eq!(result, Err(Error::Modem));
+    assert_eq!(log.iter().filter(|l| l.starts_with('P')).count(), 1, "{log:?}");
+}
+
+#[test]
 fn a_secure_redial_closes_configures_writes_the_profile_once_and_dials_by_name() {
     let (mut e, h) = connected();
     let mut log = Vec::new();

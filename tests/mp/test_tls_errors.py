@@ -69,7 +69,6 @@ def test_missing_key_file_reaches_nothing():
     else:
         check(False, "no error")
     # Closing the socket is the only modem traffic.
-    check(sim_stats()["nvm_writes"] == sim_stats()["nvm_writes"], "")
     check(socket._slots_in_use() == 0, "the slot is freed")
     check(modem_bytes_in() - before < 20, "only the close reached the modem")
 
@@ -84,6 +83,43 @@ def test_bad_arguments():
     except OSError as e:
         check(e.args[0] == 107, "not connected: %r" % (e,))
     check(socket._slots_in_use() == 0, "freed")
+
+
+def wrap_ok(**kw):
+    s = ssl.wrap_socket(connected(MQTTS_PORT), **kw)
+    s.close()
+
+
+def test_refused_profile_spellings_fall_back():
+    # A combination no other test uses, so the profile is written here.
+    p0 = sim_stats()["profile_writes"]
+    check(network._sim("fault error SQNSPCFG 2").startswith("OK"), "fault")
+    wrap_ok(ca_certs=TLS + "/other-ca.pem")
+    check(sim_stats()["profile_writes"] == p0 + 1, "the third spelling was accepted")
+
+
+def test_a_modem_factory_reset_is_recovered():
+    wrap_ok(cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA)
+    check(network._sim("nvm clear").startswith("OK"), "nvm clear")
+    w0 = sim_stats()["nvm_writes"]
+    wrap_ok(cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA)
+    check(sim_stats()["nvm_writes"] == w0 + 1, "the CA was written again")
+    check(socket._slots_in_use() == 0, "closed")
+
+
+def test_a_reboot_during_an_upload():
+    ssl.forget()
+    check(network._sim("fault reboot_at PAYLOAD 1").startswith("OK"), "fault")
+    try:
+        wrap_ok(cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA)
+    except OSError as e:
+        check(e.args[0] == 5 and "CA" in e.args[1], "EIO naming the CA: %r" % (e,))
+    else:
+        check(False, "no error")
+    check(socket._slots_in_use() == 0, "the slot is freed")
+    w0 = sim_stats()["nvm_writes"]
+    wrap_ok(cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA)
+    check(sim_stats()["nvm_writes"] == w0 + 1, "written on the next try")
 
 
 run(globals())

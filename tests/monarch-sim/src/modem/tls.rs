@@ -88,6 +88,13 @@ impl TlsState {
         self.secure = Default::default();
     }
 
+    /// `AT+SQNSFACTORYRESET`'s effect on credentials and profiles (control line `nvm clear`).
+    pub(crate) fn factory_reset(&mut self) {
+        self.nvm.clear();
+        self.profiles = Default::default();
+        self.secure = Default::default();
+    }
+
     pub(crate) fn reset_counters(&mut self) {
         self.nvm_writes = 0;
         self.nvm_deletes = 0;
@@ -185,6 +192,14 @@ impl Modem {
             return (rest, None);
         }
         let Some(upload) = self.tls.upload.take() else { return (rest, None) };
+        if self.faults.take_reboot_at("PAYLOAD") {
+            // Rebooted with the PEM in hand: nothing stored, no answer but +SYSSTART.
+            self.counters.errors_injected += 1;
+            if let Some(shared) = self.shared.upgrade() {
+                self.reboot(&shared.out);
+            }
+            return (rest, None);
+        }
         let valid = match upload.kind {
             CredKind::Certificate => crate::tls_link::parse_certificates(&upload.bytes).is_some_and(|c| !c.is_empty()),
             CredKind::PrivateKey => crate::tls_link::parse_key(&upload.bytes).is_some(),
