@@ -386,6 +386,10 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
         masg_op_enter(true);
         err = masg_op_finish(mas_secure_connect_begin(handle, &peer, dial_name, dial_name ? host_len : 0, &params), &out);
         masg_op_leave();
+        if (err == MAS_EAGAIN) {
+            masg_raise_msg(MP_EAGAIN, "the modem's clock is not set (AT+CCLK? reads a year before 2020), so "
+                "certificate dates cannot be checked: try again once the network has set it");
+        }
         if (err != MAS_EIO || !known || round > 0) {
             break;
         }

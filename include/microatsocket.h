@@ -252,7 +252,8 @@ int32_t mas_stream_peer(mas_handle handle, struct mas_addr *out);
 
 // Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
 // bytes; NULL to dial the address) with the verification and credentials of `params`. The
-// operation ends with `MAS_ECONNABORTED` when the handshake fails; the stream is then not
+// operation ends with `MAS_ECONNABORTED` when the handshake fails, `MAS_EAGAIN` when the
+// certificate dates are to be checked and the modem's clock is not set; the stream is then not
 // connected and should be closed.
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.

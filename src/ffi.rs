@@ -66,6 +66,8 @@ fn errno_of(error: Error) -> i32 {
         Error::IsConnected => MAS_EISCONN,
         Error::WrongKind => MAS_EOPNOTSUPP,
         Error::TlsHandshake => MAS_ECONNABORTED,
+        // Try again later: the network sets the clock some time after attach.
+        Error::ClockNotSet => MAS_EAGAIN,
         Error::AddressInUse => MAS_EADDRINUSE,
     }
 }
@@ -489,7 +491,8 @@ pub unsafe extern "C" fn mas_stream_peer(handle: mas_handle, out: *mut mas_addr)
 
 /// Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
 /// bytes; NULL to dial the address) with the verification and credentials of `params`. The
-/// operation ends with `MAS_ECONNABORTED` when the handshake fails; the stream is then not
+/// operation ends with `MAS_ECONNABORTED` when the handshake fails, `MAS_EAGAIN` when the
+/// certificate dates are to be checked and the modem's clock is not set; the stream is then not
 /// connected and should be closed.
 /// # Safety
 /// Pointer arguments are NULL or valid for the sizes given; they are not kept.

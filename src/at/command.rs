@@ -86,6 +86,8 @@ pub enum Command<'a> {
     SecurityProfile { sp: u8, version: u8, bare_ciphers: bool, level: u8, ca: Option<u8>, cert: Option<u8>, key: Option<u8> },
     /// `AT+SQNSSCFG=<conn>,<0|1>,<sp>`: TLS on or off for the connId's next dial.
     SecureConfig { conn: ConnId, enable: bool, sp: u8 },
+    /// `AT+CCLK?`: the modem's clock, which certificate dates are checked against.
+    Clock,
     /// `AT+SQNSD`: TCP by host name (the modem resolves it and checks it against the
     /// server's certificate), command mode.
     DialTcpName { conn: ConnId, host: &'a HostName, port: u16 },
@@ -118,6 +120,7 @@ impl Command<'_> {
             Command::SecurityProfile { .. } => b"SQNSPCFG",
             Command::SecureConfig { .. } => b"SQNSSCFG",
             Command::DialTcpName { .. } => b"SQNSD",
+            Command::Clock => b"CCLK",
         }
     }
 
@@ -197,6 +200,7 @@ impl Command<'_> {
                 }
                 write!(out, ",\"\"")
             }
+            Command::Clock => write!(out, "AT+CCLK?"),
             Command::SecureConfig { conn, enable, sp } => {
                 write!(out, "AT+SQNSSCFG={},{},{sp}", conn.get(), u8::from(enable))
             }

@@ -82,11 +82,16 @@ impl Engine {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
             let mut incoming = None;
+            let mut clock = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
                 Some(Event::Prompt) => Some(Note::Prompt),
                 Some(Event::Info(text)) => match self.awaiting.map(|a| a.action) {
+                    Some(Action::ReadClock) => {
+                        clock = Some(super::secure::clock_year(text));
+                        None
+                    }
                     Some(Action::DnsLookup(kind)) => {
                         collect_addresses(text, kind, &mut self.addresses);
                         None
@@ -127,6 +132,9 @@ impl Engine {
             }
             if let Some(peer) = incoming {
                 self.note_incoming(peer);
+            }
+            if let Some(year) = clock {
+                self.note_clock(year);
             }
             if !progressed {
                 break;
@@ -485,7 +493,8 @@ impl Engine {
             | Action::SecurityProfile(_)
             | Action::SecureConfig(..)
             | Action::DialSecure(..)
-            | Action::DialSecureName(..) => {}
+            | Action::DialSecureName(..)
+            | Action::ReadClock => {}
             // Handled by `complete_stream`.
             Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
             Action::Pause(_) => {}
@@ -565,6 +574,7 @@ impl Engine {
             | Action::CredPiece(_)
             | Action::SecurityProfile(_)
             | Action::SecureConfig(..)
+            | Action::ReadClock
             | Action::Pause(_) => {}
         }
     }

@@ -154,6 +154,8 @@ enum Action {
     SecureConfig(ConnId, bool),
     DialSecure(ConnId, SocketAddr),
     DialSecureName(ConnId, u16),
+    /// `AT+CCLK?` before a dial that checks certificate dates.
+    ReadClock,
 }
 
 /// Progress of the pending action's answer.

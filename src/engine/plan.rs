@@ -286,6 +286,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::SecureConfig(conn, enable) => Command::SecureConfig { conn, enable, sp: conn.get() },
         Action::DialSecure(conn, peer) => Command::DialTcp { conn, peer },
         Action::DialSecureName(conn, port) => Command::DialTcpName { conn, host: host?, port },
+        Action::ReadClock => Command::Clock,
         Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) => return None,
     })
 }

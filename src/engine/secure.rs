@@ -85,6 +85,34 @@ pub struct SecureConnect {
     secured: bool,
     dialled: bool,
     closes: u8,
+    clock: ClockCheck,
+}
+
+/// The modem clock as read before a dial that checks certificate dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClockCheck {
+    NotRead,
+    /// Set, or unreadable (then the modem decides).
+    Usable,
+    Unset,
+}
+
+/// Years before this mean the network has not set the modem's clock (it starts at 1970).
+const FIRST_PLAUSIBLE_YEAR: u32 = 2020;
+
+/// The year of `+CCLK: "yy/MM/dd,hh:mm:ss±zz"` (the text after the name), if it reads as one.
+pub fn clock_year(text: &[u8]) -> Option<u32> {
+    let text = text.strip_prefix(b"\"").unwrap_or(text);
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    if !(2..=4).contains(&digits) || text.get(digits) != Some(&b'/') {
+        return None;
+    }
+    let value = text.get(..digits)?.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+    Some(match (digits, value) {
+        (4, y) => y,
+        (_, y) if y >= 70 => 1900 + y,
+        (_, y) => 2000 + y,
+    })
 }
 
 /// What the engine remembers of the modem's TLS settings.
@@ -214,6 +242,7 @@ impl Engine {
             secured: false,
             dialled: false,
             closes: 0,
+            clock: ClockCheck::NotRead,
         }));
         Ok(())
     }
@@ -262,6 +291,16 @@ impl Engine {
         }
         if !self.numeric_errors {
             return Next::Act(Action::NumericErrors);
+        }
+        // Dates are checked against the modem's clock: refuse clearly rather than fail the
+        // handshake when the network has not set it yet. Read on every such dial: a reboot
+        // (whose +SYSSTART the firmware may flush away) starts the clock at 1970 again, and
+        // one exchange is little beside a handshake.
+        match s.clock {
+            _ if s.params.level == LEVEL_NONE => {}
+            ClockCheck::NotRead => return Next::Act(Action::ReadClock),
+            ClockCheck::Unset => return Next::Finish(Err(Error::ClockNotSet)),
+            ClockCheck::Usable => {}
         }
         let Some(slot) = self.pool.slot(s.conn) else { return Next::Finish(Err(Error::BadHandle)) };
         let modem = slot.modem;
@@ -356,6 +395,15 @@ impl Engine {
                 }
                 Ok(())
             }
+            (Action::ReadClock, Op::SecureConnect(s)) => {
+                // No +CCLK line, or an error: the modem decides at the handshake.
+                if s.clock == ClockCheck::NotRead {
+                    if let Op::SecureConnect(op) = &mut self.op {
+                        op.clock = ClockCheck::Usable;
+                    }
+                }
+                Ok(())
+            }
             (Action::SecureConfig(conn, enable), _) => {
                 if !ok {
                     return Some(Err(Error::Modem));
@@ -398,6 +446,14 @@ impl Engine {
             },
             _ => return None,
         })
+    }
+
+    /// The year the pending `AT+CCLK?` answered (`clock_year`).
+    pub(super) fn note_clock(&mut self, year: Option<u32>) {
+        let unset = year.is_some_and(|y| y < FIRST_PLAUSIBLE_YEAR);
+        if let Op::SecureConnect(op) = &mut self.op {
+            op.clock = if unset { ClockCheck::Unset } else { ClockCheck::Usable };
+        }
     }
 
     /// A piece before the last gets no answer: its silence is success.
@@ -459,6 +515,15 @@ mod tests {
         assert_eq!(check_pem(b"", true), Err(Error::MessageTooLong));
         let big = [b'A'; MAX_PRIVATE_KEY + 1];
         assert_eq!(check_pem(&big, true), Err(Error::MessageTooLong));
+    }
+
+    #[test]
+    fn clock_years() {
+        assert_eq!(clock_year(b"\"70/01/01,00:00:12+00\""), Some(1970));
+        assert_eq!(clock_year(b"\"26/12/03,00:45:00+04\""), Some(2026));
+        assert_eq!(clock_year(b"\"2026/12/03,00:45:00\""), Some(2026));
+        assert_eq!(clock_year(b"\"12:00\""), None);
+        assert_eq!(clock_year(b""), None);
     }
 
     #[test]

@@ -42,7 +42,9 @@ fn drive(engine: &mut Engine, mut modem: impl FnMut(&str) -> Vec<u8>, log: &mut 
 /// A modem that accepts everything: the prompt for uploads, silence for pieces before the
 /// last (their wait is 20 ms), OK for the rest.
 fn ok(line: &str) -> Vec<u8> {
-    if line.starts_with("C AT+SQNSNVW") && !line.ends_with(",0") {
+    if line == "C AT+CCLK?" {
+        b"\r\n+CCLK: \"26/12/03,00:45:00+00\"\r\n\r\nOK\r\n".to_vec()
+    } else if line.starts_with("C AT+SQNSNVW") && !line.ends_with(",0") {
         b"\r\n> ".to_vec()
     } else if line.starts_with("P20 ") {
         Vec::new()
@@ -151,6 +153,7 @@ fn a_secure_redial_closes_configures_writes_the_profile_once_and_dials_by_name()
     assert_eq!(
         log,
         [
+            "C AT+CCLK?",
             "C AT+SQNSH=1",
             "C AT+SQNSCFG=1,1,300,0,600,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
@@ -238,6 +241,32 @@ fn no_carrier_on_the_secure_dial_is_a_handshake_failure_and_the_next_plain_dial_
     e.begin_stream_connect(h3, broker()).unwrap();
     drive(&mut e, ok, &mut log).unwrap();
     assert!(!log.iter().any(|l| l.contains("SQNSSCFG")), "{log:?}");
+}
+
+#[test]
+fn an_unset_modem_clock_refuses_a_date_check_before_anything_changes() {
+    let (mut e, h) = connected();
+    let epoch = |line: &str| {
+        if line == "C AT+CCLK?" {
+            b"\r\n+CCLK: \"70/01/01,00:00:09+00\"\r\n\r\nOK\r\n".to_vec()
+        } else {
+            ok(line)
+        }
+    };
+    let mut log = Vec::new();
+    e.begin_secure_connect(h, broker(), None, CA).unwrap();
+    assert_eq!(drive(&mut e, epoch, &mut log), Err(Error::ClockNotSet));
+    assert_eq!(log, ["C AT+CCLK?"]);
+    // No date check, no clock read.
+    let mut log = Vec::new();
+    e.begin_secure_connect(h, broker(), None, SecureParams { level: LEVEL_NONE, ..CA }).unwrap();
+    drive(&mut e, epoch, &mut log).unwrap();
+    assert!(!log.iter().any(|l| l.contains("CCLK")), "{log:?}");
+    // An answer that does not read as a date: the modem decides at the handshake.
+    let (mut e, h) = connected();
+    let odd = |line: &str| if line == "C AT+CCLK?" { b"\r\n+CCLK: 12:00\r\n\r\nOK\r\n".to_vec() } else { ok(line) };
+    e.begin_secure_connect(h, broker(), None, CA).unwrap();
+    assert_eq!(drive(&mut e, odd, &mut Vec::new()), Ok(Outcome::default()));
 }
 
 #[test]

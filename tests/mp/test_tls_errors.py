@@ -107,6 +107,16 @@ def test_a_modem_factory_reset_is_recovered():
     check(socket._slots_in_use() == 0, "closed")
 
 
+def test_an_unset_modem_clock():
+    check(network._sim("clock unset").startswith("OK"), "clock")
+    try:
+        expect(11, "clock unset", lambda s: ssl.wrap_socket(s, cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA))
+        wrap_ok()  # CERT_NONE checks no dates
+    finally:
+        network._sim("clock network")
+    wrap_ok(cert_reqs=ssl.CERT_REQUIRED, ca_certs=CA)
+
+
 def test_a_reboot_during_an_upload():
     ssl.forget()
     check(network._sim("fault reboot_at PAYLOAD 1").startswith("OK"), "fault")

@@ -526,6 +526,7 @@ impl Modem {
             (_, "SQNSA") => self.accept(args),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
             (_, "SQNSNVW") => self.nv_write(args),
+            (_, "CCLK") if query => self.clock(),
             (_, "SQNSPCFG") => self.security_profile(args),
             (_, "SQNSSCFG") => self.secure_config(args),
             _ => {

@@ -47,6 +47,8 @@ pub(crate) fn parse_key(pem: &[u8]) -> Option<PrivateKeyDer<'static>> {
 #[derive(Debug)]
 struct ModemVerifier {
     level: u8,
+    /// The modem's clock reads 1970: dates are checked against that.
+    clock_unset: bool,
     inner: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
@@ -67,7 +69,7 @@ impl ServerCertVerifier for ModemVerifier {
             .inner
             .as_ref()
             .ok_or(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))?;
-        let mut now = now;
+        let mut now = if self.clock_unset { UnixTime::since_unix_epoch(Duration::ZERO) } else { now };
         for _ in 0..3 {
             let error = match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
                 Ok(verified) => return Ok(verified),
@@ -117,7 +119,7 @@ impl ServerCertVerifier for ModemVerifier {
     }
 }
 
-fn client_config(profile: &Profile, material: &Material) -> Result<ClientConfig, String> {
+fn client_config(profile: &Profile, material: &Material, clock_unset: bool) -> Result<ClientConfig, String> {
     let mut provider = rustls::crypto::ring::default_provider();
     if !profile.ciphers.is_empty() {
         provider.cipher_suites.retain(|s| profile.ciphers.contains(&u16::from(s.suite())));
@@ -137,7 +139,7 @@ fn client_config(profile: &Profile, material: &Material) -> Result<ClientConfig,
         }
         None => None,
     };
-    let verifier = ModemVerifier { level: profile.level, inner, algorithms: provider.signature_verification_algorithms };
+    let verifier = ModemVerifier { level: profile.level, clock_unset, inner, algorithms: provider.signature_verification_algorithms };
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
         .with_protocol_versions(&[&rustls::version::TLS12])
         .map_err(|e| format!("protocol: {e}"))?
@@ -161,6 +163,7 @@ pub(crate) fn dial(
     name: &str,
     profile: &Profile,
     material: &Material,
+    clock_unset: bool,
     timeout: Duration,
     conn: u8,
     token: u64,
@@ -169,7 +172,7 @@ pub(crate) fn dial(
     if !peer.ip().is_loopback() {
         return Err("only loopback peers are reachable from the simulator".into());
     }
-    let config = client_config(profile, material)?;
+    let config = client_config(profile, material, clock_unset)?;
     let server_name = match name.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(name.to_string()).map_err(|e| format!("name: {e}"))?,

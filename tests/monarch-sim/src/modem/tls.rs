@@ -74,6 +74,9 @@ pub(crate) struct TlsState {
     pub(crate) upload: Option<Upload>,
     /// Why the last secure dial failed (control line `tls_error`).
     pub(crate) last_error: String,
+    /// The modem's clock has not been set by the network: it reads 1970, and certificate
+    /// dates are checked against that (control line `clock unset` / `clock network`).
+    pub(crate) clock_unset: bool,
     pub(crate) nvm_writes: u64,
     pub(crate) nvm_deletes: u64,
     pub(crate) nvm_bytes: u64,
@@ -257,6 +260,27 @@ impl Modem {
         ok()
     }
 
+    /// `AT+CCLK?`: `+CCLK: "yy/MM/dd,hh:mm:ss+zz"` (quarter hours), UTC from the host, or the
+    /// 1970 epoch when the clock is unset.
+    pub(super) fn clock(&mut self) -> Vec<u8> {
+        let secs = if self.tls.clock_unset {
+            0
+        } else {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        };
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = civil_from_days(days as i64);
+        super::info(&[format!(
+            "+CCLK: \"{:02}/{:02}/{:02},{:02}:{:02}:{:02}+00\"",
+            y % 100,
+            m,
+            d,
+            rest / 3600,
+            rest % 3600 / 60,
+            rest % 60
+        )])
+    }
+
     /// The dial's address field: an IP literal, or a name resolved through the DNS server of
     /// the control line `dns` (AAAA first), `localhost` as `::1`.
     pub(super) fn resolve_dial_host(&mut self, host: &str) -> Option<IpAddr> {
@@ -306,6 +330,7 @@ impl Modem {
             name,
             &profile,
             &material,
+            self.tls.clock_unset,
             timeout,
             (index + 1) as u8,
             token,
@@ -326,5 +351,28 @@ impl Modem {
                 b"\r\nNO CARRIER\r\n".to_vec()
             }
         }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
     }
 }
