@@ -30,7 +30,7 @@
 #define PROTOCOL_TLS_CLIENT (0)
 #define PROTOCOL_TLS_SERVER (1)
 
-/* certValidLevel as LR5 reads it: LEVEL_* in microatsocket.h (src/engine/secure.rs). */
+/* certValidLevel as LR5 reads it: MAS_TLS_LEVEL_* in microatsocket.h. */
 
 /* Firmware 1.18 ends every write with CR LF: the core then leaves each PEM
  * line's LF to the firmware. Every later release ends writes with CR. */
@@ -363,10 +363,10 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
             mp_raise_ValueError(MP_ERROR_TEXT("server_hostname is not a host name"));
         }
     }
-    mas_secure params = { LEVEL_NONE, -1, -1, -1 };
+    mas_secure params = { MAS_TLS_LEVEL_NONE, -1, -1, -1 };
     if (r->cert_reqs != CERT_NONE) {
         /* The modem cannot report "unverified": CERT_OPTIONAL is checked as CERT_REQUIRED. */
-        params.level = (host != NULL && r->check_hostname) ? LEVEL_CA_DATES_AND_NAME : LEVEL_CA_AND_DATES;
+        params.level = (host != NULL && r->check_hostname) ? MAS_TLS_LEVEL_CA_DATES_AND_NAME : MAS_TLS_LEVEL_CA_AND_DATES;
     }
     /* A name is dialled as a name: the modem resolves it, sends it (SNI) and checks it. */
     const char *dial_name = host_is_address ? NULL : host;

@@ -7,18 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Largest certificate file and private key the modem stores (Monarch manual; LR5 unknown).
-#define MAX_CERTIFICATE (8 * 1024)
-
-#define MAX_PRIVATE_KEY (2 * 1024)
-
-// certValidLevel, LR5 reading: bit 0 chain to the CA, bit 1 dates, bit 2 host name.
-#define LEVEL_NONE 0
-
-#define LEVEL_CA_AND_DATES 3
-
-#define LEVEL_CA_DATES_AND_NAME 7
-
 // Largest datagram any transport can carry (the modem's limit).
 #define MAS_MAX_DATAGRAM 1500
 
@@ -63,6 +51,14 @@
 
 // Most addresses one resolve returns.
 #define MAS_MAX_ADDRESSES 4
+
+// certValidLevel values `mas_secure.level` takes (LR5 reading): none; the CA and the dates;
+// the CA, the dates and the host name.
+#define MAS_TLS_LEVEL_NONE 0
+
+#define MAS_TLS_LEVEL_CA_AND_DATES 3
+
+#define MAS_TLS_LEVEL_CA_DATES_AND_NAME 7
 
 enum mas_exchange_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L

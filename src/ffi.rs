@@ -389,6 +389,17 @@ pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_
     with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms)))
 }
 
+/// certValidLevel values `mas_secure.level` takes (LR5 reading): none; the CA and the dates;
+/// the CA, the dates and the host name.
+pub const MAS_TLS_LEVEL_NONE: u8 = 0;
+pub const MAS_TLS_LEVEL_CA_AND_DATES: u8 = 3;
+pub const MAS_TLS_LEVEL_CA_DATES_AND_NAME: u8 = 7;
+const _: () = assert!(
+    MAS_TLS_LEVEL_NONE == crate::engine::secure::LEVEL_NONE
+        && MAS_TLS_LEVEL_CA_AND_DATES == crate::engine::secure::LEVEL_CA_AND_DATES
+        && MAS_TLS_LEVEL_CA_DATES_AND_NAME == crate::engine::secure::LEVEL_CA_DATES_AND_NAME
+);
+
 /// What a secure stream asks of the modem (see `engine::secure`). Slots are -1 when absent.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
