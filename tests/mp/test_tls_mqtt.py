@@ -117,4 +117,23 @@ def test_certificates_are_written_once():
     check(sim_stats()["nvm_writes"] - w0 == 3, "CR LF bytes of the same CA: nothing written")
 
 
+def test_a_ca_bundle_larger_than_one_write():
+    # Several CAs in one file (the right one last): over 3,000 bytes, so even with chunking
+    # the upload goes in pieces cut at line ends.
+    with open(TLS + "/other-ca.pem", "rb") as f:
+        other = f.read()
+    with open(CA, "rb") as f:
+        mine = f.read()
+    bundle = other * 6 + mine
+    check(len(bundle) > 3000, "bundle of %d bytes" % len(bundle))
+    w0 = sim_stats()["nvm_writes"]
+    b0 = sim_stats()["nvm_bytes"]
+    c = MQTTClient(b"mas-tls-bundle", "::1", port=MQTTS_PORT, ssl=True,
+                   ssl_params={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": bundle})
+    c.connect()
+    c.disconnect()
+    check(sim_stats()["nvm_writes"] == w0 + 1, "one write")
+    check(sim_stats()["nvm_bytes"] - b0 == len(bundle), "every byte counted, no CR")
+
+
 run(globals())
