@@ -263,6 +263,10 @@ impl Modem {
         }
     }
 
+    fn tx_window(&self) -> u64 {
+        self.faults.tx_window.unwrap_or(crate::stream::TX_WINDOW)
+    }
+
     /// Whether the listener on `conn` (of this `token`) has no connection waiting; `None`
     /// when it is gone (its threads stop).
     pub(crate) fn listener_free(&self, conn: u8, token: u64) -> Option<bool> {
@@ -356,16 +360,17 @@ impl Modem {
             wait.bytes
         };
         let drop_it = self.network_drops();
+        let (window, stall) = (self.tx_window(), self.faults.stall_tx);
         let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
         let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
         if socket.is_tcp() {
-            if !socket.send(&data) {
+            if !socket.send(&data, window, stall) {
                 return self.error(Some(4));
             }
             self.counters.stream_bytes_tx += data.len() as u64;
         } else if drop_it {
             self.counters.dgrams_dropped += 1;
-        } else if socket.send(&data) {
+        } else if socket.send(&data, window, stall) {
             self.counters.dgrams_tx += 1;
         }
         slot.sent += data.len() as u64;
@@ -706,11 +711,12 @@ impl Modem {
             // RAI and the remote-address form exist only on Monarch 2.
             return self.error(Some(50));
         }
+        let window = self.tx_window();
         let Some(socket) = self.slots[conn - 1].socket.as_ref() else {
             return self.error(Some(3));
         };
         if let crate::net::Link::Tcp(link) = &socket.link {
-            if !link.room_for_send(len) {
+            if !link.room_for_send(len, window) {
                 // The peer has not taken what was sent: the modem's send buffer is full.
                 return self.error(Some(4));
             }
