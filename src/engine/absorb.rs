@@ -473,7 +473,11 @@ impl Engine {
                 }
             }
             // Handled by `complete_stream`.
-            Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
+            Action::DialStream(..)
+            | Action::ReceiveStream(..)
+            | Action::Listen(..)
+            | Action::Accept(_)
+            | Action::ConfigureStream(_) => {}
             Action::Pause(_) => {}
         }
         Ok(())
@@ -521,7 +525,7 @@ impl Engine {
     /// user closes it first.
     pub(super) fn mark_unknown(&mut self, action: Action) {
         match action {
-            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+            Action::Configure(conn) | Action::ConfigureStream(conn) | Action::ConfigureExt(conn) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.configured = false;
                     slot.modem.extended = false;

@@ -126,6 +126,8 @@ enum Action {
     NumericErrors,
     Status,
     Configure(ConnId),
+    /// `AT+SQNSCFG` with the TCP connect timeout.
+    ConfigureStream(ConnId),
     ConfigureExt(ConnId),
     Dial(ConnId, SocketAddr, u16),
     DialStream(ConnId, SocketAddr),

@@ -241,6 +241,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::NumericErrors => Command::NumericErrors,
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
+        Action::ConfigureStream(conn) => Command::StreamSocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureExt(conn) => Command::SocketConfigExt {
             conn,
             recv_hex: limits.recv_hex,

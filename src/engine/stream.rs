@@ -38,6 +38,10 @@ pub(super) struct Accept {
     accepted: bool,
 }
 
+/// The TCP connect timeout, and how close to it a `NO CARRIER` counts as the timeout.
+const STREAM_CONNECT_MS: u32 = crate::at::command::STREAM_CONNECT_TIMEOUT_DS as u32 * 100;
+const DIAL_TIMEOUT_SLACK_MS: u32 = 1_000;
+
 /// `AT+SQNSS` state of a listening connId with a connection waiting.
 const STATE_INCOMING: u32 = 5;
 
@@ -139,8 +143,8 @@ impl Engine {
         if modem.unknown || modem.dialled.is_some() {
             return Next::Act(Action::Close(conn));
         }
-        if !modem.configured {
-            return Next::Act(Action::Configure(conn));
+        if !modem.configured || !modem.stream_timeouts {
+            return Next::Act(Action::ConfigureStream(conn));
         }
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(conn));
@@ -255,8 +259,8 @@ impl Engine {
         if modem.unknown || modem.dialled.is_some() {
             return Next::Act(Action::Close(conn));
         }
-        if !modem.configured {
-            return Next::Act(Action::Configure(conn));
+        if !modem.configured || !modem.stream_timeouts {
+            return Next::Act(Action::ConfigureStream(conn));
         }
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(conn));
@@ -333,6 +337,16 @@ impl Engine {
     pub(super) fn complete_stream(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Option<Result<(), Error>> {
         let ok = result == Some(Final::Ok);
         Some(match (action, self.op) {
+            (Action::ConfigureStream(conn), _) => {
+                if !ok {
+                    return Some(Err(Error::Modem));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.configured = true;
+                    slot.modem.stream_timeouts = true;
+                }
+                Ok(())
+            }
             (Action::DialStream(conn, peer), _) => match result {
                 Some(Final::Ok) => {
                     if let Some(slot) = self.pool.slot_mut(conn) {
@@ -342,6 +356,12 @@ impl Engine {
                         slot.life = StreamLife::Open;
                     }
                     Ok(())
+                }
+                // No source tells refusal from silence by code: a NO CARRIER that comes
+                // before the connect timeout is a refusal (a reset comes back at once), one
+                // at the timeout is a peer that never answered.
+                Some(Final::NoCarrier) if self.dial_took_ms() + DIAL_TIMEOUT_SLACK_MS >= STREAM_CONNECT_MS => {
+                    Err(Error::TimedOut)
                 }
                 Some(Final::NoCarrier) => Err(Error::ConnectionRefused),
                 _ => {
@@ -434,6 +454,11 @@ impl Engine {
             }
             _ => return None,
         })
+    }
+
+    /// How long the pending exchange has run.
+    fn dial_took_ms(&self) -> u32 {
+        self.awaiting.map_or(0, |a| self.now_ms.wrapping_sub(a.started_ms))
     }
 
     /// A command on an open stream failed: decide how the stream ended (see the module docs).

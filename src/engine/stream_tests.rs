@@ -72,7 +72,7 @@ fn connect_configures_and_dials_tcp_in_command_mode_once() {
         log,
         [
             "C AT+CMEE=1",
-            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFG=1,1,300,0,80,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
             "C AT+SQNSD=1,0,1883,\"::1\",0,0,1",
         ]
@@ -276,4 +276,30 @@ fn a_refused_listen_is_eaddrinuse_and_a_nonblocking_accept_is_eagain() {
     e.begin_accept(h2, Some(0), 0).unwrap();
     let idle = |line: &str| if line == "C AT+SQNSS" { b"\r\n+SQNSS: 2,4,\"0.0.0.0\",81,\"0.0.0.0\",0\r\n\r\nOK\r\n".to_vec() } else { ok(line) };
     assert_eq!(drive(&mut e, idle, &mut Vec::new()), Err(Error::WouldBlock));
+}
+
+#[test]
+fn no_carrier_at_the_connect_timeout_is_etimedout() {
+    let mut e = Engine::new();
+    let h = e.open_stream().unwrap();
+    e.begin_stream_connect(h, broker()).unwrap();
+    // The test clock moves 5 ms an exchange: a dial answered after 8 s of silence.
+    let mut now = 1_000u32;
+    let mut reply: Vec<u8> = Vec::new();
+    let result = loop {
+        match e.step(&reply, now) {
+            Step::Done(result) => break result,
+            Step::Exchange(x) => {
+                let line = describe(&x);
+                now = now.wrapping_add(5);
+                if line.starts_with("C AT+SQNSD") {
+                    now = now.wrapping_add(8_000);
+                    reply = b"\r\nNO CARRIER\r\n".to_vec();
+                } else {
+                    reply = ok(&line);
+                }
+            }
+        }
+    };
+    assert_eq!(result, Err(Error::TimedOut));
 }

@@ -615,15 +615,15 @@ impl Modem {
         }
     }
 
-    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses or does not answer
-    /// within the connect timeout (`AT+SQNSCFG` connTo, capped at 5 s on loopback).
+    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses (at once) or does
+    /// not answer within the connect timeout (`AT+SQNSCFG` connTo).
     fn dial_tcp(&mut self, index: usize, peer: SocketAddr, token: u64) -> Vec<u8> {
         self.counters.tcp_dials += 1;
         let conn_to_ds = match self.slots[index].cfg[3] {
             0 => 600,
             ds => ds,
         };
-        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100).min(Duration::from_secs(5));
+        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100);
         match OpenSocket::dial_tcp(peer, timeout, (index + 1) as u8, token, self.shared.clone()) {
             Ok(socket) => {
                 let slot = &mut self.slots[index];
