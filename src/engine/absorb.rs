@@ -81,7 +81,7 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
-            let mut incoming = None;
+            let mut status = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
@@ -91,8 +91,8 @@ impl Engine {
                         collect_addresses(text, kind, &mut self.addresses);
                         None
                     }
-                    Some(Action::Status) if matches!(self.op, Op::Accept(_)) => {
-                        incoming = super::stream::listener_incoming(text, &self.op);
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_)) => {
+                        status = super::stream::status_line(text);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -125,8 +125,8 @@ impl Engine {
             if let Some(note) = note {
                 self.apply(note);
             }
-            if let Some(peer) = incoming {
-                self.note_incoming(peer);
+            if let Some(line) = status {
+                self.note_status(line);
             }
             if !progressed {
                 break;
@@ -164,7 +164,7 @@ impl Engine {
             }
             Note::Received { conn, len } => self.apply_received(conn, len),
             Note::Garbled => {
-                if let Op::Receive { .. } | Op::StreamRecv { .. } = self.op {
+                if let Op::Receive { .. } | Op::StreamRecv(_) = self.op {
                     self.datagram.clear();
                     self.garbled = true;
                 }
@@ -218,7 +218,7 @@ impl Engine {
         }
         match &mut self.op {
             Op::Receive { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
-            Op::StreamRecv { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
+            Op::StreamRecv(r) if r.conn == conn && len > 0 => r.got = true,
             Op::Resolve(r) if r.conn == Some(conn) && len > 0 => r.got = true,
             _ => {}
         }
@@ -292,7 +292,8 @@ impl Engine {
                 // code did not: a NUL in the answer ends the firmware's string there. The
                 // datagram is good, and the modem has let go of it: deliver it.
                 if let (Action::Receive(_), Op::Receive { got: true, .. })
-                | (Action::ReceiveStream(..), Op::StreamRecv { got: true, .. }) = (awaiting.action, &self.op)
+                | (Action::ReceiveStream(..), Op::StreamRecv(super::stream::Recv { got: true, .. })) =
+                    (awaiting.action, &self.op)
                 {
                     self.awaiting = None;
                     return Settled::Continue;

@@ -107,7 +107,7 @@ enum Op {
     /// Streams (`stream.rs`): dial once; send one command's worth; read at most `max`.
     StreamConnect { conn: ConnId, peer: SocketAddr },
     StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
-    StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    StreamRecv(stream::Recv),
     /// Listeners: start listening; wait for a connection and accept it.
     Listen { conn: ConnId, port: u16 },
     Accept(stream::Accept),

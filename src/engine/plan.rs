@@ -75,9 +75,7 @@ impl Engine {
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
             Op::StreamSend { conn, len, prompted, sent } => self.plan_stream_send(conn, len, prompted, sent),
-            Op::StreamRecv { conn, max, deadline, got, pause_ms, read_since_pause } => {
-                self.plan_stream_recv(conn, max, deadline, got, pause_ms, read_since_pause, now_ms)
-            }
+            Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
             Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
@@ -186,7 +184,7 @@ impl Engine {
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
         // So are a listener's status polls while it waits for a connection.
-        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
+        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_) | Op::StreamRecv(_));
         let is_command = !waiting_for_peer
             && !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..));
         if is_command {

@@ -168,11 +168,18 @@ fn sqnsh_means_eof_and_is_never_redialled() {
 
 #[test]
 fn a_read_the_modem_refuses_with_a_code_is_eof_and_plain_error_is_a_reset() {
-    // +CME ERROR: the modem is alive (numeric errors still on) and has no socket: closed.
+    // +CME ERROR: the modem is alive (numeric errors still on); the slot table shows the
+    // socket gone: closed.
     let (mut e, h, _) = connected();
     e.begin_stream_recv(h, 100, None, 0).unwrap();
-    let cme = |line: &str| if line.starts_with("C AT+SQNSRECV") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { ok(line) };
-    assert_eq!(drive(&mut e, cme, &mut Vec::new()).map(|o| o.received), Ok(0));
+    let cme = |line: &str| match line {
+        "C AT+SQNSRECV=1,100" => b"\r\n+CME ERROR: 3\r\n".to_vec(),
+        "C AT+SQNSS" => b"\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n\r\nOK\r\n".to_vec(),
+        _ => ok(line),
+    };
+    let mut log = Vec::new();
+    assert_eq!(drive(&mut e, cme, &mut log).map(|o| o.received), Ok(0));
+    assert_eq!(log, ["C AT+SQNSRECV=1,100", "C AT+SQNSS"]);
 
     // Plain ERROR: the modem forgot AT+CMEE=1, so it rebooted: ECONNRESET, and no re-dial.
     let (mut e, h, _) = connected();
@@ -302,4 +309,32 @@ fn no_carrier_at_the_connect_timeout_is_etimedout() {
         }
     };
     assert_eq!(result, Err(Error::TimedOut));
+}
+
+#[test]
+fn an_error_for_nothing_waiting_on_an_open_socket_keeps_reading() {
+    // Some firmware answers +CME ERROR: 4 to a read with nothing buffered: the slot table
+    // shows the socket open, so the read goes on polling until the data is there.
+    let (mut e, h, _) = connected();
+    e.begin_stream_recv(h, 100, Some(5_000), 1_000).unwrap();
+    let mut reads = 0;
+    let modem = |line: &str| match line {
+        "C AT+SQNSRECV=1,100" => {
+            reads += 1;
+            if reads < 3 {
+                b"\r\n+CME ERROR: 4\r\n".to_vec()
+            } else {
+                b"\r\n+SQNSRECV: 1,2\r\n6869\r\n\r\nOK\r\n".to_vec()
+            }
+        }
+        "C AT+SQNSS" => b"\r\n+SQNSS: 1,1,\"10.0.0.2\",40000,\"::1\",1883\r\n+SQNSS: 2,0\r\n\r\nOK\r\n".to_vec(),
+        _ => ok(line),
+    };
+    let mut log = Vec::new();
+    assert_eq!(drive(&mut e, modem, &mut log).map(|o| o.received), Ok(2));
+    assert_eq!(e.datagram(), b"hi");
+    assert_eq!(
+        log,
+        ["C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 10", "C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 20", "C AT+SQNSRECV=1,100"]
+    );
 }
