@@ -740,9 +740,13 @@ impl Modem {
         let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
         let max = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
         let (Some(conn), Some(max)) = (conn, max) else { return self.error(Some(50)) };
+        let empty_error = self.faults.empty_read_error;
         let slot = &mut self.slots[conn - 1];
         let hex = slot.recv_hex;
         let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
+        if empty_error && socket.buffered() == 0 {
+            return self.error(Some(4));
+        }
         // UDP: one read returns at most one datagram, cut to `max`. TCP: up to `max` bytes
         // of the stream; the rest stays for the next read.
         let data = socket.take(max);
