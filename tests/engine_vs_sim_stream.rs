@@ -233,3 +233,24 @@ fn firmware_that_refuses_empty_reads_still_reads_and_still_sees_the_end() {
     assert_eq!(rig.recv(h, 100, 2_000), Ok(Vec::new()), "EOF once the peer closed");
     rig.close(h).unwrap();
 }
+
+#[test]
+fn a_full_send_buffer_with_combined_sends_is_eagain_not_a_reset() {
+    let mut rig = Rig::new(Limits { combined_send: true, ..Limits::STOCK });
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = rig.connect(server.local_addr().unwrap()).unwrap();
+    let _conn = server.accept().unwrap();
+    assert_eq!(rig.sim.control("fault tx_window 300"), "OK");
+    assert_eq!(rig.sim.control("fault stall_tx 1"), "OK");
+    let mut result = Ok(0);
+    for _ in 0..10 {
+        result = rig.send_all(h, &[b'z'; 51]);
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result, Err(Error::WouldBlock));
+    // Still open: once the peer takes bytes again, sends go on.
+    assert_eq!(rig.sim.control("fault clear"), "OK");
+    assert_eq!(rig.engine.begin_stream_send(h, b"x"), Ok(1));
+}

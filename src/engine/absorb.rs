@@ -91,7 +91,7 @@ impl Engine {
                         collect_addresses(text, kind, &mut self.addresses);
                         None
                     }
-                    Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_)) => {
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_) | Op::StreamSend { .. }) => {
                         status = super::stream::status_line(text);
                         None
                     }

@@ -106,7 +106,10 @@ enum Op {
     Resolve(resolve::Resolve),
     /// Streams (`stream.rs`): dial once; send one command's worth; read at most `max`.
     StreamConnect { conn: ConnId, peer: SocketAddr },
-    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
+    /// `verify`: a combined send was refused, `AT+SQNSS` tells whether the socket is still
+    /// there (`alive`): the refusal of the command itself may have been flushed away, and
+    /// what is left is the modem's ERROR for the payload read as a command line.
+    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool, alive: bool },
     StreamRecv(stream::Recv),
     /// Listeners: start listening; wait for a connection and accept it.
     Listen { conn: ConnId, port: u16 },

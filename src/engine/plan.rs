@@ -74,7 +74,9 @@ impl Engine {
             }
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
-            Op::StreamSend { conn, len, prompted, sent } => self.plan_stream_send(conn, len, prompted, sent),
+            Op::StreamSend { conn, len, prompted, sent, verify, .. } => {
+                self.plan_stream_send(conn, len, prompted, sent, verify)
+            }
             Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
             Op::Accept(a) => self.plan_accept(a, now_ms),

@@ -217,6 +217,7 @@ impl Engine {
                 a.incoming = Some(line.peer.unwrap_or(any));
             }
             Op::StreamRecv(r) if line.conn == u32::from(r.conn.get()) => r.alive = line.state != 0,
+            Op::StreamSend { conn, alive, .. } if line.conn == u32::from(conn.get()) => *alive = line.state != 0,
             _ => {}
         }
     }
@@ -246,7 +247,7 @@ impl Engine {
             return Err(Error::InvalidArgument);
         }
         self.stage_payload(data.get(..take).ok_or(Error::InvalidArgument)?)?;
-        self.start(Op::StreamSend { conn, len, prompted: false, sent: false });
+        self.start(Op::StreamSend { conn, len, prompted: false, sent: false, verify: false, alive: false });
         Ok(take)
     }
 
@@ -305,9 +306,12 @@ impl Engine {
         Next::Act(Action::DialStream(conn, peer))
     }
 
-    pub(super) fn plan_stream_send(&mut self, conn: ConnId, len: u16, prompted: bool, sent: bool) -> Next {
+    pub(super) fn plan_stream_send(&mut self, conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool) -> Next {
         if sent {
             return Next::Finish(Ok(Outcome { sent: usize::from(len), ..Outcome::default() }));
+        }
+        if verify {
+            return Next::Act(Action::Status);
         }
         let life = self.pool.slot(conn).map_or(StreamLife::Reset, |s| s.life);
         if let Some(error) = Self::life_error(life) {
@@ -454,6 +458,26 @@ impl Engine {
                     *prompted = true;
                 }
                 Ok(())
+            }
+            (Action::SendCombined(..), Op::StreamSend { .. }) if !ok => {
+                if let Op::StreamSend { verify, alive, .. } = &mut self.op {
+                    *verify = true;
+                    *alive = false;
+                }
+                Ok(())
+            }
+            (Action::Status, Op::StreamSend { conn, alive, .. }) => {
+                // Nothing went out either way: the payload was refused or read as a command.
+                if alive {
+                    return Some(Err(Error::WouldBlock));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.dialled = None;
+                    if slot.life == StreamLife::Open {
+                        slot.life = StreamLife::Closed;
+                    }
+                }
+                Err(Error::BrokenPipe)
             }
             (Action::Payload(conn) | Action::SendCombined(conn, _), Op::StreamSend { .. }) => {
                 if !ok {

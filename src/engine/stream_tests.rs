@@ -338,3 +338,27 @@ fn an_error_for_nothing_waiting_on_an_open_socket_keeps_reading() {
         ["C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 10", "C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 20", "C AT+SQNSRECV=1,100"]
     );
 }
+
+#[test]
+fn a_refused_combined_send_asks_the_slot_table() {
+    // Command and payload in one write: the command's refusal may be flushed away, leaving
+    // the modem's ERROR for the payload read as a command line. AT+SQNSS decides.
+    for (state, expected) in [("1", Error::WouldBlock), ("0", Error::BrokenPipe)] {
+        let (mut e, h, _) = connected();
+        e.configure(Limits { combined_send: true, ..Limits::STOCK }).unwrap();
+        e.begin_stream_send(h, b"abc").unwrap();
+        let table = std::format!("\r\n+SQNSS: 1,{state}\r\n+SQNSS: 2,0\r\n\r\nOK\r\n");
+        let modem = |line: &str| {
+            if line.starts_with("CP AT+SQNSSENDEXT") {
+                b"\r\nERROR\r\n".to_vec()
+            } else if line == "C AT+SQNSS" {
+                table.clone().into_bytes()
+            } else {
+                ok(line)
+            }
+        };
+        let mut log = Vec::new();
+        assert_eq!(drive(&mut e, modem, &mut log), Err(expected));
+        assert_eq!(log, ["CP AT+SQNSSENDEXT=1,3 616263", "C AT+SQNSS"]);
+    }
+}
