@@ -86,7 +86,7 @@ def heap_per_op(send, recv, count, batch=50):
 
 
 emit(op="limits", max_datagram=MAX, max_command=socket.config("max_command"))
-s = socket.socket()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(5)
 small = b"x" * 16
 measure("first sendto to a new peer", lambda: s.sendto(small, PEER), 1, 16)
@@ -102,7 +102,7 @@ for size in SIZES:
 
 # A receive that must wait: this peer echoes 150 ms late, so recvfrom polls the modem until
 # the datagram is there. The pauses between polls are real time, not on the modelled clock.
-w = socket.socket()
+w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 w.settimeout(5)
 w.sendto(small, SLOW_PEER)  # dial first
 w.recvfrom(MAX)
@@ -129,7 +129,7 @@ if DNS_PORT:
 
 
 def socket_and_close():
-    t = socket.socket()
+    t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     t.close()
 
 
@@ -137,7 +137,7 @@ measure("socket() + close()", socket_and_close, N)
 
 
 def socket_send_close():
-    t = socket.socket()
+    t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     t.sendto(small, PEER)
     t.close()
 

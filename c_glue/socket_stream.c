@@ -309,6 +309,10 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
  * small read (MQTT clients read a byte or two at a time) fills the read-ahead
  * with one modem read instead of costing one exchange per byte. */
 static int32_t receive(stream_obj_t *self, uint8_t *buf, size_t cap, size_t *got) {
+    if (cap == 0) {
+        *got = 0;
+        return 0;
+    }
     if (self->ahead_len == 0 && cap < SMALL_READ) {
         size_t filled;
         self->ahead_start = 0;

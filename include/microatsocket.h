@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Connect timeout for TCP sockets, in 100 ms units (8 s).
+#define STREAM_CONNECT_TIMEOUT_DS 80
+
 // Largest datagram any transport can carry (the modem's limit).
 #define MAS_MAX_DATAGRAM 1500
 

@@ -56,6 +56,10 @@ pub enum Command<'a> {
     NumericErrors,
     /// `AT+SQNSCFG`: PDP context, never close on inactivity (`maxTo` 0), default timers.
     SocketConfig { conn: ConnId, pdp_cid: u8 },
+    /// `AT+SQNSCFG` for a TCP socket: as `SocketConfig`, with an 8 s connect timeout, so a
+    /// dial's result arrives within one `send_at_cmd` call on firmware whose wait is a fixed
+    /// 9.5 s (sequans-at-sockets.md §5; the Toit driver uses the same value).
+    StreamSocketConfig { conn: ConnId, pdp_cid: u8 },
     /// `AT+SQNSCFGEXT`: ring with byte count (srMode 1), hex or raw data each way.
     SocketConfigExt { conn: ConnId, recv_hex: bool, send_hex: bool },
     /// `AT+SQNSD`: UDP, command mode, only the dialled peer (acceptAnyRemote 0).
@@ -95,6 +99,8 @@ pub enum Command<'a> {
 
 /// Connect timeout sent in `AT+SQNSCFG`, in 100 ms units (the factory value, 60 s).
 const CONNECT_TIMEOUT_DS: u16 = 600;
+/// Connect timeout for TCP sockets, in 100 ms units (8 s).
+pub const STREAM_CONNECT_TIMEOUT_DS: u16 = 80;
 /// Online-mode flush delay in 100 ms units (factory value; unused in command mode).
 const TX_TIMEOUT_DS: u16 = 50;
 /// Online-mode packet size (factory value; unused in command mode).
@@ -105,7 +111,7 @@ impl Command<'_> {
     pub fn name(&self) -> &'static [u8] {
         match self {
             Command::NumericErrors => b"CMEE",
-            Command::SocketConfig { .. } => b"SQNSCFG",
+            Command::SocketConfig { .. } | Command::StreamSocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
             Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
             Command::Listen { .. } => b"SQNSL",
@@ -129,8 +135,8 @@ impl Command<'_> {
     pub fn timeout_ms(&self) -> u32 {
         match self {
             Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
-            // The connect timeout sent in AT+SQNSCFG (60 s) plus a margin.
-            Command::DialTcp { .. } | Command::DialTcpName { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
+            // The TCP connect timeout sent in AT+SQNSCFG plus a margin.
+            Command::DialTcp { .. } | Command::DialTcpName { .. } => u32::from(STREAM_CONNECT_TIMEOUT_DS) * 100 + 5_000,
             // A flash write.
             Command::NvWrite { .. } | Command::SecurityProfile { .. } => 20_000,
             Command::SendExt { .. } => 10_000,
@@ -155,6 +161,15 @@ impl Command<'_> {
                 pdp_cid,
                 PACKET_SIZE,
                 CONNECT_TIMEOUT_DS,
+                TX_TIMEOUT_DS
+            ),
+            Command::StreamSocketConfig { conn, pdp_cid } => write!(
+                out,
+                "AT+SQNSCFG={},{},{},0,{},{}",
+                conn.get(),
+                pdp_cid,
+                PACKET_SIZE,
+                STREAM_CONNECT_TIMEOUT_DS,
                 TX_TIMEOUT_DS
             ),
             Command::SocketConfigExt { conn, recv_hex, send_hex } => write!(
@@ -287,7 +302,8 @@ mod tests {
         let v6 = parse_socket_addr(b"::1", 1883).unwrap();
         assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
-        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 13_000);
+        assert_eq!(text(Command::StreamSocketConfig { conn: c2, pdp_cid: 1 }).as_str(), "AT+SQNSCFG=2,1,300,0,80,50");
         assert_eq!(text(Command::Listen { conn: c2, port: 8080 }).as_str(), "AT+SQNSL=2,1,8080");
         assert_eq!(text(Command::Accept { conn: c2 }).as_str(), "AT+SQNSA=2,1");
     }

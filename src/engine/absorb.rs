@@ -81,7 +81,7 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
-            let mut incoming = None;
+            let mut status = None;
             let mut clock = None;
             let note = match event {
                 None => None,
@@ -96,8 +96,8 @@ impl Engine {
                         collect_addresses(text, kind, &mut self.addresses);
                         None
                     }
-                    Some(Action::Status) if matches!(self.op, Op::Accept(_)) => {
-                        incoming = super::stream::listener_incoming(text, &self.op);
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_) | Op::StreamSend { .. }) => {
+                        status = super::stream::status_line(text);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -130,8 +130,8 @@ impl Engine {
             if let Some(note) = note {
                 self.apply(note);
             }
-            if let Some(peer) = incoming {
-                self.note_incoming(peer);
+            if let Some(line) = status {
+                self.note_status(line);
             }
             if let Some(year) = clock {
                 self.note_clock(year);
@@ -172,7 +172,7 @@ impl Engine {
             }
             Note::Received { conn, len } => self.apply_received(conn, len),
             Note::Garbled => {
-                if let Op::Receive { .. } | Op::StreamRecv { .. } = self.op {
+                if let Op::Receive { .. } | Op::StreamRecv(_) = self.op {
                     self.datagram.clear();
                     self.garbled = true;
                 }
@@ -226,7 +226,7 @@ impl Engine {
         }
         match &mut self.op {
             Op::Receive { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
-            Op::StreamRecv { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
+            Op::StreamRecv(r) if r.conn == conn && len > 0 => r.got = true,
             Op::Resolve(r) if r.conn == Some(conn) && len > 0 => r.got = true,
             _ => {}
         }
@@ -300,7 +300,8 @@ impl Engine {
                 // code did not: a NUL in the answer ends the firmware's string there. The
                 // datagram is good, and the modem has let go of it: deliver it.
                 if let (Action::Receive(_), Op::Receive { got: true, .. })
-                | (Action::ReceiveStream(..), Op::StreamRecv { got: true, .. }) = (awaiting.action, &self.op)
+                | (Action::ReceiveStream(..), Op::StreamRecv(super::stream::Recv { got: true, .. })) =
+                    (awaiting.action, &self.op)
                 {
                     self.awaiting = None;
                     return Settled::Continue;
@@ -496,7 +497,11 @@ impl Engine {
             | Action::DialSecureName(..)
             | Action::ReadClock => {}
             // Handled by `complete_stream`.
-            Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
+            Action::DialStream(..)
+            | Action::ReceiveStream(..)
+            | Action::Listen(..)
+            | Action::Accept(_)
+            | Action::ConfigureStream(_) => {}
             Action::Pause(_) => {}
         }
         Ok(())
@@ -544,7 +549,7 @@ impl Engine {
     /// user closes it first.
     pub(super) fn mark_unknown(&mut self, action: Action) {
         match action {
-            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+            Action::Configure(conn) | Action::ConfigureStream(conn) | Action::ConfigureExt(conn) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.configured = false;
                     slot.modem.extended = false;

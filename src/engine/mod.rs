@@ -107,8 +107,11 @@ enum Op {
     Resolve(resolve::Resolve),
     /// Streams (`stream.rs`): dial once; send one command's worth; read at most `max`.
     StreamConnect { conn: ConnId, peer: SocketAddr },
-    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
-    StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    /// `verify`: a combined send was refused, `AT+SQNSS` tells whether the socket is still
+    /// there (`alive`): the refusal of the command itself may have been flushed away, and
+    /// what is left is the modem's ERROR for the payload read as a command line.
+    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool, alive: bool },
+    StreamRecv(stream::Recv),
     /// TLS (`secure.rs`): `AT+SQNSNVW` to its prompt; one piece of the PEM; a secure dial.
     CredWrite { private_key: bool, index: u8, size: u16, done: bool },
     CredPiece { last: bool, sent: bool },
@@ -131,6 +134,8 @@ enum Action {
     NumericErrors,
     Status,
     Configure(ConnId),
+    /// `AT+SQNSCFG` with the TCP connect timeout.
+    ConfigureStream(ConnId),
     ConfigureExt(ConnId),
     Dial(ConnId, SocketAddr, u16),
     DialStream(ConnId, SocketAddr),

@@ -74,10 +74,10 @@ impl Engine {
             }
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
-            Op::StreamSend { conn, len, prompted, sent } => self.plan_stream_send(conn, len, prompted, sent),
-            Op::StreamRecv { conn, max, deadline, got, pause_ms, read_since_pause } => {
-                self.plan_stream_recv(conn, max, deadline, got, pause_ms, read_since_pause, now_ms)
+            Op::StreamSend { conn, len, prompted, sent, verify, .. } => {
+                self.plan_stream_send(conn, len, prompted, sent, verify)
             }
+            Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
             Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
             Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
             Op::SecureConnect(s) => self.plan_secure_connect(s),
@@ -192,7 +192,7 @@ impl Engine {
     pub(super) fn issue(&mut self, action: Action, now_ms: u32) -> Step<'_> {
         // Receive polls are bounded by the caller's deadline, not by this count.
         // So are a listener's status polls while it waits for a connection.
-        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
+        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_) | Op::StreamRecv(_));
         let is_command = !waiting_for_peer
             && !matches!(
                 action,
@@ -209,6 +209,8 @@ impl Engine {
             Action::Payload(_) => (ExchangeKind::Payload, 10_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             Action::CredPiece(last) => (ExchangeKind::Payload, Self::piece_wait_ms(last)),
+            // The TCP connect timeout, then the handshake.
+            Action::DialSecure(..) | Action::DialSecureName(..) => (ExchangeKind::Command, Self::SECURE_DIAL_WAIT_MS),
             _ => (ExchangeKind::Command, 0),
         };
         let budget_ms = match command_for(action, self.limits, self.host.as_ref()) {
@@ -251,6 +253,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::NumericErrors => Command::NumericErrors,
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
+        Action::ConfigureStream(conn) => Command::StreamSocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureExt(conn) => Command::SocketConfigExt {
             conn,
             recv_hex: limits.recv_hex,

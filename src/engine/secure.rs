@@ -313,8 +313,9 @@ impl Engine {
             }
             return Next::Act(Action::Close(s.conn));
         }
-        if !modem.configured {
-            return Next::Act(Action::Configure(s.conn));
+        // The stream's connect timeout (8 s), so the dial's answer fits one send_at_cmd wait.
+        if !modem.configured || !modem.stream_timeouts {
+            return Next::Act(Action::ConfigureStream(s.conn));
         }
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(s.conn));
@@ -466,6 +467,11 @@ impl Engine {
         }
         true
     }
+
+    /// The secure dial: the TCP connect timeout, then the handshake (two network round trips
+    /// and the modem's public-key work; seconds on LTE-M). On firmware whose send_at_cmd has
+    /// no timeout keyword (a fixed 9.5 s wait) the answer must come within that wait.
+    pub(super) const SECURE_DIAL_WAIT_MS: u32 = 30_000;
 
     /// How long the transport waits for the answer to a piece.
     pub(super) fn piece_wait_ms(last: bool) -> u32 {

@@ -155,7 +155,7 @@ fn a_secure_redial_closes_configures_writes_the_profile_once_and_dials_by_name()
         [
             "C AT+CCLK?",
             "C AT+SQNSH=1",
-            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFG=1,1,300,0,80,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
             "C AT+SQNSPCFG=1,2,\"\",7,19,,,\"\"",
             "C AT+SQNSSCFG=1,1,1",

@@ -271,6 +271,10 @@ impl Modem {
         }
     }
 
+    fn tx_window(&self) -> u64 {
+        self.faults.tx_window.unwrap_or(crate::stream::TX_WINDOW)
+    }
+
     /// Whether the listener on `conn` (of this `token`) has no connection waiting; `None`
     /// when it is gone (its threads stop).
     pub(crate) fn listener_free(&self, conn: u8, token: u64) -> Option<bool> {
@@ -372,16 +376,17 @@ impl Modem {
             wait.bytes
         };
         let drop_it = self.network_drops();
+        let (window, stall) = (self.tx_window(), self.faults.stall_tx);
         let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
         let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
         if socket.is_tcp() {
-            if !socket.send(&data) {
+            if !socket.send(&data, window, stall) {
                 return self.error(Some(4));
             }
             self.counters.stream_bytes_tx += data.len() as u64;
         } else if drop_it {
             self.counters.dgrams_dropped += 1;
-        } else if socket.send(&data) {
+        } else if socket.send(&data, window, stall) {
             self.counters.dgrams_tx += 1;
         }
         slot.sent += data.len() as u64;
@@ -634,15 +639,15 @@ impl Modem {
         }
     }
 
-    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses or does not answer
-    /// within the connect timeout (`AT+SQNSCFG` connTo, capped at 5 s on loopback).
+    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses (at once) or does
+    /// not answer within the connect timeout (`AT+SQNSCFG` connTo).
     fn dial_tcp(&mut self, index: usize, peer: SocketAddr, token: u64) -> Vec<u8> {
         self.counters.tcp_dials += 1;
         let conn_to_ds = match self.slots[index].cfg[3] {
             0 => 600,
             ds => ds,
         };
-        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100).min(Duration::from_secs(5));
+        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100);
         match OpenSocket::dial_tcp(peer, timeout, (index + 1) as u8, token, self.shared.clone()) {
             Ok(socket) => {
                 let slot = &mut self.slots[index];
@@ -730,11 +735,12 @@ impl Modem {
             // RAI and the remote-address form exist only on Monarch 2.
             return self.error(Some(50));
         }
+        let window = self.tx_window();
         let Some(socket) = self.slots[conn - 1].socket.as_ref() else {
             return self.error(Some(3));
         };
         if let crate::net::Link::Tcp(link) = &socket.link {
-            if !link.room_for_send(len) {
+            if !link.room_for_send(len, window) {
                 // The peer has not taken what was sent: the modem's send buffer is full.
                 return self.error(Some(4));
             }
@@ -758,9 +764,13 @@ impl Modem {
         let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
         let max = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
         let (Some(conn), Some(max)) = (conn, max) else { return self.error(Some(50)) };
+        let empty_error = self.faults.empty_read_error;
         let slot = &mut self.slots[conn - 1];
         let hex = slot.recv_hex;
         let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
+        if empty_error && socket.buffered() == 0 {
+            return self.error(Some(4));
+        }
         // UDP: one read returns at most one datagram, cut to `max`. TCP: up to `max` bytes
         // of the stream; the rest stays for the next read.
         let data = socket.take(max);

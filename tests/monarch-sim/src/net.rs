@@ -109,10 +109,10 @@ impl OpenSocket {
 
     /// Sends host bytes to the peer: one datagram, or more of the stream. False when the
     /// bytes could not be taken (TCP send buffer full, or the connection is gone).
-    pub(crate) fn send(&self, data: &[u8]) -> bool {
+    pub(crate) fn send(&self, data: &[u8], window: u64, stall: bool) -> bool {
         match &self.link {
             Link::Udp(socket) => socket.send(data).is_ok(),
-            Link::Tcp(link) => link.send(data),
+            Link::Tcp(link) => link.send(data, window, stall),
         }
     }
 
