@@ -27,6 +27,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "mp"))
 import dns_peers  # noqa: E402
+import tcp_peers  # noqa: E402
 import run_mp_tests as harness  # noqa: E402
 
 UART_BAUD = 921600
@@ -99,19 +100,19 @@ def profile_env(env, profile):
     return dict(env, BENCH_PROFILE=profile, MICROATSOCKET_FW_PROFILE=FW_PROFILE[profile])
 
 
-def run_ops(binaries, env, profile, n, heap_n):
+def run_ops(binaries, env, profile, n, heap_n, script="ops.py"):
     micropython = binaries["direct" if profile == "direct" else "default"]
     env = dict(profile_env(env, profile), BENCH_N=str(n), BENCH_HEAP_N=str(heap_n))
-    cmd = [micropython, os.path.join(REPO, "bench", "ops.py")]
+    cmd = [micropython, os.path.join(REPO, "bench", script)]
     out = subprocess.run(cmd, env=env, cwd=os.path.join(REPO, "bench"), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, timeout=300).stdout.decode(errors="replace")
     if not out.rstrip().endswith("OK"):
-        raise RuntimeError("bench/ops.py failed for %s:\n%s" % (profile, out[-3000:]))
+        raise RuntimeError("bench/%s failed for %s:\n%s" % (script, profile, out[-3000:]))
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     command = ("BENCH_PROFILE=%s MICROATSOCKET_FW_PROFILE=%s BENCH_N=%d BENCH_HEAP_N=%d "
-               "MICROATSOCKET_LTE_TIME_SCALE=%s %s bench/ops.py (simulator and echo peers started "
+               "MICROATSOCKET_LTE_TIME_SCALE=%s %s bench/%s (simulator and echo peers started "
                "by bench/run_bench.py)" % (profile, FW_PROFILE[profile], n, heap_n, TIME_SCALE,
-                                           rel(micropython)))
+                                           rel(micropython), script))
     for row in rows:
         row["command"] = command
         if "modelled_us" in row:
@@ -346,12 +347,28 @@ def write_report(report, path_md, path_json):
                 t["profile"], t["direction"], t["payload"], fmt(t["datagrams_per_s"]),
                 fmt(t["payload_bytes_per_s"], 0), fmt(t["wire_limit_datagrams_per_s"]),
                 fmt(t["wire_limit_payload_bytes_per_s"], 0), ref(t["command"])))
+    L += ["", "## TCP streams", "",
+          "Connect, bulk transfer each way (payload B is the whole transfer) and an MQTT QoS 1 publish "
+          "of 32 bytes to a topic the client subscribes to (umqtt.simple against mosquitto: PUBLISH, "
+          "PUBACK, the broker's delivery and our PUBACK), per operation.", "",
+          "| profile | operation | payload B | AT exchanges | UART bytes out / in | modelled ms | physical limit ms | ratio | command |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for r in report.get("streams", []):
+        L.append("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
+            r["profile"], r["op"], r["payload"] or "-", fmt(r["exchanges"]), fmt(r["bytes_out"], 0),
+            fmt(r["bytes_in"], 0), fmt(r["modelled_us"] / 1000, 2), fmt(r["wire_us"] / 1000, 3),
+            fmt(r["ratio_to_wire"]), ref(r["command"])))
+    for r in report.get("stream_skipped", []):
+        L.append("| %s | %s | | not measured: %s | | | | | %s |" % (r["profile"], "MQTT", r["reason"], ref(r["command"])))
     L += ["", "## Memory and code size", "", "| figure | value | command |", "|---|---|---|"]
     for h in report["heap"]:
         L.append("| GC heap allocated per steady sendto (16 B), %s | %s B | %s |" % (
             h["profile"], fmt(h["sendto_bytes"]), ref(h["command"])))
         L.append("| GC heap allocated per recvfrom (16 B), %s | %s B | %s |" % (
             h["profile"], fmt(h["recvfrom_bytes"]), ref(h["command"])))
+    for h in report.get("stream_heap", []):
+        L.append("| GC heap allocated per stream send (16 B), %s | %s B | %s |" % (h["profile"], fmt(h["send_bytes"]), ref(h["command"])))
+        L.append("| GC heap allocated per stream readinto (16 B buffer), %s | %s B | %s |" % (h["profile"], fmt(h["readinto_bytes"]), ref(h["command"])))
     core = report.get("core_size") or {}
     for name, size in core.get("sizes", {}).items():
         L.append("| core %s, thumbv7em-none-eabi release, C ABI only | %d B | %s |" % (name, size, ref(core["command"])))
@@ -469,10 +486,13 @@ def main():
     sim = harness.Simulator(os.path.abspath(args.sim), workdir)
     peers = harness.start_echo_peers()
     dns_env, dns_closers = dns_peers.start()
+    tcp_env, tcp_closers = tcp_peers.start()
+    dns_closers += tcp_closers
     delayed = DelayedEcho()
     env = dict(os.environ, MICROATSOCKET_LTE_TIME_SCALE=TIME_SCALE, DELAYED_ECHO_PORT=str(delayed.port))
     env.update({k: str(p.port) for k, p in peers.items()})
     env.update(dns_env)
+    env.update(tcp_env)
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "smoke": args.smoke,
               "uart_baud": UART_BAUD, "bits_per_byte": BITS_PER_BYTE, "time_scale": TIME_SCALE,
               "profiles": profiles, "profile_notes": {p: PROFILE_NOTES[p] for p in profiles},
@@ -490,6 +510,11 @@ def main():
             for row in run_ops(binaries, env, profile, n, heap_n):
                 key = {"heap": "heap", "skipped": "skipped", "limits": "limits"}.get(row["op"], "operations")
                 report[key].append(row)
+            # TCP streams (bench/tcp_ops.py): their own rows and tables.
+            sim.prepare()
+            for row in run_ops(binaries, env, profile, n, heap_n, "tcp_ops.py"):
+                key = {"stream heap": "stream_heap", "skipped": "stream_skipped"}.get(row["op"], "streams")
+                report.setdefault(key, []).append(row)
         report["contention"] = []
         for profile in (["stock", "direct"] if not args.smoke else ["direct"]):
             sim.prepare()

@@ -55,6 +55,8 @@ int masg_errno(int32_t mas_error) {
             return MP_EISCONN;
         case MAS_ECONNREFUSED:
             return MP_ECONNREFUSED;
+        case MAS_ECONNABORTED:
+            return MP_ECONNABORTED;
         case MAS_EADDRINUSE:
             return MP_EADDRINUSE;
         default:

@@ -188,5 +188,11 @@ bool masg_original_quiet_error(int32_t mas_error);
 /* ---- socket_stream.c: TCP stream sockets ---- */
 extern const mp_obj_type_t masg_stream_type;
 mp_obj_t masg_stream_new(int family, mp_obj_t lte);
+/* For ssl.c: the core handle of an open stream socket; false for anything else. */
+bool masg_stream_handle(mp_obj_t obj, mas_handle *out);
+
+/* ---- ssl.c: TLS in the modem (microATsocket.ssl, microATsocket.wrap_socket) ---- */
+extern const mp_obj_module_t masg_ssl_module;
+MP_DECLARE_CONST_FUN_OBJ_KW(masg_ssl_wrap_socket_obj);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

@@ -116,6 +116,15 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     return MP_OBJ_FROM_PTR(self);
 }
 
+bool masg_stream_handle(mp_obj_t obj, mas_handle *out) {
+    if (mp_obj_get_type(obj) != &masg_stream_type) {
+        return false;
+    }
+    stream_obj_t *self = MP_OBJ_TO_PTR(obj);
+    *out = self->handle;
+    return self->open && self->has_slot;
+}
+
 /* A connection a listener accepted: the object takes over `handle`. */
 static mp_obj_t stream_from_accepted(stream_obj_t *listener, mas_handle handle) {
     stream_obj_t *self = MPCOMPAT_NEW_OBJ_WITH_FINALISER(stream_obj_t, &masg_stream_type);
@@ -300,6 +309,10 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
  * small read (MQTT clients read a byte or two at a time) fills the read-ahead
  * with one modem read instead of costing one exchange per byte. */
 static int32_t receive(stream_obj_t *self, uint8_t *buf, size_t cap, size_t *got) {
+    if (cap == 0) {
+        *got = 0;
+        return 0;
+    }
     if (self->ahead_len == 0 && cap < SMALL_READ) {
         size_t filled;
         self->ahead_start = 0;

@@ -7,12 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Connect timeout for TCP sockets, in 100 ms units (8 s).
+#define STREAM_CONNECT_TIMEOUT_DS 80
+
 // Largest datagram any transport can carry (the modem's limit).
 #define MAS_MAX_DATAGRAM 1500
 
 #define MAS_EIO 5
 
 #define MAS_EPIPE 32
+
+#define MAS_ECONNABORTED 103
 
 #define MAS_EOPNOTSUPP 95
 
@@ -49,6 +54,14 @@
 
 // Most addresses one resolve returns.
 #define MAS_MAX_ADDRESSES 4
+
+// certValidLevel values `mas_secure.level` takes (LR5 reading): none; the CA and the dates;
+// the CA, the dates and the host name.
+#define MAS_TLS_LEVEL_NONE 0
+
+#define MAS_TLS_LEVEL_CA_AND_DATES 3
+
+#define MAS_TLS_LEVEL_CA_DATES_AND_NAME 7
 
 enum mas_exchange_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -95,6 +108,15 @@ typedef struct mas_addr {
   uint16_t port;
   uint8_t ip[16];
 } mas_addr;
+
+// What a secure stream asks of the modem (see `engine::secure`). Slots are -1 when absent.
+typedef struct mas_secure {
+  // certValidLevel as on LR5: 0 none, 3 CA and dates, 7 CA, dates and host name.
+  uint8_t level;
+  int16_t ca_slot;
+  int16_t cert_slot;
+  int16_t key_slot;
+} mas_secure;
 
 // The next exchange for the transport.
 typedef struct mas_exchange {
@@ -211,6 +233,49 @@ int32_t mas_stream_send_begin(mas_handle handle, const uint8_t *data, size_t len
 // modem). `timeout_ms`: negative blocks forever, 0 does not block. The outcome's `data_len`
 // is 0 at the end of the stream (the peer closed it); `MAS_ECONNRESET` after a reboot.
 int32_t mas_stream_recv_begin(mas_handle handle, size_t max, int32_t timeout_ms, uint32_t now_ms);
+
+// Whether `pem` (`len` bytes, LF line ends) is a credential the modem can store: 0, or
+// `MAS_EINVAL` (not PEM text) / `MAS_EMSGSIZE` (over 8 KiB, 2 KiB for a key).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_check(const uint8_t *pem, size_t len, bool private_key);
+
+// SHA-256 of the credential's kind and bytes, into `out` (32 bytes): the fingerprint the
+// shim keeps to write a credential only when it differs from what the modem holds.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_fingerprint(const uint8_t *pem, size_t len, bool private_key, uint8_t *out);
+
+// Starts `AT+SQNSNVW` for a certificate or private key of `size` bytes into `index` (0..19);
+// size 0 deletes. The operation ends at the modem's prompt; the PEM follows with
+// `mas_cred_piece_begin`.
+int32_t mas_cred_write_begin(bool private_key, uint8_t index, uint16_t size);
+
+// Starts writing the next piece of the PEM after the prompt: `rest` is what is left of it;
+// `*taken` is set to how much of it this piece uses. The piece that uses all of `rest` is
+// the last and ends with the modem's verdict (`MAS_EIO` when it refuses the PEM).
+// `lf_terminator`: the transport ends every write with CR LF (firmware 1.18).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_piece_begin(const uint8_t *rest, size_t len, bool lf_terminator, size_t *taken);
+
+// The peer a stream is connected to (`MAS_ENOTCONN` when it is not).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_stream_peer(mas_handle handle, struct mas_addr *out);
+
+// Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
+// bytes; NULL to dial the address) with the verification and credentials of `params`. The
+// operation ends with `MAS_ECONNABORTED` when the handshake fails, `MAS_EAGAIN` when the
+// certificate dates are to be checked and the modem's clock is not set; the stream is then not
+// connected and should be closed.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_secure_connect_begin(mas_handle handle,
+                                 const struct mas_addr *peer,
+                                 const char *host,
+                                 size_t len,
+                                 const struct mas_secure *params);
 
 // Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
 // handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.

@@ -40,4 +40,10 @@ pub enum Error {
     AddressInUse,
     /// The operation is not one this kind of socket has (e.g. `sendto` on a stream).
     WrongKind,
+    /// A secure dial ended in `NO CARRIER`: the TLS handshake (or the TCP connection under
+    /// it) failed. The modem does not say why (untrusted, expired, wrong name, no cipher).
+    TlsHandshake,
+    /// The modem's clock is not set (`AT+CCLK?` reads a year before 2020): certificate dates
+    /// cannot be checked until the network sets it.
+    ClockNotSet,
 }

@@ -47,6 +47,8 @@ impl Handle {
 pub struct ModemSocket {
     /// `AT+SQNSCFG` sent since the modem booted.
     pub configured: bool,
+    /// ... with the short TCP connect timeout (streams and listeners need it).
+    pub stream_timeouts: bool,
     /// `AT+SQNSCFGEXT` sent since the modem booted, with the current data modes.
     pub extended: bool,
     /// Peer and local port of the open modem socket, if it is open.
@@ -137,7 +139,7 @@ impl Pool {
             local_port: 0,
             buffered_hint: 0,
             poll: None,
-            modem: ModemSocket { configured: false, extended: false, dialled: None, unknown: false },
+            modem: ModemSocket { configured: false, stream_timeouts: false, extended: false, dialled: None, unknown: false },
             kind: SlotKind::Datagram,
             life: StreamLife::Fresh,
         };

@@ -183,6 +183,12 @@ fn listen_accept_a_real_client_then_listen_again() {
     rig.engine.begin_listen(listener, port).unwrap();
     run(&mut rig.engine, &mut rig.transport).unwrap();
     for (round, client_ip) in ["::1", "127.0.0.1"].into_iter().enumerate() {
+        // The handle that listened is the connection once accepted: listen again first.
+        let conn = if round == 0 { listener } else { rig.engine.open_stream().unwrap() };
+        if round > 0 {
+            rig.engine.begin_listen(conn, port).unwrap();
+            run(&mut rig.engine, &mut rig.transport).unwrap();
+        }
         let client = thread::spawn(move || {
             let mut c = std::net::TcpStream::connect((client_ip, port)).unwrap();
             c.write_all(b"ping").unwrap();
@@ -190,12 +196,6 @@ fn listen_accept_a_real_client_then_listen_again() {
             c.read_exact(&mut buf).unwrap();
             (buf, c.local_addr().unwrap())
         });
-        // The handle that listened is the connection once accepted.
-        let conn = if round == 0 { listener } else { rig.engine.open_stream().unwrap() };
-        if round > 0 {
-            rig.engine.begin_listen(conn, port).unwrap();
-            run(&mut rig.engine, &mut rig.transport).unwrap();
-        }
         rig.engine.begin_accept(conn, Some(5_000), 0).unwrap();
         let out = run(&mut rig.engine, &mut rig.transport).unwrap();
         let mut got = Vec::new();
@@ -211,4 +211,46 @@ fn listen_accept_a_real_client_then_listen_again() {
     }
     assert_eq!(rig.engine.slots_in_use(), 0);
     assert_eq!(rig.sim.stats().into_iter().find(|(k, _)| *k == "open_slots").unwrap().1, 0);
+}
+
+#[test]
+fn firmware_that_refuses_empty_reads_still_reads_and_still_sees_the_end() {
+    let mut rig = Rig::new(Limits::STOCK);
+    assert_eq!(rig.sim.control("fault empty_read_error 1"), "OK");
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = rig.connect(server.local_addr().unwrap()).unwrap();
+    let (mut conn, _) = server.accept().unwrap();
+    // Nothing waiting: the refusals are checked with AT+SQNSS, the socket is open, the read
+    // times out rather than ending the stream.
+    assert_eq!(rig.recv(h, 100, 300), Err(Error::TimedOut));
+    conn.write_all(b"late").unwrap();
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        got.extend(rig.recv(h, 100, 2_000).unwrap());
+    }
+    assert_eq!(got, b"late");
+    drop(conn);
+    assert_eq!(rig.recv(h, 100, 2_000), Ok(Vec::new()), "EOF once the peer closed");
+    rig.close(h).unwrap();
+}
+
+#[test]
+fn a_full_send_buffer_with_combined_sends_is_eagain_not_a_reset() {
+    let mut rig = Rig::new(Limits { combined_send: true, ..Limits::STOCK });
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = rig.connect(server.local_addr().unwrap()).unwrap();
+    let _conn = server.accept().unwrap();
+    assert_eq!(rig.sim.control("fault tx_window 300"), "OK");
+    assert_eq!(rig.sim.control("fault stall_tx 1"), "OK");
+    let mut result = Ok(0);
+    for _ in 0..10 {
+        result = rig.send_all(h, &[b'z'; 51]);
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result, Err(Error::WouldBlock));
+    // Still open: once the peer takes bytes again, sends go on.
+    assert_eq!(rig.sim.control("fault clear"), "OK");
+    assert_eq!(rig.engine.begin_stream_send(h, b"x"), Ok(1));
 }

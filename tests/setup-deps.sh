@@ -6,7 +6,7 @@ set -euo pipefail
 
 CBINDGEN_VERSION=0.29.4
 RUST_TARGETS=(thumbv7em-none-eabi riscv32imc-unknown-none-elf)
-DEBIAN_PACKAGES=(build-essential pkg-config libffi-dev dpkg-dev libcoap3-bin dnsmasq-base mosquitto)
+DEBIAN_PACKAGES=(build-essential pkg-config libffi-dev dpkg-dev libcoap3-bin dnsmasq-base mosquitto python3-cryptography)
 
 installed_targets=$(rustup target list --installed)
 for target in "${RUST_TARGETS[@]}"; do

@@ -56,6 +56,10 @@ pub enum Command<'a> {
     NumericErrors,
     /// `AT+SQNSCFG`: PDP context, never close on inactivity (`maxTo` 0), default timers.
     SocketConfig { conn: ConnId, pdp_cid: u8 },
+    /// `AT+SQNSCFG` for a TCP socket: as `SocketConfig`, with an 8 s connect timeout, so a
+    /// dial's result arrives within one `send_at_cmd` call on firmware whose wait is a fixed
+    /// 9.5 s (sequans-at-sockets.md §5; the Toit driver uses the same value).
+    StreamSocketConfig { conn: ConnId, pdp_cid: u8 },
     /// `AT+SQNSCFGEXT`: ring with byte count (srMode 1), hex or raw data each way.
     SocketConfigExt { conn: ConnId, recv_hex: bool, send_hex: bool },
     /// `AT+SQNSD`: UDP, command mode, only the dialled peer (acceptAnyRemote 0).
@@ -78,10 +82,25 @@ pub enum Command<'a> {
     Status,
     /// `AT+SQNDNSLKUP="<host>"[,<ipv>]`.
     DnsLookup { host: &'a HostName, version: Option<IpVersion> },
+    /// `AT+SQNSNVW="certificate"|"privatekey",<index>,<size>`: the PEM follows the prompt;
+    /// size 0 deletes.
+    NvWrite { private_key: bool, index: u8, size: u16 },
+    /// `AT+SQNSPCFG=<sp>,<version>,<ciphers>,<level>,<ca>,<cert>,<key>,""` (8 fields; an
+    /// absent credential is an empty field; the empty cipher list quoted or bare).
+    SecurityProfile { sp: u8, version: u8, bare_ciphers: bool, level: u8, ca: Option<u8>, cert: Option<u8>, key: Option<u8> },
+    /// `AT+SQNSSCFG=<conn>,<0|1>,<sp>`: TLS on or off for the connId's next dial.
+    SecureConfig { conn: ConnId, enable: bool, sp: u8 },
+    /// `AT+CCLK?`: the modem's clock, which certificate dates are checked against.
+    Clock,
+    /// `AT+SQNSD`: TCP by host name (the modem resolves it and checks it against the
+    /// server's certificate), command mode.
+    DialTcpName { conn: ConnId, host: &'a HostName, port: u16 },
 }
 
 /// Connect timeout sent in `AT+SQNSCFG`, in 100 ms units (the factory value, 60 s).
 const CONNECT_TIMEOUT_DS: u16 = 600;
+/// Connect timeout for TCP sockets, in 100 ms units (8 s).
+pub const STREAM_CONNECT_TIMEOUT_DS: u16 = 80;
 /// Online-mode flush delay in 100 ms units (factory value; unused in command mode).
 const TX_TIMEOUT_DS: u16 = 50;
 /// Online-mode packet size (factory value; unused in command mode).
@@ -92,7 +111,7 @@ impl Command<'_> {
     pub fn name(&self) -> &'static [u8] {
         match self {
             Command::NumericErrors => b"CMEE",
-            Command::SocketConfig { .. } => b"SQNSCFG",
+            Command::SocketConfig { .. } | Command::StreamSocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
             Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
             Command::Listen { .. } => b"SQNSL",
@@ -103,6 +122,11 @@ impl Command<'_> {
             Command::Info { .. } => b"SQNSI",
             Command::Status => b"SQNSS",
             Command::DnsLookup { .. } => b"SQNDNSLKUP",
+            Command::NvWrite { .. } => b"SQNSNVW",
+            Command::SecurityProfile { .. } => b"SQNSPCFG",
+            Command::SecureConfig { .. } => b"SQNSSCFG",
+            Command::DialTcpName { .. } => b"SQNSD",
+            Command::Clock => b"CCLK",
         }
     }
 
@@ -111,8 +135,10 @@ impl Command<'_> {
     pub fn timeout_ms(&self) -> u32 {
         match self {
             Command::Dial { .. } | Command::Close { .. } | Command::DnsLookup { .. } => 20_000,
-            // The connect timeout sent in AT+SQNSCFG (60 s) plus a margin.
-            Command::DialTcp { .. } => u32::from(CONNECT_TIMEOUT_DS) * 100 + 5_000,
+            // The TCP connect timeout sent in AT+SQNSCFG plus a margin.
+            Command::DialTcp { .. } | Command::DialTcpName { .. } => u32::from(STREAM_CONNECT_TIMEOUT_DS) * 100 + 5_000,
+            // A flash write.
+            Command::NvWrite { .. } | Command::SecurityProfile { .. } => 20_000,
             Command::SendExt { .. } => 10_000,
             _ => 5_000,
         }
@@ -120,7 +146,7 @@ impl Command<'_> {
 
     /// Whether the modem answers with the `> ` prompt rather than a final code.
     pub fn expects_prompt(&self) -> bool {
-        matches!(self, Command::SendExt { .. })
+        matches!(self, Command::SendExt { .. } | Command::NvWrite { size: 1.., .. })
     }
 
     /// Writes the command text (`AT...`, no terminator).
@@ -135,6 +161,15 @@ impl Command<'_> {
                 pdp_cid,
                 PACKET_SIZE,
                 CONNECT_TIMEOUT_DS,
+                TX_TIMEOUT_DS
+            ),
+            Command::StreamSocketConfig { conn, pdp_cid } => write!(
+                out,
+                "AT+SQNSCFG={},{},{},0,{},{}",
+                conn.get(),
+                pdp_cid,
+                PACKET_SIZE,
+                STREAM_CONNECT_TIMEOUT_DS,
                 TX_TIMEOUT_DS
             ),
             Command::SocketConfigExt { conn, recv_hex, send_hex } => write!(
@@ -166,6 +201,27 @@ impl Command<'_> {
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
             Command::Info { conn } => write!(out, "AT+SQNSI={}", conn.get()),
             Command::Status => write!(out, "AT+SQNSS"),
+            Command::NvWrite { private_key, index, size } => {
+                let kind = if private_key { "privatekey" } else { "certificate" };
+                write!(out, "AT+SQNSNVW=\"{kind}\",{index},{size}")
+            }
+            Command::SecurityProfile { sp, version, bare_ciphers, level, ca, cert, key } => {
+                write!(out, "AT+SQNSPCFG={sp},{version},{},{level}", if bare_ciphers { "" } else { "\"\"" })?;
+                for id in [ca, cert, key] {
+                    match id {
+                        Some(i) => write!(out, ",{i}")?,
+                        None => write!(out, ",")?,
+                    }
+                }
+                write!(out, ",\"\"")
+            }
+            Command::Clock => write!(out, "AT+CCLK?"),
+            Command::SecureConfig { conn, enable, sp } => {
+                write!(out, "AT+SQNSSCFG={},{},{sp}", conn.get(), u8::from(enable))
+            }
+            Command::DialTcpName { conn, host, port } => {
+                write!(out, "AT+SQNSD={},0,{port},\"{}\",0,0,1", conn.get(), host.as_str())
+            }
             Command::DnsLookup { host, version } => {
                 write!(out, "AT+SQNDNSLKUP=\"{}\"", host.as_str())?;
                 match version {
@@ -246,9 +302,35 @@ mod tests {
         let v6 = parse_socket_addr(b"::1", 1883).unwrap();
         assert_eq!(text(Command::DialTcp { conn: c2, peer: v6 }).as_str(), "AT+SQNSD=2,0,1883,\"::1\",0,0,1");
         assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.name(), b"SQNSD");
-        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 65_000);
+        assert_eq!(Command::DialTcp { conn: c2, peer: v6 }.timeout_ms(), 13_000);
+        assert_eq!(text(Command::StreamSocketConfig { conn: c2, pdp_cid: 1 }).as_str(), "AT+SQNSCFG=2,1,300,0,80,50");
         assert_eq!(text(Command::Listen { conn: c2, port: 8080 }).as_str(), "AT+SQNSL=2,1,8080");
         assert_eq!(text(Command::Accept { conn: c2 }).as_str(), "AT+SQNSA=2,1");
+    }
+
+    #[test]
+    fn secure_socket_commands() {
+        let c3 = ConnId::new(3).unwrap();
+        let host = HostName::parse(b"broker.example").unwrap();
+        let cases: [(Command<'_>, &str); 6] = [
+            (Command::NvWrite { private_key: false, index: 19, size: 1234 }, "AT+SQNSNVW=\"certificate\",19,1234"),
+            (Command::NvWrite { private_key: true, index: 16, size: 0 }, "AT+SQNSNVW=\"privatekey\",16,0"),
+            (
+                Command::SecurityProfile { sp: 3, version: 2, bare_ciphers: false, level: 7, ca: Some(19), cert: None, key: None },
+                "AT+SQNSPCFG=3,2,\"\",7,19,,,\"\"",
+            ),
+            (
+                Command::SecurityProfile { sp: 1, version: 2, bare_ciphers: true, level: 0, ca: None, cert: Some(18), key: Some(17) },
+                "AT+SQNSPCFG=1,2,,0,,18,17,\"\"",
+            ),
+            (Command::SecureConfig { conn: c3, enable: true, sp: 3 }, "AT+SQNSSCFG=3,1,3"),
+            (Command::DialTcpName { conn: c3, host: &host, port: 8883 }, "AT+SQNSD=3,0,8883,\"broker.example\",0,0,1"),
+        ];
+        for (cmd, expected) in cases {
+            assert_eq!(text(cmd).as_str(), expected);
+        }
+        assert!(Command::NvWrite { private_key: false, index: 1, size: 5 }.expects_prompt());
+        assert!(!Command::NvWrite { private_key: false, index: 1, size: 0 }.expects_prompt());
     }
 
     #[test]

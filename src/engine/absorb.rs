@@ -81,19 +81,24 @@ impl Engine {
         loop {
             let pending = self.pending();
             let (event, used) = digest(&self.rx, &pending);
-            let mut incoming = None;
             let mut modes_lost = None;
+            let mut status = None;
+            let mut clock = None;
             let note = match event {
                 None => None,
                 Some(Event::Final(f)) => Some(Note::Final(f)),
                 Some(Event::Prompt) => Some(Note::Prompt),
                 Some(Event::Info(text)) => match self.awaiting.map(|a| a.action) {
+                    Some(Action::ReadClock) => {
+                        clock = Some(super::secure::clock_year(text));
+                        None
+                    }
                     Some(Action::DnsLookup(kind)) => {
                         collect_addresses(text, kind, &mut self.addresses);
                         None
                     }
-                    Some(Action::Status) if matches!(self.op, Op::Accept(_)) => {
-                        incoming = super::stream::listener_incoming(text, &self.op);
+                    Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_) | Op::StreamSend { .. }) => {
+                        status = super::stream::status_line(text);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -134,8 +139,11 @@ impl Engine {
             if let Some(note) = note {
                 self.apply(note);
             }
-            if let Some(peer) = incoming {
-                self.note_incoming(peer);
+            if let Some(line) = status {
+                self.note_status(line);
+            }
+            if let Some(year) = clock {
+                self.note_clock(year);
             }
             if !progressed {
                 break;
@@ -175,7 +183,7 @@ impl Engine {
             }
             Note::Received { conn, len } => self.apply_received(conn, len),
             Note::Garbled => {
-                if let Op::Receive { .. } | Op::StreamRecv { .. } = self.op {
+                if let Op::Receive { .. } | Op::StreamRecv(_) = self.op {
                     self.datagram.clear();
                     self.garbled = true;
                 }
@@ -188,7 +196,7 @@ impl Engine {
     /// Applies the pending action's effects as soon as its answer is complete.
     fn complete_if_answered(&mut self) {
         let Some(awaiting) = self.awaiting else { return };
-        let expects_prompt = matches!(awaiting.action, Action::SendExt(..));
+        let expects_prompt = matches!(awaiting.action, Action::SendExt(..) | Action::NvWrite(_, _, 1..));
         let answered = awaiting.result.is_some() || (expects_prompt && awaiting.prompt);
         if awaiting.done.is_none() && answered {
             let done = self.complete(awaiting.action, awaiting.result, awaiting.prompt);
@@ -229,7 +237,7 @@ impl Engine {
         }
         match &mut self.op {
             Op::Receive { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
-            Op::StreamRecv { conn: wanted, got, .. } if *wanted == conn && len > 0 => *got = true,
+            Op::StreamRecv(r) if r.conn == conn && len > 0 => r.got = true,
             Op::Resolve(r) if r.conn == Some(conn) && len > 0 => r.got = true,
             _ => {}
         }
@@ -315,7 +323,8 @@ impl Engine {
                 // code did not: a NUL in the answer ends the firmware's string there. The
                 // datagram is good, and the modem has let go of it: deliver it.
                 if let (Action::Receive(_), Op::Receive { got: true, .. })
-                | (Action::ReceiveStream(..), Op::StreamRecv { got: true, .. }) = (awaiting.action, &self.op)
+                | (Action::ReceiveStream(..), Op::StreamRecv(super::stream::Recv { got: true, .. })) =
+                    (awaiting.action, &self.op)
                 {
                     self.awaiting = None;
                     return Settled::Continue;
@@ -323,6 +332,10 @@ impl Engine {
                 let elapsed = now_ms.wrapping_sub(awaiting.started_ms);
                 let left = awaiting.budget_ms.saturating_sub(elapsed);
                 if reply_was_empty || left == 0 {
+                    if self.piece_needs_no_answer(awaiting.action) {
+                        self.awaiting = None;
+                        return Settled::Continue;
+                    }
                     if reply_was_empty && self.payload_after_unseen_prompt(awaiting.action) {
                         self.awaiting = None;
                         return Settled::Continue;
@@ -339,6 +352,9 @@ impl Engine {
     /// Applies a finished action's result to the pool and the operation.
     fn complete(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Result<(), Error> {
         if let Some(done) = self.complete_stream(action, result, prompt) {
+            return done;
+        }
+        if let Some(done) = self.complete_secure(action, result, prompt) {
             return done;
         }
         let ok = result == Some(Final::Ok);
@@ -495,8 +511,20 @@ impl Engine {
                     }
                 }
             }
+            // Handled by `complete_secure`.
+            Action::NvWrite(..)
+            | Action::CredPiece(_)
+            | Action::SecurityProfile(_)
+            | Action::SecureConfig(..)
+            | Action::DialSecure(..)
+            | Action::DialSecureName(..)
+            | Action::ReadClock => {}
             // Handled by `complete_stream`.
-            Action::DialStream(..) | Action::ReceiveStream(..) | Action::Listen(..) | Action::Accept(_) => {}
+            Action::DialStream(..)
+            | Action::ReceiveStream(..)
+            | Action::Listen(..)
+            | Action::Accept(_)
+            | Action::ConfigureStream(_) => {}
             Action::Pause(_) => {}
             Action::Resync => self.resync = false,
         }
@@ -545,7 +573,7 @@ impl Engine {
     /// user closes it first.
     pub(super) fn mark_unknown(&mut self, action: Action) {
         match action {
-            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+            Action::Configure(conn) | Action::ConfigureStream(conn) | Action::ConfigureExt(conn) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.configured = false;
                     slot.modem.extended = false;
@@ -553,6 +581,8 @@ impl Engine {
             }
             Action::Dial(conn, ..)
             | Action::DialStream(conn, _)
+            | Action::DialSecure(conn, _)
+            | Action::DialSecureName(conn, _)
             | Action::Listen(conn, _)
             | Action::Accept(conn)
             | Action::SendExt(conn, _)
@@ -569,6 +599,11 @@ impl Engine {
             | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
+            | Action::NvWrite(..)
+            | Action::CredPiece(_)
+            | Action::SecurityProfile(_)
+            | Action::SecureConfig(..)
+            | Action::ReadClock
             | Action::Pause(_)
             | Action::Resync => {}
         }

@@ -9,6 +9,7 @@
 mod absorb;
 mod plan;
 mod resolve;
+pub mod secure;
 mod stream;
 #[cfg(test)]
 mod stream_tests;
@@ -116,8 +117,15 @@ enum Op {
     Resolve(resolve::Resolve),
     /// Streams (`stream.rs`): dial once; send one command's worth; read at most `max`.
     StreamConnect { conn: ConnId, peer: SocketAddr },
-    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool },
-    StreamRecv { conn: ConnId, max: u16, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool },
+    /// `verify`: a combined send was refused, `AT+SQNSS` tells whether the socket is still
+    /// there (`alive`): the refusal of the command itself may have been flushed away, and
+    /// what is left is the modem's ERROR for the payload read as a command line.
+    StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool, alive: bool },
+    StreamRecv(stream::Recv),
+    /// TLS (`secure.rs`): `AT+SQNSNVW` to its prompt; one piece of the PEM; a secure dial.
+    CredWrite { private_key: bool, index: u8, size: u16, done: bool },
+    CredPiece { last: bool, sent: bool },
+    SecureConnect(secure::SecureConnect),
     /// Listeners: start listening; wait for a connection and accept it.
     Listen { conn: ConnId, port: u16 },
     Accept(stream::Accept),
@@ -136,6 +144,8 @@ enum Action {
     NumericErrors,
     Status,
     Configure(ConnId),
+    /// `AT+SQNSCFG` with the TCP connect timeout.
+    ConfigureStream(ConnId),
     ConfigureExt(ConnId),
     Dial(ConnId, SocketAddr, u16),
     DialStream(ConnId, SocketAddr),
@@ -154,6 +164,16 @@ enum Action {
     /// The staged payload written again after an abort that may have left the modem waiting
     /// for it (see `Engine::resync`).
     Resync,
+    /// TLS (`secure.rs`): `AT+SQNSNVW` (private key?, index, size), a PEM piece (last?),
+    /// `AT+SQNSPCFG`, `AT+SQNSSCFG` (on?), and the secure dial by address or by name (port).
+    NvWrite(bool, u8, u16),
+    CredPiece(bool),
+    SecurityProfile(secure::ProfileCmd),
+    SecureConfig(ConnId, bool),
+    DialSecure(ConnId, SocketAddr),
+    DialSecureName(ConnId, u16),
+    /// `AT+CCLK?` before a dial that checks certificate dates.
+    ReadClock,
 }
 
 /// Progress of the pending action's answer.
@@ -202,6 +222,8 @@ pub struct Engine {
     /// datagram and is back in command mode; one that was not waiting reads a hex line, which
     /// is never a command (hex text has no `T`), and answers ERROR.
     resync: bool,
+    /// The modem's TLS settings as last written (`secure.rs`).
+    secure: secure::SecureState,
 }
 
 impl Engine {
@@ -226,6 +248,7 @@ impl Engine {
             answer_ttl_s: None,
             now_ms: 0,
             resync: false,
+            secure: secure::SecureState::new(),
         }
     }
 

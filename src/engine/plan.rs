@@ -90,10 +90,13 @@ impl Engine {
             }
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
-            Op::StreamSend { conn, len, prompted, sent } => self.plan_stream_send(conn, len, prompted, sent),
-            Op::StreamRecv { conn, max, deadline, got, pause_ms, read_since_pause } => {
-                self.plan_stream_recv(conn, max, deadline, got, pause_ms, read_since_pause, now_ms)
+            Op::StreamSend { conn, len, prompted, sent, verify, .. } => {
+                self.plan_stream_send(conn, len, prompted, sent, verify)
             }
+            Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
+            Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
+            Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
+            Op::SecureConnect(s) => self.plan_secure_connect(s),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
             Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
@@ -142,6 +145,9 @@ impl Engine {
             return Some(Action::ConfigureExt(conn));
         }
         if modem.dialled.is_none() {
+            if let Some(action) = self.insecure_step(conn) {
+                return Some(action);
+            }
             return Some(Action::Dial(conn, peer, slot.local_port));
         }
         None
@@ -251,9 +257,12 @@ impl Engine {
         // Receive polls are bounded by the caller's deadline, not by this count.
         // So are a listener's status polls while it waits for a connection. A resync counts: a
         // modem that never answers it must not keep it going for ever.
-        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_));
+        let waiting_for_peer = matches!(action, Action::Status) && matches!(self.op, Op::Accept(_) | Op::StreamRecv(_));
         let is_command = !waiting_for_peer
-            && !matches!(action, Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..));
+            && !matches!(
+                action,
+                Action::Pause(_) | Action::Payload(_) | Action::Receive(_) | Action::ReceiveStream(..) | Action::CredPiece(_)
+            );
         if is_command {
             self.commands_in_op += 1;
             if self.commands_in_op > MAX_COMMANDS_PER_OP {
@@ -265,6 +274,9 @@ impl Engine {
             Action::Payload(_) => (ExchangeKind::Payload, 10_000),
             Action::Resync => (ExchangeKind::Payload, 5_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
+            Action::CredPiece(last) => (ExchangeKind::Payload, Self::piece_wait_ms(last)),
+            // The TCP connect timeout, then the handshake.
+            Action::DialSecure(..) | Action::DialSecureName(..) => (ExchangeKind::Command, Self::SECURE_DIAL_WAIT_MS),
             _ => (ExchangeKind::Command, 0),
         };
         let budget_ms = match command_for(action, self.limits, self.host.as_ref()) {
@@ -307,6 +319,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::NumericErrors => Command::NumericErrors,
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
+        Action::ConfigureStream(conn) => Command::StreamSocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureExt(conn) => Command::SocketConfigExt {
             conn,
             recv_hex: limits.recv_hex,
@@ -329,6 +342,20 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
                 RecordType::Aaaa => IpVersion::V6,
             }),
         },
-        Action::Payload(_) | Action::Pause(_) | Action::Resync => return None,
+        Action::NvWrite(private_key, index, size) => Command::NvWrite { private_key, index, size },
+        Action::SecurityProfile(p) => Command::SecurityProfile {
+            sp: p.sp,
+            version: p.version(),
+            bare_ciphers: p.bare_ciphers,
+            level: p.level,
+            ca: p.ca,
+            cert: p.cert,
+            key: p.key,
+        },
+        Action::SecureConfig(conn, enable) => Command::SecureConfig { conn, enable, sp: conn.get() },
+        Action::DialSecure(conn, peer) => Command::DialTcp { conn, peer },
+        Action::DialSecureName(conn, port) => Command::DialTcpName { conn, host: host?, port },
+        Action::ReadClock => Command::Clock,
+        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) | Action::Resync => return None,
     })
 }

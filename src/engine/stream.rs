@@ -11,7 +11,8 @@
 //! Without URCs (the firmware flushes them) a stream's end shows as a failed command. The
 //! answer tells which end it was: numeric errors were turned on with `AT+CMEE=1`, so a plain
 //! `ERROR` means the modem rebooted and forgot that (reset); a `+CME ERROR` means the modem
-//! is alive and no longer has the socket (closed).
+//! is alive. To a send that is a closed socket; to a read it may also mean "nothing waiting"
+//! (sources disagree), so `AT+SQNSS` decides: state 0 is closed (EOF), anything else reads on.
 
 use core::net::SocketAddr;
 
@@ -22,6 +23,31 @@ use crate::at::{ConnId, Final};
 use crate::error::Error;
 use crate::socket::{Dialled, Handle, SlotKind, StreamLife};
 use crate::MAX_DATAGRAM;
+
+/// A stream read in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Recv {
+    pub(super) conn: ConnId,
+    max: u16,
+    deadline: Deadline,
+    /// Bytes are in `Engine::datagram`.
+    pub(super) got: bool,
+    pause_ms: u32,
+    read_since_pause: bool,
+    /// The modem refused a read with an error code: some firmware says "nothing waiting"
+    /// that way, so `AT+SQNSS` decides whether the socket is still there.
+    verify: bool,
+    /// The last `AT+SQNSS` showed the socket open.
+    alive: bool,
+}
+
+/// One `+SQNSS` line: connId, state and the peer fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct StatusLine {
+    conn: u32,
+    state: u32,
+    peer: Option<SocketAddr>,
+}
 
 /// An accept in progress: status polls until the listener shows a waiting connection
 /// (state 5 in `AT+SQNSS`, announced by `+SQNSRING: <id>` when URCs get through), then
@@ -38,28 +64,27 @@ pub(super) struct Accept {
     accepted: bool,
 }
 
+/// The TCP connect timeout, and how close to it a `NO CARRIER` counts as the timeout.
+const STREAM_CONNECT_MS: u32 = crate::at::command::STREAM_CONNECT_TIMEOUT_DS as u32 * 100;
+const DIAL_TIMEOUT_SLACK_MS: u32 = 1_000;
+
 /// `AT+SQNSS` state of a listening connId with a connection waiting.
 const STATE_INCOMING: u32 = 5;
 
-/// The peer of a connection waiting on the listener an accept is for, from one `+SQNSS`
-/// line: `<id>,<state>,"<locIP>",<locPort>,"<remIP>",<remPort>`; `None` for other lines.
-pub(super) fn listener_incoming(text: &[u8], op: &Op) -> Option<SocketAddr> {
-    let Op::Accept(a) = op else { return None };
+/// Parses one `+SQNSS` line: `<id>,<state>[,"<locIP>",<locPort>,"<remIP>",<remPort>]`.
+pub(super) fn status_line(text: &[u8]) -> Option<StatusLine> {
     let mut fields = crate::at::fields::split(text);
-    let id = crate::at::fields::next_number(&mut fields);
-    let state = crate::at::fields::next_number(&mut fields);
-    if id != Some(u32::from(a.conn.get())) || state != Some(STATE_INCOMING) {
-        return None;
-    }
+    let conn = crate::at::fields::next_number(&mut fields)?;
+    let state = crate::at::fields::next_number(&mut fields)?;
     let _local_ip = fields.next();
     let _local_port = fields.next();
     let peer_ip = fields.next().and_then(crate::addr::parse_modem_ip);
     let peer_port = crate::at::fields::next_number(&mut fields).and_then(|p| u16::try_from(p).ok());
-    // A waiting connection whose peer the line does not show is still accepted.
-    Some(match (peer_ip, peer_port) {
-        (Some(ip), Some(port)) => SocketAddr::new(ip, port),
-        _ => SocketAddr::new(core::net::IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED), 0),
-    })
+    let peer = match (peer_ip, peer_port) {
+        (Some(ip), Some(port)) => Some(SocketAddr::new(ip, port)),
+        _ => None,
+    };
+    Some(StatusLine { conn, state, peer })
 }
 
 /// `+CME ERROR: 4` to `AT+SQNSSENDEXT` on an open stream: the modem holds as much unsent data
@@ -139,8 +164,8 @@ impl Engine {
         if modem.unknown || modem.dialled.is_some() {
             return Next::Act(Action::Close(conn));
         }
-        if !modem.configured {
-            return Next::Act(Action::Configure(conn));
+        if !modem.configured || !modem.stream_timeouts {
+            return Next::Act(Action::ConfigureStream(conn));
         }
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(conn));
@@ -182,10 +207,18 @@ impl Engine {
         Next::Act(Action::Pause(pause.min(remaining)))
     }
 
-    /// A connection waits on the listener being accepted (from its `AT+SQNSS` line).
-    pub(super) fn note_incoming(&mut self, peer: SocketAddr) {
-        if let Op::Accept(a) = &mut self.op {
-            a.incoming = Some(peer);
+    /// A `+SQNSS` line while an accept waits (a connection waiting: state 5, and its peer)
+    /// or while a read checks its socket (any state but 0: still open).
+    pub(super) fn note_status(&mut self, line: StatusLine) {
+        match &mut self.op {
+            Op::Accept(a) if line.conn == u32::from(a.conn.get()) && line.state == STATE_INCOMING => {
+                // A waiting connection whose peer the line does not show is still accepted.
+                let any = SocketAddr::new(core::net::IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED), 0);
+                a.incoming = Some(line.peer.unwrap_or(any));
+            }
+            Op::StreamRecv(r) if line.conn == u32::from(r.conn.get()) => r.alive = line.state != 0,
+            Op::StreamSend { conn, alive, .. } if line.conn == u32::from(conn.get()) => *alive = line.state != 0,
+            _ => {}
         }
     }
 
@@ -214,7 +247,7 @@ impl Engine {
             return Err(Error::InvalidArgument);
         }
         self.stage_payload(data.get(..take).ok_or(Error::InvalidArgument)?)?;
-        self.start(Op::StreamSend { conn, len, prompted: false, sent: false });
+        self.start(Op::StreamSend { conn, len, prompted: false, sent: false, verify: false, alive: false });
         Ok(take)
     }
 
@@ -236,7 +269,16 @@ impl Engine {
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
         self.datagram.clear();
-        self.start(Op::StreamRecv { conn, max, deadline, got: false, pause_ms: 0, read_since_pause: false });
+        self.start(Op::StreamRecv(Recv {
+            conn,
+            max,
+            deadline,
+            got: false,
+            pause_ms: 0,
+            read_since_pause: false,
+            verify: false,
+            alive: false,
+        }));
         Ok(())
     }
 
@@ -255,18 +297,24 @@ impl Engine {
         if modem.unknown || modem.dialled.is_some() {
             return Next::Act(Action::Close(conn));
         }
-        if !modem.configured {
-            return Next::Act(Action::Configure(conn));
+        if !modem.configured || !modem.stream_timeouts {
+            return Next::Act(Action::ConfigureStream(conn));
         }
         if !modem.extended {
             return Next::Act(Action::ConfigureExt(conn));
         }
+        if let Some(action) = self.insecure_step(conn) {
+            return Next::Act(action);
+        }
         Next::Act(Action::DialStream(conn, peer))
     }
 
-    pub(super) fn plan_stream_send(&mut self, conn: ConnId, len: u16, prompted: bool, sent: bool) -> Next {
+    pub(super) fn plan_stream_send(&mut self, conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool) -> Next {
         if sent {
             return Next::Finish(Ok(Outcome { sent: usize::from(len), ..Outcome::default() }));
+        }
+        if verify {
+            return Next::Act(Action::Status);
         }
         let life = self.pool.slot(conn).map_or(StreamLife::Reset, |s| s.life);
         if let Some(error) = Self::life_error(life) {
@@ -279,17 +327,8 @@ impl Engine {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn plan_stream_recv(
-        &mut self,
-        conn: ConnId,
-        max: u16,
-        deadline: Deadline,
-        got: bool,
-        pause_ms: u32,
-        read_since_pause: bool,
-        now_ms: u32,
-    ) -> Next {
+    pub(super) fn plan_stream_recv(&mut self, r: Recv, now_ms: u32) -> Next {
+        let Recv { conn, max, deadline, got, pause_ms, read_since_pause, verify, .. } = r;
         if got {
             return Next::Finish(Ok(Outcome { received: self.datagram.len(), ..Outcome::default() }));
         }
@@ -303,6 +342,9 @@ impl Engine {
             }
             StreamLife::Closed => return Next::Finish(Ok(Outcome::default())),
             StreamLife::Open => {}
+        }
+        if verify {
+            return Next::Act(Action::Status);
         }
         if !read_since_pause {
             return Next::Act(Action::ReceiveStream(conn, max));
@@ -322,9 +364,9 @@ impl Engine {
             return Next::Act(Action::ReceiveStream(conn, max));
         }
         let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
-        if let Op::StreamRecv { pause_ms, read_since_pause, .. } = &mut self.op {
-            *pause_ms = pause;
-            *read_since_pause = false;
+        if let Op::StreamRecv(r) = &mut self.op {
+            r.pause_ms = pause;
+            r.read_since_pause = false;
         }
         Next::Act(Action::Pause(pause.min(remaining)))
     }
@@ -333,6 +375,16 @@ impl Engine {
     pub(super) fn complete_stream(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Option<Result<(), Error>> {
         let ok = result == Some(Final::Ok);
         Some(match (action, self.op) {
+            (Action::ConfigureStream(conn), _) => {
+                if !ok {
+                    return Some(Err(Error::Modem));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.configured = true;
+                    slot.modem.stream_timeouts = true;
+                }
+                Ok(())
+            }
             (Action::DialStream(conn, peer), _) => match result {
                 Some(Final::Ok) => {
                     if let Some(slot) = self.pool.slot_mut(conn) {
@@ -342,6 +394,12 @@ impl Engine {
                         slot.life = StreamLife::Open;
                     }
                     Ok(())
+                }
+                // No source tells refusal from silence by code: a NO CARRIER that comes
+                // before the connect timeout is a refusal (a reset comes back at once), one
+                // at the timeout is a peer that never answered.
+                Some(Final::NoCarrier) if self.dial_took_ms() + DIAL_TIMEOUT_SLACK_MS >= STREAM_CONNECT_MS => {
+                    Err(Error::TimedOut)
                 }
                 Some(Final::NoCarrier) => Err(Error::ConnectionRefused),
                 _ => {
@@ -404,6 +462,26 @@ impl Engine {
                 }
                 Ok(())
             }
+            (Action::SendCombined(..), Op::StreamSend { .. }) if !ok => {
+                if let Op::StreamSend { verify, alive, .. } = &mut self.op {
+                    *verify = true;
+                    *alive = false;
+                }
+                Ok(())
+            }
+            (Action::Status, Op::StreamSend { conn, alive, .. }) => {
+                // Nothing went out either way: the payload was refused or read as a command.
+                if alive {
+                    return Some(Err(Error::WouldBlock));
+                }
+                if let Some(slot) = self.pool.slot_mut(conn) {
+                    slot.modem.dialled = None;
+                    if slot.life == StreamLife::Open {
+                        slot.life = StreamLife::Closed;
+                    }
+                }
+                Err(Error::BrokenPipe)
+            }
             (Action::Payload(conn) | Action::SendCombined(conn, _), Op::StreamSend { .. }) => {
                 if !ok {
                     return Some(Err(self.stream_failure(conn, result)));
@@ -418,22 +496,57 @@ impl Engine {
                     self.garbled = false;
                     return Some(Err(Error::Modem));
                 }
-                if let Op::StreamRecv { read_since_pause, .. } = &mut self.op {
-                    *read_since_pause = true;
+                let got = matches!(self.op, Op::StreamRecv(Recv { got: true, .. }));
+                if let Op::StreamRecv(r) = &mut self.op {
+                    r.read_since_pause = true;
                 }
-                if let Op::StreamRecv { got: false, .. } = self.op {
+                if !got {
                     if let Some(slot) = self.pool.slot_mut(conn) {
                         slot.buffered_hint = 0;
                     }
                 }
-                if !ok && !matches!(self.op, Op::StreamRecv { got: true, .. }) {
-                    // The plan reads the slot's new life: EOF or ECONNRESET.
-                    let _ = self.stream_failure(conn, result);
+                match result {
+                    _ if ok || got => {}
+                    // Numeric errors were on: a plain ERROR means the modem rebooted.
+                    Some(Final::Error) if !self.numeric_errors => {
+                        let _ = self.stream_failure(conn, result);
+                    }
+                    // "Nothing waiting" on some firmware, "no such socket" on others:
+                    // the slot table decides.
+                    Some(_) => {
+                        if let Op::StreamRecv(r) = &mut self.op {
+                            r.verify = true;
+                            r.alive = false;
+                        }
+                    }
+                    None => {}
+                }
+                Ok(())
+            }
+            (Action::Status, Op::StreamRecv(r)) => {
+                if let Op::StreamRecv(r) = &mut self.op {
+                    r.verify = false;
+                }
+                if !ok && !self.numeric_errors {
+                    // The modem forgot AT+CMEE=1: it rebooted.
+                    self.pool.forget_modem_state();
+                } else if !r.alive {
+                    if let Some(slot) = self.pool.slot_mut(r.conn) {
+                        slot.modem.dialled = None;
+                        if slot.life == StreamLife::Open {
+                            slot.life = StreamLife::Closed;
+                        }
+                    }
                 }
                 Ok(())
             }
             _ => return None,
         })
+    }
+
+    /// How long the pending exchange has run.
+    fn dial_took_ms(&self) -> u32 {
+        self.awaiting.map_or(0, |a| self.now_ms.wrapping_sub(a.started_ms))
     }
 
     /// A command on an open stream failed: decide how the stream ended (see the module docs).

@@ -72,7 +72,7 @@ fn connect_configures_and_dials_tcp_in_command_mode_once() {
         log,
         [
             "C AT+CMEE=1",
-            "C AT+SQNSCFG=1,1,300,0,600,50",
+            "C AT+SQNSCFG=1,1,300,0,80,50",
             "C AT+SQNSCFGEXT=1,1,1,0,0,1",
             "C AT+SQNSD=1,0,1883,\"::1\",0,0,1",
         ]
@@ -168,11 +168,18 @@ fn sqnsh_means_eof_and_is_never_redialled() {
 
 #[test]
 fn a_read_the_modem_refuses_with_a_code_is_eof_and_plain_error_is_a_reset() {
-    // +CME ERROR: the modem is alive (numeric errors still on) and has no socket: closed.
+    // +CME ERROR: the modem is alive (numeric errors still on); the slot table shows the
+    // socket gone: closed.
     let (mut e, h, _) = connected();
     e.begin_stream_recv(h, 100, None, 0).unwrap();
-    let cme = |line: &str| if line.starts_with("C AT+SQNSRECV") { b"\r\n+CME ERROR: 3\r\n".to_vec() } else { ok(line) };
-    assert_eq!(drive(&mut e, cme, &mut Vec::new()).map(|o| o.received), Ok(0));
+    let cme = |line: &str| match line {
+        "C AT+SQNSRECV=1,100" => b"\r\n+CME ERROR: 3\r\n".to_vec(),
+        "C AT+SQNSS" => b"\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n\r\nOK\r\n".to_vec(),
+        _ => ok(line),
+    };
+    let mut log = Vec::new();
+    assert_eq!(drive(&mut e, cme, &mut log).map(|o| o.received), Ok(0));
+    assert_eq!(log, ["C AT+SQNSRECV=1,100", "C AT+SQNSS"]);
 
     // Plain ERROR: the modem forgot AT+CMEE=1, so it rebooted: ECONNRESET, and no re-dial.
     let (mut e, h, _) = connected();
@@ -276,4 +283,82 @@ fn a_refused_listen_is_eaddrinuse_and_a_nonblocking_accept_is_eagain() {
     e.begin_accept(h2, Some(0), 0).unwrap();
     let idle = |line: &str| if line == "C AT+SQNSS" { b"\r\n+SQNSS: 2,4,\"0.0.0.0\",81,\"0.0.0.0\",0\r\n\r\nOK\r\n".to_vec() } else { ok(line) };
     assert_eq!(drive(&mut e, idle, &mut Vec::new()), Err(Error::WouldBlock));
+}
+
+#[test]
+fn no_carrier_at_the_connect_timeout_is_etimedout() {
+    let mut e = Engine::new();
+    let h = e.open_stream().unwrap();
+    e.begin_stream_connect(h, broker()).unwrap();
+    // The test clock moves 5 ms an exchange: a dial answered after 8 s of silence.
+    let mut now = 1_000u32;
+    let mut reply: Vec<u8> = Vec::new();
+    let result = loop {
+        match e.step(&reply, now) {
+            Step::Done(result) => break result,
+            Step::Exchange(x) => {
+                let line = describe(&x);
+                now = now.wrapping_add(5);
+                if line.starts_with("C AT+SQNSD") {
+                    now = now.wrapping_add(8_000);
+                    reply = b"\r\nNO CARRIER\r\n".to_vec();
+                } else {
+                    reply = ok(&line);
+                }
+            }
+        }
+    };
+    assert_eq!(result, Err(Error::TimedOut));
+}
+
+#[test]
+fn an_error_for_nothing_waiting_on_an_open_socket_keeps_reading() {
+    // Some firmware answers +CME ERROR: 4 to a read with nothing buffered: the slot table
+    // shows the socket open, so the read goes on polling until the data is there.
+    let (mut e, h, _) = connected();
+    e.begin_stream_recv(h, 100, Some(5_000), 1_000).unwrap();
+    let mut reads = 0;
+    let modem = |line: &str| match line {
+        "C AT+SQNSRECV=1,100" => {
+            reads += 1;
+            if reads < 3 {
+                b"\r\n+CME ERROR: 4\r\n".to_vec()
+            } else {
+                b"\r\n+SQNSRECV: 1,2\r\n6869\r\n\r\nOK\r\n".to_vec()
+            }
+        }
+        "C AT+SQNSS" => b"\r\n+SQNSS: 1,1,\"10.0.0.2\",40000,\"::1\",1883\r\n+SQNSS: 2,0\r\n\r\nOK\r\n".to_vec(),
+        _ => ok(line),
+    };
+    let mut log = Vec::new();
+    assert_eq!(drive(&mut e, modem, &mut log).map(|o| o.received), Ok(2));
+    assert_eq!(e.datagram(), b"hi");
+    assert_eq!(
+        log,
+        ["C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 10", "C AT+SQNSRECV=1,100", "C AT+SQNSS", "S 20", "C AT+SQNSRECV=1,100"]
+    );
+}
+
+#[test]
+fn a_refused_combined_send_asks_the_slot_table() {
+    // Command and payload in one write: the command's refusal may be flushed away, leaving
+    // the modem's ERROR for the payload read as a command line. AT+SQNSS decides.
+    for (state, expected) in [("1", Error::WouldBlock), ("0", Error::BrokenPipe)] {
+        let (mut e, h, _) = connected();
+        e.configure(Limits { combined_send: true, ..Limits::STOCK }).unwrap();
+        e.begin_stream_send(h, b"abc").unwrap();
+        let table = std::format!("\r\n+SQNSS: 1,{state}\r\n+SQNSS: 2,0\r\n\r\nOK\r\n");
+        let modem = |line: &str| {
+            if line.starts_with("CP AT+SQNSSENDEXT") {
+                b"\r\nERROR\r\n".to_vec()
+            } else if line == "C AT+SQNSS" {
+                table.clone().into_bytes()
+            } else {
+                ok(line)
+            }
+        };
+        let mut log = Vec::new();
+        assert_eq!(drive(&mut e, modem, &mut log), Err(expected));
+        assert_eq!(log, ["CP AT+SQNSSENDEXT=1,3 616263", "C AT+SQNSS"]);
+    }
 }

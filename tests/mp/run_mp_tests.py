@@ -19,6 +19,8 @@ What a script gets in its environment:
     DNS_PORT, BAD_DNS_PORT        dnsmasq with fixed records, and a hostile DNS server
     TCP_*, HTTP_PORT6, MQTT_PORT, MP_LIBS   TCP peers, an HTTP server, mosquitto and the
                                   third-party client libraries (see tcp_peers.py)
+    TLS_DIR, MQTTS_*, HTTPS_PORT6   a PKI made for the run, mosquitto with TLS listeners
+                                  and an HTTPS server on ::1 (see tls_peers.py)
                                   (ECHO_PORT6 absent when the host has no ::1)
 
 Before each script the simulator gets "reboot" (every modem slot closed,
@@ -40,6 +42,7 @@ import time
 
 import dns_peers
 import tcp_peers
+import tls_peers
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEST_DIR = os.path.join(REPO, "tests", "mp")
@@ -280,6 +283,10 @@ def main():
     dns_env, dns_closers = dns_peers.start()
     tcp_env, tcp_closers = tcp_peers.start()
     dns_closers += tcp_closers
+    tls_dir = tempfile.mkdtemp(prefix="tls-peers-")
+    tls_env, tls_closers = tls_peers.start(tls_dir)
+    dns_closers += tls_closers + [lambda: shutil.rmtree(tls_dir, ignore_errors=True)]
+    tcp_env.update(tls_env)
     passed = failed = 0
     try:
         sim.start()

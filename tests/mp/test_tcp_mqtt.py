@@ -83,4 +83,13 @@ def test_check_msg_is_non_blocking():
     c.disconnect()
 
 
+def test_the_mqtt_example_runs_unmodified():
+    os.putenv("BROKER_HOST", "::1")
+    os.putenv("BROKER_PORT", str(MQTT_PORT))
+    with open("../../examples/mqtt_over_modem.py") as f:
+        source = f.read()
+    exec(source, {"__name__": "__main__"})
+    check(socket._slots_in_use() == 0, "the example closed its socket")
+
+
 run(globals())

@@ -191,15 +191,36 @@ def test_six_connids_shared_with_udp():
     check(socket._slots_in_use() == 0, "all freed")
 
 
-def test_bad_arguments_reach_nothing():
+def test_hostile_input_reaches_nothing():
     s = socket.socket()
     before = modem_bytes_in()
-    raises(TypeError, s.connect, "127.0.0.1")
-    raises(ValueError, s.connect, ("127.0.0.1\r\nAT", 80))
-    raises(OSError, socket.socket, socket.AF_INET, 3)
-    raises(OSError, socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP)
+    for addr in ("127.0.0.1", ("127.0.0.1",), ("127.0.0.1", 1, 2), (b"127.0.0.1", 80), (None, 80)):
+        raises(TypeError, s.connect, addr)
+    for host in ("127.0.0.1\r\nAT+SQNSH=1", "1.2.3.4\"", "::1,1", "Pycom_Dummy", "+++", "a;b", "x" * 300,
+                 "\u00e9.test", "[::1]", "::1%eth0", "127.0.0.1\x00"):
+        raises(ValueError, s.connect, (host, 80))
+    raises(ValueError, s.connect, ("host.example", 80))  # names go through getaddrinfo first
+    raises(OverflowError, s.connect, ("127.0.0.1", 65536))
+    raises(OverflowError, s.connect, ("127.0.0.1", -1))
+    raises(ValueError, s.connect, ("127.0.0.1", 0))
+    raises(TypeError, s.connect, ("127.0.0.1", "80"))
+    raises(OSError, s.send, b"x", errno=ENOTCONN)
+    raises(TypeError, s.send, None)
+    raises(TypeError, s.sendall, 42)
+    raises(TypeError, s.recv, "10")
+    raises(ValueError, s.recv, -1)
     raises(ValueError, s.settimeout, -1)
+    raises(ValueError, s.listen)  # no port bound
+    raises(ValueError, s.bind, ("not an address", 80))
+    raises(OSError, s.setsockopt, socket.SOL_SOCKET, 0x20, 1, errno=EOPNOTSUPP)
+    raises(OSError, socket.socket, socket.AF_INET, 3, errno=EOPNOTSUPP)
+    raises(OSError, socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP, errno=EOPNOTSUPP)
+    raises(OSError, socket.socket, 3, socket.SOCK_STREAM, errno=EAFNOSUPPORT)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.close()
+    for fn, args in ((s.connect, (("127.0.0.1", 80),)), (s.send, (b"x",)), (s.recv, (1,)),
+                     (s.readline, ()), (s.listen, ()), (s.accept, ()), (s.settimeout, (1,))):
+        raises(OSError, fn, *args, errno=EBADF)
     check(modem_bytes_in() == before, "nothing reached the modem")
 
 

@@ -40,6 +40,15 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
             Ok(c) if modem.network_close(c, out) => "OK".into(),
             _ => "ERR no open socket with that connId".into(),
         },
+        ["clock", "unset"] | ["clock", "network"] => {
+            modem.tls.clock_unset = words[1] == "unset";
+            "OK".into()
+        }
+        ["nvm", "clear"] => {
+            modem.tls.factory_reset();
+            "OK".into()
+        }
+        ["tls_error"] => format!("OK {}", modem.tls.last_error),
         ["dns", "none"] => {
             modem.dns = None;
             "OK".into()

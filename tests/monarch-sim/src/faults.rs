@@ -27,6 +27,13 @@ pub(crate) struct Faults {
     /// Command name -> remaining arrivals on which the network closes the socket the
     /// command names (its first parameter) just before the modem runs it.
     pub(crate) sqnsh_at: HashMap<String, u32>,
+    /// A read with nothing buffered answers `+CME ERROR: 4` instead of `+SQNSRECV: <id>,0`
+    /// (the other shape sources report for "nothing waiting").
+    pub(crate) empty_read_error: bool,
+    /// TCP: the peer takes nothing more (sends pile up as unacknowledged bytes).
+    pub(crate) stall_tx: bool,
+    /// TCP: unacknowledged bytes the modem holds before it refuses sends (None: 64 KiB).
+    pub(crate) tx_window: Option<u64>,
 }
 
 /// How long an "endless" answer runs: far past anything a host should read (2048-byte pieces:
@@ -103,6 +110,9 @@ impl Faults {
                 let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
                 self.sqnsh_at.insert(name, count(2)?);
             }
+            Some("empty_read_error") => self.empty_read_error = count(1)? > 0,
+            Some("stall_tx") => self.stall_tx = count(1)? > 0,
+            Some("tx_window") => self.tx_window = Some(number(1)?),
             _ => return Err(format!("unknown fault {:?}", words.first())),
         }
         Ok(())

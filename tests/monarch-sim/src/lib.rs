@@ -15,6 +15,7 @@ mod modem;
 mod net;
 mod radio;
 mod stream;
+mod tls_link;
 mod uart;
 
 use std::sync::mpsc;

@@ -3,7 +3,6 @@
 //! information line and the final code, the 4-byte `\r\n> ` prompt).
 
 use std::net::{IpAddr, SocketAddr};
-use std::str::FromStr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
@@ -11,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+pub(crate) mod tls;
 
 use crate::faults::{take, Faults};
 use crate::net::OpenSocket;
@@ -85,6 +86,8 @@ pub(crate) struct Modem {
     close_after_answer: Vec<usize>,
     /// Set by `run` so readers can reach the shared state.
     shared: std::sync::Weak<Shared>,
+    /// Credentials, security profiles and secure connIds (`modem/tls.rs`).
+    pub(crate) tls: tls::TlsState,
 }
 
 /// One answer to write, with the faults that shape how it is written.
@@ -113,6 +116,7 @@ impl Modem {
             next_token: 1,
             close_after_answer: Vec::new(),
             shared: std::sync::Weak::new(),
+            tls: tls::TlsState::default(),
         }
     }
 
@@ -128,7 +132,7 @@ impl Modem {
             .enumerate()
             .filter(|(_, s)| s.socket.is_some() || s.listener.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
-        vec![
+        let mut pairs = vec![
             ("commands", c.commands),
             ("urcs", c.urcs),
             ("urcs_dropped", c.urcs_dropped),
@@ -147,11 +151,14 @@ impl Modem {
             ("tcp_dials", c.tcp_dials),
             ("stream_bytes_tx", c.stream_bytes_tx),
             ("stream_bytes_rx", c.stream_bytes_rx),
-        ]
+        ];
+        pairs.extend(self.tls.stats());
+        pairs
     }
 
     pub(crate) fn reset_counters(&mut self) {
         self.counters = Counters::default();
+        self.tls.reset_counters();
     }
 
     pub(crate) fn close_all(&mut self) {
@@ -172,6 +179,7 @@ impl Modem {
         self.cmee = 0;
         self.radio = Radio::default();
         self.payload = None;
+        self.tls.reboot();
         self.line.clear();
         self.emit_urc(out, "+SYSSTART");
     }
@@ -267,6 +275,10 @@ impl Modem {
         }
     }
 
+    fn tx_window(&self) -> u64 {
+        self.faults.tx_window.unwrap_or(crate::stream::TX_WINDOW)
+    }
+
     /// Whether the listener on `conn` (of this `token`) has no connection waiting; `None`
     /// when it is gone (its threads stop).
     pub(crate) fn listener_free(&self, conn: u8, token: u64) -> Option<bool> {
@@ -305,6 +317,14 @@ impl Modem {
     fn feed(&mut self, mut bytes: &[u8], out: &Output) -> Vec<Answer> {
         let mut answers = Vec::new();
         while !bytes.is_empty() {
+            if self.tls.upload.is_some() {
+                let (rest, answer) = self.feed_upload(bytes);
+                bytes = rest;
+                if let Some(answer) = answer {
+                    answers.push(self.shape(answer));
+                }
+                continue;
+            }
             if let Some(wait) = self.payload.as_mut() {
                 let want = if wait.hex { wait.len * 2 } else { wait.len };
                 let take = (want - wait.bytes.len()).min(bytes.len());
@@ -341,7 +361,7 @@ impl Modem {
     /// The payload did not come in time: the modem gives up on it.
     fn expire_payload(&mut self) -> Option<Answer> {
         let expired = self.payload.as_ref().is_some_and(|w| Instant::now() >= w.deadline);
-        if expired {
+        if expired || self.upload_expired() {
             self.payload = None;
             let answer = self.error(None);
             return Some(self.shape(answer));
@@ -360,16 +380,17 @@ impl Modem {
             wait.bytes
         };
         let drop_it = self.network_drops();
+        let (window, stall) = (self.tx_window(), self.faults.stall_tx);
         let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
         let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
         if socket.is_tcp() {
-            if !socket.send(&data) {
+            if !socket.send(&data, window, stall) {
                 return self.error(Some(4));
             }
             self.counters.stream_bytes_tx += data.len() as u64;
         } else if drop_it {
             self.counters.dgrams_dropped += 1;
-        } else if socket.send(&data) {
+        } else if socket.send(&data, window, stall) {
             self.counters.dgrams_tx += 1;
         }
         slot.sent += data.len() as u64;
@@ -516,6 +537,10 @@ impl Modem {
             (_, "SQNSL") => self.listen(args),
             (_, "SQNSA") => self.accept(args),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
+            (_, "SQNSNVW") => self.nv_write(args),
+            (_, "CCLK") if query => self.clock(),
+            (_, "SQNSPCFG") => self.security_profile(args),
+            (_, "SQNSSCFG") => self.secure_config(args),
             _ => {
                 let _ = out;
                 self.error(Some(4))
@@ -592,8 +617,9 @@ impl Modem {
         if self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
             return self.error(Some(3));
         }
-        let Ok(ip) = IpAddr::from_str(host.trim_matches('"')) else {
-            // Host names in SQNSD are not resolved by the simulator.
+        let name = host.trim_matches('"').to_string();
+        let Some(ip) = self.resolve_dial_host(&name) else {
+            // A name the simulator's resolver does not know (see README.md).
             return self.error(Some(3));
         };
         if take(&mut self.faults.no_carrier) {
@@ -603,6 +629,9 @@ impl Modem {
         let token = self.next_token;
         self.next_token += 1;
         if prot == 0 {
+            if let Some(sp) = self.tls.secure[index] {
+                return self.dial_tls(index, SocketAddr::new(ip, port as u16), &name, sp, token);
+            }
             return self.dial_tcp(index, SocketAddr::new(ip, port as u16), token);
         }
         match OpenSocket::dial(SocketAddr::new(ip, port as u16), local_port as u16, conn as u8, token, self.shared.clone()) {
@@ -617,15 +646,15 @@ impl Modem {
         }
     }
 
-    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses or does not answer
-    /// within the connect timeout (`AT+SQNSCFG` connTo, capped at 5 s on loopback).
+    /// A TCP dial: `OK` once connected; `NO CARRIER` when the peer refuses (at once) or does
+    /// not answer within the connect timeout (`AT+SQNSCFG` connTo).
     fn dial_tcp(&mut self, index: usize, peer: SocketAddr, token: u64) -> Vec<u8> {
         self.counters.tcp_dials += 1;
         let conn_to_ds = match self.slots[index].cfg[3] {
             0 => 600,
             ds => ds,
         };
-        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100).min(Duration::from_secs(5));
+        let timeout = Duration::from_millis(u64::from(conn_to_ds) * 100);
         match OpenSocket::dial_tcp(peer, timeout, (index + 1) as u8, token, self.shared.clone()) {
             Ok(socket) => {
                 let slot = &mut self.slots[index];
@@ -713,11 +742,12 @@ impl Modem {
             // RAI and the remote-address form exist only on Monarch 2.
             return self.error(Some(50));
         }
+        let window = self.tx_window();
         let Some(socket) = self.slots[conn - 1].socket.as_ref() else {
             return self.error(Some(3));
         };
         if let crate::net::Link::Tcp(link) = &socket.link {
-            if !link.room_for_send(len) {
+            if !link.room_for_send(len, window) {
                 // The peer has not taken what was sent: the modem's send buffer is full.
                 return self.error(Some(4));
             }
@@ -741,9 +771,13 @@ impl Modem {
         let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
         let max = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
         let (Some(conn), Some(max)) = (conn, max) else { return self.error(Some(50)) };
+        let empty_error = self.faults.empty_read_error;
         let slot = &mut self.slots[conn - 1];
         let hex = slot.recv_hex;
         let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
+        if empty_error && socket.buffered() == 0 {
+            return self.error(Some(4));
+        }
         // UDP: one read returns at most one datagram, cut to `max`. TCP: up to `max` bytes
         // of the stream; the rest stays for the next read.
         let data = socket.take(max);

@@ -89,16 +89,30 @@ impl OpenSocket {
         })
     }
 
+    /// A TCP socket whose link is already up (a TLS dial, `tls_link.rs`).
+    pub(crate) fn from_tcp_link(link: TcpLink, peer: SocketAddr, local: SocketAddr, token: u64) -> OpenSocket {
+        OpenSocket {
+            link: Link::Tcp(link),
+            peer,
+            local,
+            queue: VecDeque::new(),
+            token,
+            peer_closed: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        }
+    }
+
     pub(crate) fn is_tcp(&self) -> bool {
         matches!(self.link, Link::Tcp(_))
     }
 
     /// Sends host bytes to the peer: one datagram, or more of the stream. False when the
     /// bytes could not be taken (TCP send buffer full, or the connection is gone).
-    pub(crate) fn send(&self, data: &[u8]) -> bool {
+    pub(crate) fn send(&self, data: &[u8], window: u64, stall: bool) -> bool {
         match &self.link {
             Link::Udp(socket) => socket.send(data).is_ok(),
-            Link::Tcp(link) => link.send(data),
+            Link::Tcp(link) => link.send(data, window, stall),
         }
     }
 

@@ -72,17 +72,24 @@ impl TcpLink {
         Ok((TcpLink { stream, to_writer: Some(to_writer), unacked, stop }, local))
     }
 
-    /// Queues bytes for the peer; false when the modem's send buffer is full.
-    pub(crate) fn send(&self, data: &[u8]) -> bool {
-        if self.unacked.load(Ordering::Acquire) + data.len() as u64 > TX_WINDOW {
+    /// A link whose threads someone else runs (the TLS pump, `tls_link.rs`): `to_writer`
+    /// takes the host's bytes, `unacked` counts those not yet handed to the kernel.
+    pub(crate) fn from_parts(stream: TcpStream, to_writer: Sender<Vec<u8>>, unacked: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> TcpLink {
+        TcpLink { stream, to_writer: Some(to_writer), unacked, stop }
+    }
+
+    /// Queues bytes for the peer; false when the modem's send buffer (`window` bytes) is
+    /// full. `stall`: the peer takes nothing, so the bytes stay unacknowledged.
+    pub(crate) fn send(&self, data: &[u8], window: u64, stall: bool) -> bool {
+        if !self.room_for_send(data.len(), window) {
             return false;
         }
         self.unacked.fetch_add(data.len() as u64, Ordering::AcqRel);
-        self.to_writer.as_ref().is_some_and(|tx| tx.send(data.to_vec()).is_ok())
+        stall || self.to_writer.as_ref().is_some_and(|tx| tx.send(data.to_vec()).is_ok())
     }
 
-    pub(crate) fn room_for_send(&self, len: usize) -> bool {
-        self.unacked.load(Ordering::Acquire) + len as u64 <= TX_WINDOW
+    pub(crate) fn room_for_send(&self, len: usize, window: u64) -> bool {
+        self.unacked.load(Ordering::Acquire) + len as u64 <= window
     }
 
     pub(crate) fn unacked(&self) -> u64 {

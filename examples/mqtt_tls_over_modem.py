@@ -1,0 +1,61 @@
+# Publish to an MQTT broker over TLS done by the modem itself, with the stock umqtt.simple.
+#
+# Copy umqtt/simple.py (PyPI package micropython-umqtt-simple), your broker's CA certificate
+# (PEM) and this file to a GPy/FiPy running firmware with microATsocket built in; attach LTE
+# (no lte.connect()). umqtt.simple imports `usocket` and `ussl`: pointing those names at
+# microATsocket and microATsocket.ssl before the import is all it takes. The CA is written into
+# the modem once (its fingerprint is kept in /flash/microATsocket_tls.txt); later runs only dial.
+import sys
+import time
+
+from network import LTE
+import microATsocket
+
+sys.modules["usocket"] = microATsocket
+sys.modules["socket"] = microATsocket
+sys.modules["ussl"] = microATsocket.ssl
+sys.modules["ssl"] = microATsocket.ssl
+from umqtt.simple import MQTTClient  # noqa: E402
+
+BROKER_HOST = "broker.example.com"  # your broker: a host name (checked against its certificate) or an address
+BROKER_PORT = 8883
+CA_FILE = "/flash/cert/ca.pem"
+TOPIC = b"gpy/hello"
+ATTACH_TIMEOUT_S = 120
+
+# The test harness points the example at its local broker and CA through the environment.
+try:
+    import os
+
+    BROKER_HOST = os.getenv("BROKER_HOST") or BROKER_HOST
+    BROKER_PORT = int(os.getenv("BROKER_PORT") or BROKER_PORT)
+    CA_FILE = os.getenv("CA_FILE") or CA_FILE
+except (ImportError, AttributeError):
+    pass
+
+
+def attached_lte():
+    lte = LTE()
+    if not lte.isattached():
+        lte.attach()
+        waited = 0
+        while not lte.isattached():
+            if waited > ATTACH_TIMEOUT_S * 1000:
+                raise OSError("LTE did not attach")
+            time.sleep_ms(200)
+            waited += 200
+    return lte
+
+
+microATsocket.set_modem(attached_lte())
+ssl_params = {"cert_reqs": microATsocket.ssl.CERT_REQUIRED, "ca_certs": CA_FILE, "server_hostname": BROKER_HOST}
+got = []
+client = MQTTClient(b"gpy-tls-example", BROKER_HOST, port=BROKER_PORT, keepalive=60, ssl=True, ssl_params=ssl_params)
+client.set_callback(lambda topic, msg: got.append(msg))
+client.connect()
+client.subscribe(TOPIC, qos=1)
+client.publish(TOPIC, b"hello over the modem's TLS", qos=1)
+while not got:
+    client.wait_msg()
+print("received back:", got[0])
+client.disconnect()
