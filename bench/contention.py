@@ -45,7 +45,7 @@ def stats():
 
 def quiet_socket(timeout):
     """Dialled to the echo peer, with nothing sent: nothing will come."""
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(PEER)
     s.settimeout(timeout)
     return s
@@ -81,7 +81,7 @@ def thread_latency(rounds):
     if _thread is None:
         emit(op="thread latency", error="no _thread in this build")
         return
-    sender = socket.socket()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender.settimeout(5)
     sender.sendto(b"warm", PEER)
     sender.recvfrom(64)
@@ -160,7 +160,7 @@ class Heartbeat:
 
 
 async def request_response(index, rounds, ready, go):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setblocking(False)
     # Dialled first, with one exchange: the first sendto to a new peer is not what is measured.
     s.connect(PEER)

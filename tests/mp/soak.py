@@ -176,8 +176,10 @@ def _run(totals, s, peer, limit, count, drop_permille, fault_every, first=0):
         totals[i] += value
 
 
-# Two GC blocks (16 B each on 64-bit unix): below what a single leaked object per datagram adds.
-HEAP_SLACK = 32
+# Eight GC blocks (16 B each on 64-bit unix): one-time allocations of the interpreter and the
+# fake LTE were seen at up to 96 B (profile 1.20.1); one leaked block per datagram would add
+# 2400 B over the short soak's 150 datagrams, so a leak still fails.
+HEAP_SLACK = 128
 
 
 def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
@@ -203,7 +205,8 @@ def soak(count, drop_permille=20, fault_every=25, peer=None, timeout=0.5):
     heap_after = heap_in_use()
     check(socket._slots_in_use() == slots_before, "slots %d, were %d" % (socket._slots_in_use(), slots_before))
     # Equal, give or take one or two blocks the interpreter may allocate once in its own
-    # state (seen: 32 B, depending on the host): a leak per datagram would be kilobytes here.
+    # state (seen: 32 to 96 B, depending on the host and profile): a leak per datagram would be
+    # kilobytes here.
     check(0 <= heap_after - heap_before <= HEAP_SLACK, "GC heap %d B, was %d B" % (heap_after, heap_before))
     s.close()
     check(socket._slots_in_use() == slots_at_start, "a slot is left after close")

@@ -17,7 +17,7 @@ class OtherModem:
 
 
 def make_six():
-    return [socket.socket() for _ in range(6)]
+    return [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(6)]
 
 
 def test_stale_and_live_handles_dropped_together_free_every_slot():
@@ -40,10 +40,10 @@ def drop_generations(n):
     # Made here, so no reference stays in the caller's frame when this returns.
     kept = []
     for i in range(n):
-        kept.append(socket.socket())
+        kept.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
         socket.set_modem(OtherModem(lte) if i % 2 == 0 else lte)
     socket.set_modem(lte)
-    kept.append(socket.socket())
+    kept.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
 
 
 def test_many_generations_of_one_slot_dropped_together():

@@ -100,7 +100,7 @@ def check_whole(what, peer):
         lte.disconnect()
     commands_before = sim_stats()["commands"]
     sent_before = network._lte_stats()["commands"]
-    fresh = [socket.socket(socket.AF_INET6) for _ in range(2)]
+    fresh = [socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) for _ in range(2)]
     for i, s in enumerate(fresh):
         s.settimeout(5)
         data = b"fresh %d" % i
@@ -124,7 +124,7 @@ def run_operation(name, op, warmed, waiting, combined, arm, disarm):
     if other == peer:
         other = (peer[0], peer[1])
     socket.config(combined_send=combined or COMBINED)
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.settimeout(2)
     if warmed:
         warm(s, peer)

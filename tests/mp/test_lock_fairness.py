@@ -28,10 +28,10 @@ def test_a_sender_waits_at_most_one_receive_slice():
         print("note: no _thread in this build")
         return
     peer = echo4()
-    quiet = socket.socket()
+    quiet = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     quiet.connect(peer)  # dialled; nothing will come
     quiet.settimeout(3)
-    sender = socket.socket()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender.sendto(b"warm", peer)
     sender.recvfrom(64)
     own = exchanges()

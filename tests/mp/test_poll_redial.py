@@ -27,7 +27,7 @@ def readable(p):
 def test_readable_is_forgotten_when_sendto_redials():
     a = echo4()
     quiet, b = silent_peer()
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setblocking(False)
     p = select.poll()
     p.register(s, select.POLLIN)
@@ -50,7 +50,7 @@ def test_readable_is_forgotten_when_sendto_redials():
 def test_connect_to_another_peer_forgets_readable_too():
     a = echo4()
     quiet, b = silent_peer()
-    s = socket.socket(socket.AF_INET6)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setblocking(False)
     p = select.poll()
     p.register(s, select.POLLIN)
