@@ -12,8 +12,9 @@ class OtherModem:
     def __init__(self, lte):
         self.lte = lte
 
-    def send_at_cmd(self, cmd, timeout=9500):
-        return self.lte.send_at_cmd(cmd, timeout=timeout)
+    def send_at_cmd(self, *args, **kwargs):
+        # Passed on as given: the module calls with the timeout form this profile's firmware takes.
+        return self.lte.send_at_cmd(*args, **kwargs)
 
 
 def make_six():

@@ -26,9 +26,10 @@ class RaisingAfter:
         self.at = 0
         self.calls = 0
 
-    def send_at_cmd(self, cmd, timeout=9500):
+    def send_at_cmd(self, *args, **kwargs):
+        # Passed on as given: the module calls with the timeout form this profile's firmware takes.
         self.calls += 1
-        answer = self.lte.send_at_cmd(cmd, timeout=timeout)
+        answer = self.lte.send_at_cmd(*args, **kwargs)
         if self.calls == self.at:
             raise KeyboardInterrupt
         return answer
