@@ -60,12 +60,23 @@ mp-build: deps staticlib
 # differ: a third run would repeat the first); lteppp built for 1.18's struct on 1.18
 # (micropython_port/unix/README.md: the profiles).
 MP_TEST := python3 tests/mp/run_mp_tests.py --no-build --sim $(SIM)
-MP_PROFILES_SEND_AT_CMD := 1.20.2,release-v1.20,pr429,1.20.1
-MP_PROFILES_LTEPPP_1202 := 1.20.2,pr429
+MP_BIN_send_at_cmd := $(MICROPYTHON)
+MP_BIN_lteppp := $(MICROPYTHON_LTEPPP)
+MP_BIN_lteppp118 := $(MICROPYTHON_LTEPPP_118)
+MP_RUNS := send_at_cmd+1.20.2 send_at_cmd+release-v1.20 send_at_cmd+pr429 send_at_cmd+1.20.1 \
+	lteppp+1.20.2 lteppp+pr429 lteppp118+1.18
+MP_RUN_TARGETS := $(addprefix mp-run-,$(MP_RUNS))
+# The runs are independent (each has its own simulator, peers and ports) and spend most of their
+# time waiting on the modelled modem, so they run side by side; each run's output stays together.
+MP_TEST_JOBS ?= 4
+.PHONY: $(MP_RUN_TARGETS)
+
 mp-test: mp-build sim
-	$(MP_TEST) --micropython $(MICROPYTHON) --profiles $(MP_PROFILES_SEND_AT_CMD)
-	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP) --profiles $(MP_PROFILES_LTEPPP_1202)
-	$(MP_TEST) --micropython $(MICROPYTHON_LTEPPP_118) --profiles 1.18
+	$(MAKE) --no-print-directory -j$(MP_TEST_JOBS) --output-sync=target $(MP_RUN_TARGETS)
+
+# mp-run-<build>+<profile>: the whole suite on one build and firmware profile.
+$(MP_RUN_TARGETS): mp-run-%:
+	$(MP_TEST) --micropython $(MP_BIN_$(word 1,$(subst +, ,$*))) --profiles $(word 2,$(subst +, ,$*))
 
 # Each reliability/firmware area keeps its targets in its own fragment under mk/;
 # a fragment adds the checks `make test` must run to TEST_EXTRA.

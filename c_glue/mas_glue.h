@@ -163,6 +163,19 @@ extern const mp_obj_type_t masg_socket_type;
 mp_obj_t masg_socket_new(int family, mp_obj_t lte);
 void masg_socket_close(masg_socket_t *self);
 
+/* ---- socket_common.c: what the datagram and stream sockets share ---- */
+/* settimeout()'s argument in ms (-1: None, block); ValueError below 0 or NaN,
+ * OverflowError past 32-bit ms. */
+int32_t masg_timeout_ms_arg(mp_obj_t timeout_in);
+/* setsockopt(): returns for the options that change nothing on the modem
+ * (SO_REUSEADDR; TCP_NODELAY on streams), raises OSError(EOPNOTSUPP) otherwise. */
+void masg_check_sockopt(mp_obj_t level_in, mp_obj_t option_in, bool stream);
+/* Closes a slot now (queued first, so a raise cannot leak it). */
+void masg_close_slot(mas_handle handle);
+/* The types' attribute hook: `cme_error`, the modem's last +CME ERROR code. */
+void masg_socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_socket_exit_obj);
+
 /* ---- original_api.c: the original microATsocket's names ---- */
 /* recvfrom()'s default bufsize, the original's. */
 #define MASG_ORIGINAL_RECV_BUFSIZE (1024)

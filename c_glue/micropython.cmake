@@ -21,6 +21,7 @@ target_sources(usermod_microatsocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/socket_type.c
     ${CMAKE_CURRENT_LIST_DIR}/original_api.c
     ${CMAKE_CURRENT_LIST_DIR}/socket_stream.c
+    ${CMAKE_CURRENT_LIST_DIR}/socket_common.c
     ${CMAKE_CURRENT_LIST_DIR}/ssl.c
     ${CMAKE_CURRENT_LIST_DIR}/getaddrinfo.c
     ${CMAKE_CURRENT_LIST_DIR}/addrargs.c

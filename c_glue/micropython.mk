@@ -46,6 +46,7 @@ MICROATSOCKET_SRC := \
 	$(MICROATSOCKET_MOD_DIR)/socket_type.c \
 	$(MICROATSOCKET_MOD_DIR)/original_api.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_stream.c \
+	$(MICROATSOCKET_MOD_DIR)/socket_common.c \
 	$(MICROATSOCKET_MOD_DIR)/ssl.c \
 	$(MICROATSOCKET_MOD_DIR)/getaddrinfo.c \
 	$(MICROATSOCKET_MOD_DIR)/addrargs.c \

@@ -533,27 +533,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(stream_accept_obj, stream_accept);
 // method socket.settimeout(value)
 static mp_obj_t stream_settimeout(mp_obj_t self_in, mp_obj_t timeout_in) {
     stream_obj_t *self = open_stream(self_in);
-    int32_t timeout_ms;
-    if (timeout_in == mp_const_none) {
-        timeout_ms = -1;
-    } else {
-        #if MICROPY_PY_BUILTINS_FLOAT
-        mp_float_t seconds = mp_obj_get_float(timeout_in);
-        /* Written so that NaN is refused too. */
-        if (!(seconds >= 0)) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
-        }
-        mp_float_t ms = MICROPY_FLOAT_CONST(1000.0) * seconds;
-        timeout_ms = ms > MICROPY_FLOAT_CONST(1e9) ? 1000000000 : (int32_t)ms;
-        #else
-        mp_int_t seconds = mp_obj_get_int(timeout_in);
-        if (seconds < 0) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
-        }
-        timeout_ms = seconds > 1000000 ? 1000000000 : (int32_t)(seconds * 1000);
-        #endif
-    }
-    self->timeout_ms = timeout_ms;
+    self->timeout_ms = masg_timeout_ms_arg(timeout_in);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(stream_settimeout_obj, stream_settimeout);
@@ -571,13 +551,8 @@ static MP_DEFINE_CONST_FUN_OBJ_2(stream_setblocking_obj, stream_setblocking);
 static mp_obj_t stream_setsockopt(size_t n_args, const mp_obj_t *args) {
     (void)n_args;
     open_stream(args[0]);
-    mp_int_t level = mp_obj_get_int(args[1]);
-    mp_int_t option = mp_obj_get_int(args[2]);
-    if ((level == MASG_SOL_SOCKET && option == MASG_SO_REUSEADDR)
-        || (level == MASG_IPPROTO_TCP && option == MASG_TCP_NODELAY)) {
-        return mp_const_none;
-    }
-    masg_raise_msg(MP_EOPNOTSUPP, "only SOL_SOCKET/SO_REUSEADDR and IPPROTO_TCP/TCP_NODELAY are supported");
+    masg_check_sockopt(args[1], args[2], true);
+    return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_setsockopt_obj, 4, 4, stream_setsockopt);
 
@@ -601,11 +576,7 @@ static void close_stream(stream_obj_t *self) {
         return; /* a listener whose connId went to its last accepted connection */
     }
     self->has_slot = false;
-    /* Queued and then closed by op_enter's housekeeping: a raise there still
-     * leaves the close queued, never a leaked slot. */
-    masg_defer_close(self->handle);
-    masg_op_enter(false);
-    masg_op_leave();
+    masg_close_slot(self->handle);
 }
 
 // method socket.__del__(): the GC calls it; no modem I/O here
@@ -621,24 +592,6 @@ static mp_obj_t stream_del(mp_obj_t self_in) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(stream_del_obj, stream_del);
-
-// method socket.__exit__(exc_type, exc, traceback)
-static mp_obj_t stream_exit(size_t n_args, const mp_obj_t *args) {
-    (void)n_args;
-    return mp_stream_close(args[0]);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_exit_obj, 4, 4, stream_exit);
-
-static void stream_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
-    if (dest[0] == MP_OBJ_NULL && attr == MP_QSTR_cme_error) {
-        masg_lock();
-        int32_t cme = mas_last_cme();
-        masg_unlock();
-        dest[0] = cme < 0 ? mp_const_none : MP_OBJ_NEW_SMALL_INT(cme);
-        return;
-    }
-    mpcompat_attr_continue(self_in, attr, dest);
-}
 
 /* ---- stream protocol (read, readinto, write, select.poll, asyncio) ---------- */
 
@@ -735,7 +688,7 @@ static const mp_stream_p_t stream_stream_p = {
 static const mp_rom_map_elem_t stream_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&stream_del_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
-    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&stream_exit_obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&masg_socket_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&stream_connect_obj) },
     { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&stream_bind_obj) },
@@ -760,7 +713,7 @@ MPCOMPAT_DEFINE_STREAM_TYPE(
     MP_QSTR_socket,
     NULL,
     stream_print,
-    stream_attr,
+    masg_socket_attr,
     &stream_stream_p,
     &stream_locals_dict
     );

@@ -321,36 +321,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(socket_bind_obj, socket_bind);
 // method socket.settimeout(value)
 static mp_obj_t socket_settimeout(mp_obj_t self_in, mp_obj_t timeout_in) {
     socket_obj_t *self = open_socket(self_in);
-    int32_t timeout_ms;
-    if (timeout_in == mp_const_none) {
-        timeout_ms = -1;
-    } else {
-        #if MICROPY_PY_BUILTINS_FLOAT
-        mp_float_t seconds = mp_obj_get_float(timeout_in);
-        /* Written so that NaN is refused too: cast to an int it is undefined (x86 gives
-         * INT32_MIN, which here would mean "block forever"). */
-        if (!(seconds >= 0)) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
-        }
-        mp_float_t ms = MICROPY_FLOAT_CONST(1000.0) * seconds;
-        /* As CPython: a timeout that does not fit is an error, not a silent cap
-         * (inf included; None is the way to block forever). */
-        if (ms > MICROPY_FLOAT_CONST(2147483647.0)) {
-            mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout too large"));
-        }
-        timeout_ms = (int32_t)ms;
-        #else
-        mp_int_t seconds = mp_obj_get_int(timeout_in);
-        if (seconds < 0) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
-        }
-        if (seconds > 2147483) {
-            mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout too large"));
-        }
-        timeout_ms = (int32_t)(seconds * 1000);
-        #endif
-    }
-    self->timeout_ms = timeout_ms;
+    self->timeout_ms = masg_timeout_ms_arg(timeout_in);
     self->timeout_set = true;
     return mp_const_none;
 }
@@ -369,12 +340,8 @@ static MP_DEFINE_CONST_FUN_OBJ_2(socket_setblocking_obj, socket_setblocking);
 static mp_obj_t socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     (void)n_args;
     open_socket(args[0]);
-    mp_int_t level = mp_obj_get_int(args[1]);
-    mp_int_t option = mp_obj_get_int(args[2]);
-    if (level == MASG_SOL_SOCKET && option == MASG_SO_REUSEADDR) {
-        return mp_const_none;
-    }
-    masg_raise_msg(MP_EOPNOTSUPP, "only SOL_SOCKET/SO_REUSEADDR is supported");
+    masg_check_sockopt(args[1], args[2], false);
+    return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(socket_setsockopt_obj, 4, 4, socket_setsockopt);
 
@@ -391,11 +358,7 @@ void masg_socket_close(masg_socket_t *self) {
         return;
     }
     self->open = false;
-    /* Queued and then closed by op_enter's housekeeping: a raise there still
-     * leaves the close queued, never a leaked slot. */
-    masg_defer_close(self->handle);
-    masg_op_enter(false);
-    masg_op_leave();
+    masg_close_slot(self->handle);
 }
 
 // method socket.__del__(): the GC calls it; no modem I/O here
@@ -408,27 +371,6 @@ static mp_obj_t socket_del(mp_obj_t self_in) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(socket_del_obj, socket_del);
-
-// method socket.__exit__(exc_type, exc, traceback): closes, as the end of a `with` block.
-// (Here rather than the stream module's: MicroPython 1.11 has none.)
-static mp_obj_t socket_exit(size_t n_args, const mp_obj_t *args) {
-    (void)n_args;
-    return mp_stream_close(args[0]);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(socket_exit_obj, 4, 4, socket_exit);
-
-/* ---- attributes ---------------------------------------------------------------- */
-
-static void socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
-    if (dest[0] == MP_OBJ_NULL && attr == MP_QSTR_cme_error) {
-        masg_lock();
-        int32_t cme = mas_last_cme();
-        masg_unlock();
-        dest[0] = cme < 0 ? mp_const_none : MP_OBJ_NEW_SMALL_INT(cme);
-        return;
-    }
-    mpcompat_attr_continue(self_in, attr, dest);
-}
 
 /* ---- stream protocol (select.poll, asyncio) ---------------------------------- */
 
@@ -544,7 +486,7 @@ static const mp_stream_p_t socket_stream_p = {
 static const mp_rom_map_elem_t socket_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&socket_del_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
-    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&socket_exit_obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&masg_socket_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&masg_original_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&socket_bind_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&socket_connect_obj) },
@@ -573,7 +515,7 @@ MPCOMPAT_DEFINE_STREAM_TYPE(
     MP_QSTR_socket,
     socket_make_new,
     socket_print,
-    socket_attr,
+    masg_socket_attr,
     &socket_stream_p,
     &socket_locals_dict
     );

@@ -1,10 +1,10 @@
 # A UDP request/response client under asyncio: the socket is polled through
 # the modem while other tasks keep running.
 #
-# Edit the peer below: a UDP echo server (IPv4 or IPv6 literal).
+# Edit the peer below: a UDP echo server (IPv4 or IPv6 literal). Copy lte_board.py too.
 import time
 
-from network import LTE
+from lte_board import attached_lte, setting
 import microATsocket as socket
 
 try:
@@ -12,31 +12,9 @@ try:
 except ImportError:
     import uasyncio as asyncio
 
-PEER_HOST = "2001:db8::7"  # your UDP echo server
-PEER_PORT = 7
+PEER_HOST = setting("PEER_HOST", "2001:db8::7")  # your UDP echo server
+PEER_PORT = setting("PEER_PORT", 7)
 REQUESTS = 3
-ATTACH_TIMEOUT_S = 120
-
-try:
-    import os
-
-    PEER_HOST = os.getenv("PEER_HOST") or PEER_HOST
-    PEER_PORT = int(os.getenv("PEER_PORT") or PEER_PORT)
-except (ImportError, AttributeError):
-    pass
-
-
-def attached_lte():
-    lte = LTE()
-    if not lte.isattached():
-        lte.attach()
-        waited = 0
-        while not lte.isattached():
-            if waited > ATTACH_TIMEOUT_S * 1000:
-                raise OSError("LTE did not attach")
-            time.sleep_ms(200)
-            waited += 200
-    return lte
 
 
 async def heartbeat(beats):

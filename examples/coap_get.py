@@ -2,24 +2,15 @@
 #
 # CoAP (RFC 7252) is the usual protocol for constrained devices on IPv6-only
 # LTE-M/NB-IoT networks. Edit the peer below: any CoAP server, e.g. libcoap's
-# coap-server. Prints the response code and payload.
+# coap-server. Prints the response code and payload. Copy lte_board.py too.
 import time
 
-from network import LTE
+from lte_board import attached_lte, setting
 import microATsocket as socket
 
-PEER_HOST = "2001:db8::5683"  # your CoAP server
-PEER_PORT = 5683
+PEER_HOST = setting("PEER_HOST", "2001:db8::5683")  # your CoAP server
+PEER_PORT = setting("PEER_PORT", 5683)
 PATH = ""  # e.g. "sensors/temp"; "" asks for the server's root resource
-ATTACH_TIMEOUT_S = 120
-
-try:
-    import os
-
-    PEER_HOST = os.getenv("PEER_HOST") or PEER_HOST
-    PEER_PORT = int(os.getenv("PEER_PORT") or PEER_PORT)
-except (ImportError, AttributeError):
-    pass
 
 COAP_VERSION = 1
 TYPE_CON = 0
@@ -27,19 +18,6 @@ TYPE_ACK = 2
 CODE_GET = 0x01
 OPTION_URI_PATH = 11
 PAYLOAD_MARKER = 0xFF
-
-
-def attached_lte():
-    lte = LTE()
-    if not lte.isattached():
-        lte.attach()
-        waited = 0
-        while not lte.isattached():
-            if waited > ATTACH_TIMEOUT_S * 1000:
-                raise OSError("LTE did not attach")
-            time.sleep_ms(200)
-            waited += 200
-    return lte
 
 
 def option_nibble(value):

@@ -1,14 +1,13 @@
 # Publish to an MQTT broker over TLS done by the modem itself, with the stock umqtt.simple.
 #
 # Copy umqtt/simple.py (PyPI package micropython-umqtt-simple), your broker's CA certificate
-# (PEM) and this file to a GPy/FiPy running firmware with microATsocket built in; attach LTE
+# (PEM), lte_board.py and this file to a GPy/FiPy running firmware with microATsocket built in; attach LTE
 # (no lte.connect()). umqtt.simple imports `usocket` and `ussl`: pointing those names at
 # microATsocket and microATsocket.ssl before the import is all it takes. The CA is written into
 # the modem once (its fingerprint is kept in /flash/microATsocket_tls.txt); later runs only dial.
 import sys
-import time
 
-from network import LTE
+from lte_board import attached_lte, setting
 import microATsocket
 
 sys.modules["usocket"] = microATsocket
@@ -17,34 +16,10 @@ sys.modules["ussl"] = microATsocket.ssl
 sys.modules["ssl"] = microATsocket.ssl
 from umqtt.simple import MQTTClient  # noqa: E402
 
-BROKER_HOST = "broker.example.com"  # your broker: a host name (checked against its certificate) or an address
-BROKER_PORT = 8883
-CA_FILE = "/flash/cert/ca.pem"
+BROKER_HOST = setting("BROKER_HOST", "broker.example.com")  # your broker: a host name (checked against its certificate) or an address
+BROKER_PORT = setting("BROKER_PORT", 8883)
+CA_FILE = setting("CA_FILE", "/flash/cert/ca.pem")
 TOPIC = b"gpy/hello"
-ATTACH_TIMEOUT_S = 120
-
-# The test harness points the example at its local broker and CA through the environment.
-try:
-    import os
-
-    BROKER_HOST = os.getenv("BROKER_HOST") or BROKER_HOST
-    BROKER_PORT = int(os.getenv("BROKER_PORT") or BROKER_PORT)
-    CA_FILE = os.getenv("CA_FILE") or CA_FILE
-except (ImportError, AttributeError):
-    pass
-
-
-def attached_lte():
-    lte = LTE()
-    if not lte.isattached():
-        lte.attach()
-        waited = 0
-        while not lte.isattached():
-            if waited > ATTACH_TIMEOUT_S * 1000:
-                raise OSError("LTE did not attach")
-            time.sleep_ms(200)
-            waited += 200
-    return lte
 
 
 microATsocket.set_modem(attached_lte())

@@ -1,40 +1,18 @@
 # Ask an NTP server for the time (SNTP, RFC 4330) over UDP through the modem.
 #
-# Edit the server below (IPv4 or IPv6 literal). Prints the server's UTC time.
+# Edit the server below (IPv4 or IPv6 literal). Prints the server's UTC time. Copy lte_board.py too.
 import struct
 import time
 
-from network import LTE
+from lte_board import attached_lte, setting
 import microATsocket as socket
 
-NTP_HOST = "2001:db8::123"  # your NTP server
-NTP_PORT = 123
-ATTACH_TIMEOUT_S = 120
-
-try:
-    import os
-
-    NTP_HOST = os.getenv("PEER_HOST") or NTP_HOST
-    NTP_PORT = int(os.getenv("PEER_PORT") or NTP_PORT)
-except (ImportError, AttributeError):
-    pass
+NTP_HOST = setting("PEER_HOST", "2001:db8::123")  # your NTP server
+NTP_PORT = setting("PEER_PORT", 123)
 
 NTP_TO_UNIX = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 CLIENT_REQUEST = 0x23  # LI 0, version 4, mode 3 (client)
 MODE_SERVER = 4
-
-
-def attached_lte():
-    lte = LTE()
-    if not lte.isattached():
-        lte.attach()
-        waited = 0
-        while not lte.isattached():
-            if waited > ATTACH_TIMEOUT_S * 1000:
-                raise OSError("LTE did not attach")
-            time.sleep_ms(200)
-            waited += 200
-    return lte
 
 
 def unix_to_tuple(seconds):

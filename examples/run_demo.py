@@ -146,7 +146,7 @@ def main():
         "MICROATSOCKET_LTE_TIME_SCALE": args.time_scale,
         "PEER_HOST": host,
         # The unix build freezes no packages: asyncio comes from the MicroPython source tree.
-        "MICROPYPATH": ":".join([".frozen", os.path.join(REPO, "build", "micropython-src", "extmod")]),
+        "MICROPYPATH": ":".join([".frozen", EXAMPLES, os.path.join(REPO, "build", "micropython-src", "extmod")]),
     })
     failed = 0
     try:

@@ -17,7 +17,13 @@ sanitize: deps staticlib sim
 	  MP_LDFLAGS_EXTRA="$(SANITIZE_LDFLAGS)" bash micropython_port/unix/build.sh
 	MICROATSOCKET_TRANSPORT=lteppp MP_BUILD_DIR=build-asan-lteppp MP_OUTPUT=$(MICROPYTHON_ASAN_LTEPPP) \
 	  MP_CFLAGS_EXTRA="$(SANITIZE_CFLAGS)" MP_LDFLAGS_EXTRA="$(SANITIZE_LDFLAGS)" bash micropython_port/unix/build.sh
+	$(MAKE) --no-print-directory -j2 --output-sync=target sanitize-run-send_at_cmd sanitize-run-lteppp
+
+# The two instrumented runs side by side, as mp-test's runs.
+.PHONY: sanitize-run-send_at_cmd sanitize-run-lteppp
+sanitize-run-send_at_cmd:
 	$(SANITIZE_ENV) $(MP_TEST) --micropython $(MICROPYTHON_ASAN) --profiles pr429
+sanitize-run-lteppp:
 	$(SANITIZE_ENV) $(MP_TEST) --micropython $(MICROPYTHON_ASAN_LTEPPP) --profiles 1.20.2
 
 TEST_EXTRA += sanitize

@@ -129,6 +129,14 @@ def sim_stats():
     return out
 
 
+def free_port(index):
+    """A port free on the host's loopbacks when this script started (the runner's FREE_PORTS):
+    for a modem-side listener or bound socket, which the simulator opens on the host."""
+    ports = os.getenv("FREE_PORTS")
+    check(ports, "FREE_PORTS is not set (run through tests/mp/run_mp_tests.py)")
+    return int(ports.split(",")[index])
+
+
 def echo_once(sock, data, peer, bufsize=1500):
     """sendto, then recvfrom; checks the echo and that it came from `peer`."""
     sent = sock.sendto(data, peer)

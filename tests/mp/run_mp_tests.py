@@ -51,6 +51,43 @@ SIM_START_TIMEOUT_S = 30.0
 CONTROL_TIMEOUT_S = 10.0
 
 
+def _has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def free_ports(count):
+    """Ports that are free for TCP and UDP on 127.0.0.1 and ::1 right now, as the kernel hands
+    them out: a test that makes the simulated modem listen or bind uses these, so runs side by
+    side (make mp-test) never pick the same port."""
+    ports, held = [], []
+    try:
+        while len(ports) < count:
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(probe)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            forms = [(socket.AF_INET, socket.SOCK_DGRAM, "127.0.0.1")]
+            if socket.has_ipv6 and _has_ipv6_loopback():
+                forms += [(socket.AF_INET6, socket.SOCK_STREAM, "::1"), (socket.AF_INET6, socket.SOCK_DGRAM, "::1")]
+            try:
+                for family, kind, host in forms:
+                    other = socket.socket(family, kind)
+                    held.append(other)
+                    other.bind((host, port))
+            except OSError:
+                continue  # taken in another form, or no ::1: try the next one
+            ports.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
 def log(msg):
     print(msg, flush=True)
 
@@ -312,6 +349,7 @@ def main():
                     failed += 1
                     log("FAIL %s (simulator: %s)" % (label, e))
                     continue
+                env["FREE_PORTS"] = ",".join(str(p) for p in free_ports(4))
                 ok, took, reason, out = run_one(args.micropython, test, env, args.timeout)
                 if ok:
                     passed += 1

@@ -10,6 +10,7 @@ HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 EXAMPLES = HERE + "/../../examples/"
 # The unix build freezes no packages: asyncio comes from the MicroPython source tree.
 sys.path.append(HERE + "/../../build/micropython-src/extmod")
+sys.path.append(EXAMPLES)  # their lte_board.py
 
 
 def run_example(name, peer):

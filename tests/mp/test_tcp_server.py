@@ -39,13 +39,8 @@ def result(ident, timeout_s=10):
     raise AssertionError("the CPython client did not finish")
 
 
-def pick_port(seed):
-    # A port from the dynamic range, varied per run so parallel runs rarely meet.
-    return 40000 + (time.ticks_ms() * 7 + seed) % 20000
-
-
 def test_listen_accept_echo_two_clients_both_loopbacks():
-    port = pick_port(1)
+    port = free_port(0)
     srv = socket.socket()
     srv.bind(("", port))
     srv.listen(1)
@@ -67,7 +62,7 @@ def test_listen_accept_echo_two_clients_both_loopbacks():
 
 def test_accept_timeout_and_nonblocking():
     srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    srv.bind(("", pick_port(2)))
+    srv.bind(("", free_port(1)))
     srv.listen()
     srv.settimeout(0.5)
     raises(OSError, srv.accept, errno=ETIMEDOUT)
@@ -80,7 +75,7 @@ def test_listen_needs_a_port_and_a_taken_port_is_refused():
     s = socket.socket()
     raises(ValueError, s.listen)
     taken = host.socket(host.AF_INET, host.SOCK_STREAM)
-    port = pick_port(3)
+    port = free_port(2)
     taken.bind(host.getaddrinfo("127.0.0.1", port)[0][-1])
     taken.listen(1)
     s.bind(("", port))
