@@ -175,6 +175,13 @@ void masg_close_slot(mas_handle handle);
 /* The types' attribute hook: `cme_error`, the modem's last +CME ERROR code. */
 void masg_socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_socket_exit_obj);
+/* socket()'s arguments: EAFNOSUPPORT for a family other than AF_INET/AF_INET6;
+ * an `lte=` object becomes the modem. */
+void masg_check_new_socket(int family, mp_obj_t lte);
+/* A slot from `open_slot` (mas_socket_open, mas_stream_open), after one GC pass
+ * if all six are held by dropped sockets; raises OSError when none can be had.
+ * Allocate the socket object first: a raise after this would leak the slot. */
+mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
 
 /* ---- original_api.c: the original microATsocket's names ---- */
 /* recvfrom()'s default bufsize, the original's. */

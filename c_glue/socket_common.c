@@ -2,8 +2,9 @@
  * What the datagram socket (socket_type.c) and the stream socket
  * (socket_stream.c) do alike: read a timeout argument, check a socket option,
  * close a slot now or from the finaliser, leave a `with` block, and answer the
- * `cme_error` attribute.
+ * `cme_error` attribute; and socket()'s checks and slot.
  */
+#include "py/gc.h"
 #include "py/mperrno.h"
 #include "py/stream.h"
 
@@ -82,4 +83,37 @@ void masg_socket_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         return;
     }
     mpcompat_attr_continue(self_in, attr, dest);
+}
+
+void masg_check_new_socket(int family, mp_obj_t lte) {
+    if (family != MASG_AF_INET && family != MASG_AF_INET6) {
+        masg_raise_msg(MP_EAFNOSUPPORT, "the family must be AF_INET or AF_INET6");
+    }
+    if (lte != MP_OBJ_NULL && lte != mp_const_none && lte != masg_modem()) {
+        masg_modem_set(lte, -1);
+    }
+}
+
+static int32_t try_open(int32_t (*open_slot)(mas_handle *), bool need_modem, mas_handle *handle) {
+    masg_op_enter(need_modem);
+    int32_t err = open_slot(handle);
+    masg_op_leave();
+    return err;
+}
+
+mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem) {
+    mas_handle handle;
+    int32_t err = try_open(open_slot, need_modem, &handle);
+    if (err == MAS_ENOMEM) {
+        /* Sockets dropped without close() hold slots until their finalisers run. */
+        gc_collect();
+        err = try_open(open_slot, need_modem, &handle);
+    }
+    if (err == MAS_ENOMEM) {
+        masg_raise_msg(masg_errno(err), "all 6 modem sockets are in use: close one first");
+    }
+    if (err != 0) {
+        masg_raise(err);
+    }
+    return handle;
 }

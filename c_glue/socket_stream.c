@@ -66,20 +66,8 @@ static stream_obj_t *open_stream(mp_obj_t self_in) {
 
 /* ---- construction ---------------------------------------------------------- */
 
-static int32_t take_slot(mas_handle *handle) {
-    masg_op_enter(true);
-    int32_t err = mas_stream_open(handle);
-    masg_op_leave();
-    return err;
-}
-
 mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
-    if (family != MASG_AF_INET && family != MASG_AF_INET6) {
-        masg_raise_msg(MP_EAFNOSUPPORT, "the family must be AF_INET or AF_INET6");
-    }
-    if (lte != MP_OBJ_NULL && lte != mp_const_none && lte != masg_modem()) {
-        masg_modem_set(lte, -1);
-    }
+    masg_check_new_socket(family, lte);
     /* Allocate first: if this raised after the slot was taken, the slot would leak. */
     stream_obj_t *self = MPCOMPAT_NEW_OBJ_WITH_FINALISER(stream_obj_t, &masg_stream_type);
     self->modem = MP_OBJ_NULL;
@@ -96,20 +84,7 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     self->ahead_start = 0;
     self->ahead_len = 0;
 
-    mas_handle handle;
-    int32_t err = take_slot(&handle);
-    if (err == MAS_ENOMEM) {
-        /* Sockets dropped without close() hold slots until their finalisers run. */
-        gc_collect();
-        err = take_slot(&handle);
-    }
-    if (err == MAS_ENOMEM) {
-        masg_raise_msg(masg_errno(err), "all 6 modem sockets are in use: close one first");
-    }
-    if (err != 0) {
-        masg_raise(err);
-    }
-    self->handle = handle;
+    self->handle = masg_take_slot(mas_stream_open, false); /* as for datagrams: no modem needed yet */
     self->open = true;
     self->has_slot = true;
     self->modem = masg_modem();

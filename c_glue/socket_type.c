@@ -37,22 +37,8 @@ static socket_obj_t *open_socket(mp_obj_t self_in) {
 
 /* ---- construction ---------------------------------------------------------- */
 
-/* No modem is needed yet: a slot is the core's bookkeeping, and the modem is
- * first needed (and found, if none was given) by the first operation. */
-static int32_t take_slot(mas_handle *handle) {
-    masg_op_enter(false);
-    int32_t err = mas_socket_open(handle);
-    masg_op_leave();
-    return err;
-}
-
 mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
-    if (family != MASG_AF_INET && family != MASG_AF_INET6) {
-        masg_raise_msg(MP_EAFNOSUPPORT, "the family must be AF_INET or AF_INET6");
-    }
-    if (lte != MP_OBJ_NULL && lte != mp_const_none && lte != masg_modem()) {
-        masg_modem_set(lte, -1);
-    }
+    masg_check_new_socket(family, lte);
     /* Allocate first: if this raised after the slot was taken, the slot would leak. */
     socket_obj_t *self = MPCOMPAT_NEW_OBJ_WITH_FINALISER(socket_obj_t, &masg_socket_type);
     self->modem = MP_OBJ_NULL;
@@ -67,20 +53,9 @@ mp_obj_t masg_socket_new(int family, mp_obj_t lte) {
     self->timeout_set = false;
     self->read_end = NULL;
 
-    mas_handle handle;
-    int32_t err = take_slot(&handle);
-    if (err == MAS_ENOMEM) {
-        /* Sockets dropped without close() hold slots until their finalisers run. */
-        gc_collect();
-        err = take_slot(&handle);
-    }
-    if (err == MAS_ENOMEM) {
-        masg_raise_msg(masg_errno(err), "all 6 modem sockets are in use: close one first");
-    }
-    if (err != 0) {
-        masg_raise(err);
-    }
-    self->handle = handle;
+    /* No modem is needed yet: a slot is the core's bookkeeping, and the modem is
+     * first needed (and found, if none was given) by the first operation. */
+    self->handle = masg_take_slot(mas_socket_open, false);
     self->open = true;
     self->modem = masg_modem();
     return MP_OBJ_FROM_PTR(self);

@@ -282,15 +282,14 @@ pub extern "C" fn mas_reset_keep_sockets_begin() -> i32 {
     with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets()))
 }
 
-/// Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
+/// Takes a slot with `open` and writes its handle to `out`.
 /// # Safety
-/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-#[no_mangle]
-pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
+/// `out` is NULL or valid for one write.
+unsafe fn write_opened(out: *mut mas_handle, open: impl FnOnce(&mut Engine) -> Result<Handle, Error>) -> i32 {
     if out.is_null() {
         return MAS_EINVAL;
     }
-    with_engine(MAS_EALREADY, |e| match e.open() {
+    with_engine(MAS_EALREADY, |e| match open(e) {
         Ok(handle) => {
             // Safety: checked non-NULL above; the caller passes a writable handle.
             unsafe { out.write(handle.0) };
@@ -298,6 +297,15 @@ pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
         }
         Err(error) => errno_of(error),
     })
+}
+
+/// Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
+/// # Safety
+/// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+#[no_mangle]
+pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
+    // Safety: as this function's own contract.
+    unsafe { write_opened(out, Engine::open) }
 }
 
 /// Sets the local port the socket will be dialled from (0 = modem picks).
@@ -404,17 +412,8 @@ unsafe fn resolve_args<'a>(
 /// Pointer arguments are NULL or valid for the sizes given; they are not kept.
 #[no_mangle]
 pub unsafe extern "C" fn mas_stream_open(out: *mut mas_handle) -> i32 {
-    if out.is_null() {
-        return MAS_EINVAL;
-    }
-    with_engine(MAS_EALREADY, |e| match e.open_stream() {
-        Ok(handle) => {
-            // Safety: checked non-NULL above; the caller passes a writable handle.
-            unsafe { out.write(handle.0) };
-            0
-        }
-        Err(error) => errno_of(error),
-    })
+    // Safety: as this function's own contract.
+    unsafe { write_opened(out, Engine::open_stream) }
 }
 
 /// Starts dialling a stream to `peer` (once per stream: `MAS_EISCONN` after that). The

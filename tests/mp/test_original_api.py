@@ -121,6 +121,10 @@ def test_no_lte_at_all_is_enodev():
         e = raises(OSError, s.sendto, b"x", echo6(), errno=ENODEV)
         check("LTE" in str(e), "says what is missing: %r" % e)
         s.close()
+        t = socket.socket()  # a TCP socket, umqtt's first call: no modem needed here either
+        raises(OSError, t.connect, echo6(), errno=ENODEV)
+        t.close()
+        check(socket._slots_in_use() == 0, "both slots freed")
     finally:
         sys.modules["network"] = saved
         socket.set_modem(lte)
