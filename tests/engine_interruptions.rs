@@ -8,26 +8,14 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
-use std::thread;
+use std::net::SocketAddr;
 
-use common::{run, run_interrupted, Interrupt, Interrupted, PycomTransport};
+use common::{echo_peer, run, run_interrupted, Interrupt, Interrupted, PycomTransport};
 use microatsocket::engine::Engine;
 use microatsocket::limits::Limits;
 use microatsocket::socket::Handle;
 use monarch_sim::{Monarch, SimConfig};
 
-fn echo_peer(bind: &str) -> SocketAddr {
-    let socket = UdpSocket::bind(bind).expect("bind echo peer");
-    let addr = socket.local_addr().expect("echo address");
-    thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        while let Ok((n, from)) = socket.recv_from(&mut buf) {
-            let _ = socket.send_to(&buf[..n], from);
-        }
-    });
-    addr
-}
 
 struct Rig {
     sim: Monarch,

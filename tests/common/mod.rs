@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use std::net::{SocketAddr, UdpSocket};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use microatsocket::engine::{Engine, ExchangeKind, Outcome, Step};
@@ -196,4 +198,17 @@ pub fn run_interrupted(engine: &mut Engine, transport: &mut PycomTransport, at: 
             return Interrupted::Aborted;
         }
     }
+}
+
+/// A UDP echo server on `bind`, answering until the test process ends.
+pub fn echo_peer(bind: &str) -> SocketAddr {
+    let socket = UdpSocket::bind(bind).expect("bind echo peer");
+    let addr = socket.local_addr().expect("echo address");
+    thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            let _ = socket.send_to(&buf[..n], from);
+        }
+    });
+    addr
 }

@@ -129,6 +129,22 @@ def sim_stats():
     return out
 
 
+def run_example(name, **settings):
+    """Runs examples/<name> unmodified, as a board would run it, with `settings` as the
+    environment its lte_board.setting() reads (the peer a user would edit), and checks it
+    closed every socket it opened."""
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    examples = here + "/../../examples"
+    if examples not in sys.path:
+        sys.path.append(examples)  # for its lte_board.py
+    for key, value in settings.items():
+        os.putenv(key, str(value))
+    with open(examples + "/" + name) as f:
+        source = f.read()
+    exec(source, {"__name__": "__main__"})
+    check(socket._slots_in_use() == 0, "%s closed its sockets" % name)
+
+
 def free_port(index):
     """A port free on the host's loopbacks when this script started (the runner's FREE_PORTS):
     for a modem-side listener or bound socket, which the simulator opens on the host."""

@@ -84,14 +84,7 @@ def test_check_msg_is_non_blocking():
 
 
 def test_the_mqtt_example_runs_unmodified():
-    os.putenv("BROKER_HOST", "::1")
-    os.putenv("BROKER_PORT", str(MQTT_PORT))
-    if "../../examples" not in sys.path:
-        sys.path.append("../../examples")  # its lte_board.py
-    with open("../../examples/mqtt_over_modem.py") as f:
-        source = f.read()
-    exec(source, {"__name__": "__main__"})
-    check(socket._slots_in_use() == 0, "the example closed its socket")
+    run_example("mqtt_over_modem.py", BROKER_HOST="::1", BROKER_PORT=MQTT_PORT)
 
 
 run(globals())

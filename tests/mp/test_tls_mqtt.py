@@ -140,15 +140,7 @@ def test_the_mqtt_tls_example_runs_unmodified():
     # By name: loop6.test (dnsmasq, through the modem's resolver) is in the certificate, so
     # the host-name check passes.
     check(network._sim("dns ::1 %d" % DNS_PORT).startswith("OK"), "dns")
-    os.putenv("BROKER_HOST", "loop6.test")
-    os.putenv("BROKER_PORT", str(MQTTS_PORT))
-    os.putenv("CA_FILE", CA)
-    if "../../examples" not in sys.path:
-        sys.path.append("../../examples")  # its lte_board.py
-    with open("../../examples/mqtt_tls_over_modem.py") as f:
-        source = f.read()
-    exec(source, {"__name__": "__main__"})
-    check(socket._slots_in_use() == 0, "the example closed its socket")
+    run_example("mqtt_tls_over_modem.py", BROKER_HOST="loop6.test", BROKER_PORT=MQTTS_PORT, CA_FILE=CA)
 
 
 run(globals())
