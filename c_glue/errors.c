@@ -64,14 +64,130 @@ int masg_errno(int32_t mas_error) {
     }
 }
 
-void masg_raise(int32_t mas_error) {
-    mp_raise_OSError(masg_errno(mas_error));
+/*
+ * What a core errno means for the person reading the traceback: the cause, and
+ * what to do. The errno stays args[0] (e.errno) for code that checks it.
+ * EAGAIN stays bare: non-blocking code meets it in every poll loop, and
+ * MicroPython's own sockets raise it without text.
+ */
+static const char *default_text(int32_t mas_error) {
+    switch (mas_error) {
+        case MAS_EIO:
+            return "the modem answered ERROR (sock.cme_error holds its +CME ERROR code, if any): "
+                   "check lte.isattached() and try again";
+        case MAS_EBADF:
+            return "the socket is closed: make a new one";
+        case MAS_ENOMEM:
+            return "all 6 modem sockets are in use: close one first";
+        case MAS_ENOTCONN:
+            return "the socket has no peer yet: call sendto() or connect() before recv()/recvfrom()/send()";
+        case MAS_EHOSTUNREACH:
+            return "the modem could not reach that peer (NO CARRIER): check the address and port, "
+                   "and that the network routes that family (IPv6 or IPv4)";
+        case MAS_EISCONN:
+            return "the socket is already connected or listening: a socket connects once, make a new one";
+        case MAS_ECONNREFUSED:
+            return "the peer refused the connection (NO CARRIER): is a server listening on that port?";
+        case MAS_ECONNRESET:
+            return "the connection was lost (modem restart or reset): a stream cannot be resumed, connect again";
+        case MAS_EPIPE:
+            return "the connection was closed by the peer or the network: connect again";
+        case MAS_EMSGSIZE:
+            return "too long for this modem transport: see config('max_datagram')";
+        case MAS_EAFNOSUPPORT:
+            return "the family must be AF_INET or AF_INET6";
+        case MAS_EOPNOTSUPP:
+            return "not supported by the modem's sockets";
+        case MAS_EADDRINUSE:
+            return "the modem refused that local port: it is in use, pick another";
+        case MAS_EALREADY:
+            return "another operation holds the modem: try again";
+        case MAS_EINVAL:
+            return "invalid argument for the modem's sockets";
+        default:
+            return NULL;
+    }
 }
 
-void masg_raise_msg(int errno_value, const char *message) {
+void masg_raise(int32_t mas_error) {
+    if (mas_error == MAS_ETIMEDOUT) {
+        masg_raise_timeout("timed out: nothing came within the socket's timeout (settimeout())");
+    }
+    const char *text = default_text(mas_error);
+    if (text == NULL) {
+        mp_raise_OSError(masg_errno(mas_error));
+    }
+    masg_raise_msg(masg_errno(mas_error), text);
+}
+
+static mp_obj_t exception_with_text(const mp_obj_type_t *type, int errno_value, const char *message) {
     mp_obj_t args[2] = {
         MP_OBJ_NEW_SMALL_INT(errno_value),
         mp_obj_new_str(message, strlen(message)),
     };
-    nlr_raise(mp_obj_new_exception_args(&mp_type_OSError, 2, args));
+    return mp_obj_new_exception_args(type, 2, args);
+}
+
+void masg_raise_msg(int errno_value, const char *message) {
+    nlr_raise(exception_with_text(&mp_type_OSError, errno_value, message));
+}
+
+/* ---- socket.timeout and socket.gaierror ------------------------------------
+ * Pycom's usocket (esp32/mods/modusocket.c, v1.20.2.r6: the module table
+ * names `error` = OSError and `timeout` = TimeoutError) raises TimeoutError on
+ * a send, recv or connect that timed out; CPython's socket.timeout is
+ * TimeoutError too, and its gaierror a subclass of OSError for failed
+ * lookups. Upstream MicroPython leaves TimeoutError out (py/objexcept.c), so
+ * from 1.20 on the module defines both classes itself, as subclasses of
+ * OSError; Pycom's 1.11 fork has TimeoutError built in, and its
+ * exception_attr is private (a class of our own would lose e.errno there), so
+ * gaierror is OSError itself on that build. The errno stays args[0]. */
+#if MPCOMPAT_VERSION >= 120
+#include "py/objexcept.h"
+
+/* As OSError prints: "[Errno 110] ETIMEDOUT: timed out ...". */
+static void errno_exception_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    mp_obj_exception_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_print_kind_t k = kind & ~PRINT_EXC_SUBCLASS;
+    if ((k == PRINT_STR || k == PRINT_EXC) && self->args != NULL && self->args->len == 2
+        && mp_obj_is_small_int(self->args->items[0])) {
+        if (k == PRINT_EXC) {
+            mp_printf(print, "%q: ", self->base.type->name);
+        }
+        qstr name = MP_QSTRnull;
+        #if MICROPY_PY_ERRNO
+        name = mp_errno_to_str(self->args->items[0]);
+        #endif
+        if (name != MP_QSTRnull) {
+            mp_printf(print, "[Errno " INT_FMT "] %q: ", MP_OBJ_SMALL_INT_VALUE(self->args->items[0]), name);
+        } else {
+            mp_printf(print, "[Errno " INT_FMT "] ", MP_OBJ_SMALL_INT_VALUE(self->args->items[0]));
+        }
+        mp_obj_print_helper(print, self->args->items[1], PRINT_STR);
+        return;
+    }
+    mp_obj_exception_print(print, self_in, kind);
+}
+
+MP_DEFINE_CONST_OBJ_TYPE(masg_type_timeout, MP_QSTR_TimeoutError, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new,
+    print, errno_exception_print,
+    attr, mp_obj_exception_attr,
+    parent, &mp_type_OSError);
+
+MP_DEFINE_CONST_OBJ_TYPE(masg_type_gaierror, MP_QSTR_gaierror, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new,
+    print, errno_exception_print,
+    attr, mp_obj_exception_attr,
+    parent, &mp_type_OSError);
+
+#endif
+
+void masg_raise_timeout(const char *message) {
+    nlr_raise(exception_with_text(MASG_TIMEOUT_TYPE, MP_ETIMEDOUT, message));
+}
+
+void masg_raise_gaierror(int errno_value, mp_obj_t message) {
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(errno_value), message };
+    nlr_raise(mp_obj_new_exception_args(MASG_GAIERROR_TYPE, 2, args));
 }

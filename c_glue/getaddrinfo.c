@@ -10,7 +10,8 @@
  * AAAA entries first, as CPython lists them), and only when it answered none
  * of them, our own DNS query to the first server over a modem UDP socket, then
  * to the second if the first timed out. Answers are kept (see the cache
- * below). No address: OSError(-202), as a failed lookup raises in MicroPython.
+ * below). No address: socket.gaierror(-202, text), an OSError whose errno is
+ * what a failed lookup raises in MicroPython; no answer at all: socket.timeout.
  */
 #include "py/mperrno.h"
 #include "py/mphal.h"
@@ -224,7 +225,11 @@ static bool ask_servers(const char *host, size_t len, const uint8_t *families, s
             if (err == MAS_ETIMEDOUT) {
                 timed_out = true;
             } else if (err != MAS_EHOSTUNREACH && err != MAS_EIO) {
-                masg_raise(err); /* e.g. ENOMEM: no modem socket free for the query */
+                if (err == MAS_ENOMEM) {
+                    masg_raise_msg(masg_errno(err), "no modem socket free for the DNS query (all 6 in use): "
+                        "close a socket first, or give an IP address");
+                }
+                masg_raise(err);
             }
             /* unanswered or unreachable: the next server */
         }
@@ -279,10 +284,17 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
     }
     if (too_long) {
         /* Still -202 for code that checks it, with the reason for people. */
-        mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(MASG_EAI_FAIL), MP_OBJ_FROM_PTR(&name_too_long_text) };
-        nlr_raise(mp_obj_new_exception_args(&mp_type_OSError, 2, args));
+        masg_raise_gaierror(MASG_EAI_FAIL, MP_OBJ_FROM_PTR(&name_too_long_text));
     }
-    mp_raise_OSError(timed_out ? MP_ETIMEDOUT : MASG_EAI_FAIL);
+    if (timed_out) {
+        masg_raise_timeout("name lookup timed out: no DNS server answered (the modem's resolver, then dnsserver()): "
+            "check lte.isattached() and the servers dnsserver() lists");
+    }
+    vstr_t text;
+    vstr_init(&text, 96);
+    vstr_printf(&text, "host name '%.*s' not found: neither the modem's resolver nor the DNS servers "
+        "(dnsserver()) know it; check the spelling", (int)len, host);
+    masg_raise_gaierror(MASG_EAI_FAIL, MPCOMPAT_STR_FROM_VSTR(&text));
 }
 
 // function microATsocket.dnsserver() / dnsserver(index) / dnsserver(index, ip or (ip, port))
@@ -367,7 +379,8 @@ mp_obj_t masg_getaddrinfo(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
     }
     int literal_family = addr.family == 6 ? MASG_AF_INET6 : MASG_AF_INET;
     if (family != 0 && family != literal_family) {
-        mp_raise_OSError(MASG_EAI_FAIL);
+        static MP_DEFINE_STR_OBJ(family_text, "the address is not of the family af asks for (af=0 takes both)");
+        masg_raise_gaierror(MASG_EAI_FAIL, MP_OBJ_FROM_PTR(&family_text));
     }
     mp_obj_t entry = addrinfo_entry(&addr);
     return for_type(mp_obj_new_list(1, &entry), args[ARG_type].u_int);

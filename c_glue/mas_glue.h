@@ -42,6 +42,19 @@ int masg_errno(int32_t mas_error);
 NORETURN void masg_raise(int32_t mas_error);
 /* OSError(errno, message): an errno for code, a sentence for people. */
 NORETURN void masg_raise_msg(int errno_value, const char *message);
+/* socket.timeout (TimeoutError, an OSError) with errno ETIMEDOUT, as Pycom's usocket raises
+ * it on a timed-out send, recv or connect; socket.gaierror for a failed lookup. */
+NORETURN void masg_raise_timeout(const char *message);
+NORETURN void masg_raise_gaierror(int errno_value, mp_obj_t message);
+#if MPCOMPAT_VERSION >= 120
+extern const mp_obj_type_t masg_type_timeout;
+extern const mp_obj_type_t masg_type_gaierror;
+#define MASG_TIMEOUT_TYPE (&masg_type_timeout)
+#define MASG_GAIERROR_TYPE (&masg_type_gaierror)
+#else
+#define MASG_TIMEOUT_TYPE (&mp_type_TimeoutError)
+#define MASG_GAIERROR_TYPE (&mp_type_OSError)
+#endif
 
 /* ---- modem.c: which LTE object carries the sockets, and what it can carry ---- */
 mp_obj_t masg_modem(void);                 /* MP_OBJ_NULL when none is set */

@@ -83,6 +83,10 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_dnsserver), MP_ROM_PTR(&mod_dnsserver_obj) },
     { MP_ROM_QSTR(MP_QSTR_ssl), MP_ROM_PTR(&masg_ssl_module) },
     { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&masg_ssl_wrap_socket_obj) },
+    /* Exceptions as Pycom's usocket names them (errors.c): error is OSError. */
+    { MP_ROM_QSTR(MP_QSTR_error), MP_ROM_PTR(&mp_type_OSError) },
+    { MP_ROM_QSTR(MP_QSTR_timeout), MP_ROM_PTR(MASG_TIMEOUT_TYPE) },
+    { MP_ROM_QSTR(MP_QSTR_gaierror), MP_ROM_PTR(MASG_GAIERROR_TYPE) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
 

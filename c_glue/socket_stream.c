@@ -135,14 +135,15 @@ static mp_obj_t stream_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     /* Advisory family: parse as AF_INET6, which takes IPv4 and IPv6 alike. */
     masg_addr_from_obj(addr_in, MASG_AF_INET6, MASG_ADDR_PEER, &peer);
     if (self->connected || self->listening) {
-        mp_raise_OSError(MP_EISCONN);
+        masg_raise(MAS_EISCONN);
     }
     mas_outcome out;
     masg_op_enter(true);
     int32_t err = masg_op_finish(mas_stream_connect_begin(self->handle, &peer), &out);
     masg_op_leave();
     if (err == MAS_ECONNREFUSED) {
-        masg_raise_msg(masg_errno(err), "the modem could not connect (NO CARRIER)");
+        masg_raise_msg(masg_errno(err), "the peer refused the connection or could not be reached (NO CARRIER): "
+            "is a server listening on that address and port?");
     }
     if (err != 0) {
         masg_raise(err);
@@ -392,7 +393,7 @@ static mp_obj_t stream_bind(mp_obj_t self_in, mp_obj_t addr_in) {
     mas_addr local;
     masg_addr_from_obj(addr_in, MASG_AF_INET6, MASG_ADDR_LOCAL, &local);
     if (self->connected || self->listening) {
-        mp_raise_OSError(MP_EISCONN);
+        masg_raise(MAS_EISCONN);
     }
     self->local_port = local.port;
     return mp_const_none;
@@ -431,7 +432,7 @@ static mp_obj_t stream_listen(size_t n_args, const mp_obj_t *args) {
         (void)mp_obj_get_int(args[1]);
     }
     if (self->connected) {
-        mp_raise_OSError(MP_EISCONN);
+        masg_raise(MAS_EISCONN);
     }
     if (self->local_port == 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("bind((\"\", port)) first: the modem listens on a port you choose"));

@@ -109,7 +109,11 @@ static int32_t send_bytes(socket_obj_t *self, const void *data, size_t len, cons
     return err;
 }
 
-NORETURN static void raise_send_error(int32_t err) {
+NORETURN static void raise_send_error(int32_t err, size_t len) {
+    if (err == MAS_EINVAL && len == 0) {
+        masg_raise_msg(masg_errno(err), "an empty datagram cannot be sent: the modem's AT+SQNSSENDEXT "
+            "takes 1 to 1500 bytes (send at least one byte)");
+    }
     if (err == MAS_EMSGSIZE) {
         masg_raise_msg(masg_errno(err), "datagram too long for this modem transport: see config('max_datagram')");
     }
@@ -130,7 +134,7 @@ static mp_obj_t socket_sendto(mp_obj_t self_in, mp_obj_t data_in, mp_obj_t addr_
             /* The original's sendto returned -1 when the modem could not dial. */
             return MP_OBJ_NEW_SMALL_INT(-1);
         }
-        raise_send_error(err);
+        raise_send_error(err, data.len);
     }
     return mp_obj_new_int_from_uint(sent);
 }
@@ -144,7 +148,7 @@ static mp_obj_t socket_send(mp_obj_t self_in, mp_obj_t data_in) {
     size_t sent;
     int32_t err = send_bytes(self, data.buf, data.len, NULL, &sent);
     if (err != 0) {
-        raise_send_error(err);
+        raise_send_error(err, data.len);
     }
     return mp_obj_new_int_from_uint(sent);
 }

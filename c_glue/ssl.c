@@ -402,8 +402,10 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
     vstr_clear(&cert);
     vstr_clear(&key);
     if (err == MAS_ECONNABORTED) {
-        masg_raise_msg(masg_errno(err), "TLS handshake failed: the server's certificate is not trusted by ca_certs, "
-            "has expired, or names another host, or no protocol or cipher is common (the modem does not say which)");
+        masg_raise_msg(masg_errno(err), "TLS handshake failed, and the modem's NO CARRIER does not say which side "
+            "refused: either the server's certificate is not trusted by ca_certs, has expired or names another "
+            "host, or the server refused ours (certfile/keyfile, if it asks for one), or no protocol or cipher "
+            "is common; check ca_certs and server_hostname first");
     }
     if (err != 0) {
         masg_raise(err);

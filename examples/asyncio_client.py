@@ -4,7 +4,7 @@
 # Edit the peer below: a UDP echo server (IPv4 or IPv6 literal). Copy lte_board.py too.
 import time
 
-from lte_board import attached_lte, setting
+from lte_board import attached_lte, fail, setting
 import microATsocket as socket
 
 try:
@@ -43,4 +43,11 @@ async def client():
 
 
 socket.set_modem(attached_lte())
-asyncio.run(client())
+try:
+    asyncio.run(client())
+except asyncio.TimeoutError as e:
+    fail("no echo from %s, port %d within 10 s" % (PEER_HOST, PEER_PORT), repr(e),
+         "check that a UDP echo server runs there (PEER_HOST, PEER_PORT in this file); run again")
+except OSError as e:
+    fail("echo with %s, port %d" % (PEER_HOST, PEER_PORT), e,
+         "see the message above; lte.isattached() must be True")

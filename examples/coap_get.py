@@ -5,7 +5,7 @@
 # coap-server. Prints the response code and payload. Copy lte_board.py too.
 import time
 
-from lte_board import attached_lte, setting
+from lte_board import attached_lte, fail, setting
 import microATsocket as socket
 
 PEER_HOST = setting("PEER_HOST", "2001:db8::5683")  # your CoAP server
@@ -74,21 +74,32 @@ def parse_response(data):
 
 
 socket.set_modem(attached_lte())
+try:
+    server = socket.getaddrinfo(PEER_HOST, PEER_PORT)[0][-1]
+except OSError as e:  # socket.gaierror: the name did not resolve
+    fail("looking up %s" % PEER_HOST, e, "set PEER_HOST in this file to your CoAP server's address or name")
 sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 sock.settimeout(10)
-server = socket.getaddrinfo(PEER_HOST, PEER_PORT)[0][-1]
 message_id = time.ticks_ms() & 0xFFFF
 token = bytes([0x4D, 0x41])
-sock.sendto(coap_get(message_id, token, PATH), server)
-while True:
-    data, sender = sock.recvfrom(1024)
-    kind, code, reply_id, reply_token, payload = parse_response(data)
-    if kind == TYPE_ACK and code == "0.00":
-        continue  # empty ACK: the response follows separately
-    if reply_token == token:
-        break
-if kind == TYPE_CON:
-    sock.sendto(bytes([(COAP_VERSION << 6) | (TYPE_ACK << 4), 0, reply_id >> 8, reply_id & 0xFF]), server)
+try:
+    sock.sendto(coap_get(message_id, token, PATH), server)
+    while True:
+        data, sender = sock.recvfrom(1024)
+        kind, code, reply_id, reply_token, payload = parse_response(data)
+        if kind == TYPE_ACK and code == "0.00":
+            continue  # empty ACK: the response follows separately
+        if reply_token == token:
+            break
+    if kind == TYPE_CON:
+        sock.sendto(bytes([(COAP_VERSION << 6) | (TYPE_ACK << 4), 0, reply_id >> 8, reply_id & 0xFF]), server)
+except socket.timeout as e:
+    fail("no CoAP answer from %s, port %d" % server, e,
+         "check that a CoAP server runs there (PEER_HOST, PEER_PORT in this file); run again, "
+         "this client sends its confirmable request once")
+except OSError as e:
+    fail("CoAP GET to %s, port %d" % server, e, "see the message above; lte.isattached() must be True")
+finally:
+    sock.close()
 print("CoAP response %s from %s, port %d" % (code, sender[0], sender[1]))
 print(payload.decode() if payload else "(no payload)")
-sock.close()

@@ -6,7 +6,7 @@
 # the import is all it takes, so it also works on an IPv6-only network. Edit the broker below.
 import sys
 
-from lte_board import attached_lte, setting
+from lte_board import attached_lte, fail, setting
 import microATsocket
 
 sys.modules["usocket"] = microATsocket
@@ -22,7 +22,11 @@ microATsocket.set_modem(attached_lte())
 got = []
 client = MQTTClient(b"gpy-example", BROKER_HOST, port=BROKER_PORT, keepalive=60)
 client.set_callback(lambda topic, msg: got.append(msg))
-client.connect()
+try:
+    client.connect()
+except OSError as e:
+    fail("connecting to the broker %s, port %d" % (BROKER_HOST, BROKER_PORT), e,
+         "check BROKER_HOST and BROKER_PORT in this file and that the broker accepts this client")
 client.subscribe(TOPIC, qos=1)
 client.publish(TOPIC, b"hello over the modem's TCP", qos=1)
 while not got:

@@ -4,7 +4,7 @@
 import struct
 import time
 
-from lte_board import attached_lte, setting
+from lte_board import attached_lte, fail, setting
 import microATsocket as socket
 
 NTP_HOST = setting("PEER_HOST", "2001:db8::123")  # your NTP server
@@ -23,16 +23,27 @@ def unix_to_tuple(seconds):
 
 
 socket.set_modem(attached_lte())
-server = socket.getaddrinfo(NTP_HOST, NTP_PORT)[0]
+try:
+    server = socket.getaddrinfo(NTP_HOST, NTP_PORT)[0]
+except OSError as e:  # socket.gaierror: the name did not resolve
+    fail("looking up %s" % NTP_HOST, e, "set NTP_HOST in this file to your NTP server's address or name")
 sock = socket.socket(server[0], socket.SOCK_DGRAM)
 sock.settimeout(10)
 request = bytearray(48)
 request[0] = CLIENT_REQUEST
-sock.sendto(request, server[-1])
-reply, sender = sock.recvfrom(48)
-sock.close()
+try:
+    sock.sendto(request, server[-1])
+    reply, sender = sock.recvfrom(48)
+except socket.timeout as e:
+    fail("no answer from %s, port %d" % server[-1], e,
+         "check that an NTP server answers there (NTP_HOST, NTP_PORT in this file); run again, UDP does not resend")
+except OSError as e:
+    fail("asking %s, port %d" % server[-1], e, "see the message above; lte.isattached() must be True")
+finally:
+    sock.close()
 if len(reply) < 48 or reply[0] & 7 != MODE_SERVER:
-    raise ValueError("not an NTP server reply")
+    fail("reading the answer", "%d bytes, not an NTP server reply" % len(reply),
+         "NTP_HOST/NTP_PORT name something that is not an NTP server")
 stratum = reply[1]
 seconds, fraction = struct.unpack(">II", reply[40:48])
 unix = seconds - NTP_TO_UNIX

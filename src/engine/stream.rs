@@ -288,7 +288,9 @@ impl Engine {
         }
         let Some(slot) = self.pool.slot(conn) else { return Next::Finish(Err(Error::BadHandle)) };
         match slot.life {
-            StreamLife::Open => return Next::Finish(Ok(Outcome::default())),
+            // Closed here means the dial succeeded and the peer (or the network) closed it at
+            // once: the connect still succeeded, as with lwIP and Linux, and reads give EOF.
+            StreamLife::Open | StreamLife::Closed => return Next::Finish(Ok(Outcome::default())),
             StreamLife::Fresh => {}
             life => return Next::Finish(Err(Self::life_error(life).unwrap_or(Error::ConnectionReset))),
         }

@@ -142,6 +142,29 @@ fn recv_asks_for_at_most_what_was_asked_and_polls_until_data() {
 }
 
 #[test]
+fn a_peer_that_closes_as_the_dial_completes_is_connected_then_eof() {
+    // lwIP and Linux: the handshake completed, so connect succeeds; the first read is EOF.
+    let mut e = Engine::new();
+    let h = e.open_stream().unwrap();
+    let mut log = Vec::new();
+    let closing_at_once = |line: &str| {
+        if line.starts_with("C AT+SQNSD") {
+            b"\r\nOK\r\n\r\n+SQNSH: 1\r\n".to_vec()
+        } else {
+            ok(line)
+        }
+    };
+    e.begin_stream_connect(h, broker()).unwrap();
+    assert_eq!(drive(&mut e, closing_at_once, &mut log), Ok(Outcome::default()));
+    assert_eq!(e.begin_stream_connect(h, broker()), Err(Error::IsConnected));
+    e.begin_stream_recv(h, 100, None, 0).unwrap();
+    let mut log = Vec::new();
+    assert_eq!(drive(&mut e, ok, &mut log).map(|o| o.received), Ok(0));
+    assert!(log.is_empty(), "{log:?}");
+    assert_eq!(e.begin_stream_send(h, b"x"), Err(Error::BrokenPipe));
+}
+
+#[test]
 fn sqnsh_means_eof_and_is_never_redialled() {
     let (mut e, h, _) = connected();
     e.begin_stream_recv(h, 100, None, 0).unwrap();

@@ -6,6 +6,7 @@ into the test's environment:
     TCP_ECHO_PORT4, TCP_ECHO_PORT6   echo every byte back, many connections at once
     TCP_BANNER_PORT4                 send BANNER, then close (the client sees EOF)
     TCP_SILENT_PORT4                 accept and never send (receive timeouts)
+    TCP_CLOSING_PORT4                accept and close at once (connect succeeds, then EOF)
     TCP_REFUSED_PORT4                nobody listens there (refused dials)
     HTTP_PORT6                       CPython HTTP server on ::1: GET /bytes/<n>, POST /echo
     TCP_DIALER_PORT                  a CPython TCP client on call, for listen/accept tests: a UDP
@@ -73,6 +74,10 @@ def _echo(conn):
 def _banner(conn):
     with conn:
         conn.sendall(BANNER)
+
+
+def _closing(conn):
+    conn.close()
 
 
 def _silent(conn):
@@ -215,6 +220,7 @@ def start():
         ("TCP_ECHO_PORT6", socket.AF_INET6, "::1", _echo),
         ("TCP_BANNER_PORT4", socket.AF_INET, "127.0.0.1", _banner),
         ("TCP_SILENT_PORT4", socket.AF_INET, "127.0.0.1", _silent),
+        ("TCP_CLOSING_PORT4", socket.AF_INET, "127.0.0.1", _closing),
     ):
         try:
             server = _listener(family, host)
