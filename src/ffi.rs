@@ -5,8 +5,9 @@
 //! constructs that panic (see `lib.rs`). Pointers handed out (`mas_exchange`, `mas_outcome`)
 //! point into the static engine and stay valid until the next `mas_*` call.
 //!
-//! The engine is not thread-safe: the shim calls it under MicroPython's GIL. A call made
-//! while another is running (re-entry from a callback) gets `MAS_EALREADY`.
+//! The engine is not thread-safe: the shim calls it from one thread at a time, under its own
+//! engine lock (`c_glue/oprun.c`; the unix port has no GIL, Pycom's firmware has one). A call
+//! made while another is running (re-entry from a callback) gets `MAS_EALREADY`.
 
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -198,7 +199,7 @@ const _: () = assert!(MAS_MAX_ADDRESSES == crate::dns::MAX_ADDRESSES);
 struct EngineCell(UnsafeCell<MaybeUninit<Engine>>);
 
 // Safety: the engine is only reached through `with_engine`, whose guard refuses re-entry;
-// the shim calls from one thread at a time (MicroPython's GIL).
+// the shim calls from one thread at a time (its engine lock in `c_glue/oprun.c`).
 unsafe impl Sync for EngineCell {}
 
 static ENGINE: EngineCell = EngineCell(UnsafeCell::new(MaybeUninit::zeroed()));
