@@ -87,6 +87,13 @@ typedef uint32_t mas_exchange_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// An IP address and port. `family` is 4 or 6; IPv4 uses the first 4 bytes of `ip`.
+typedef struct mas_addr {
+  uint8_t family;
+  uint16_t port;
+  uint8_t ip[16];
+} mas_addr;
+
 // What the transport can carry (see `Limits`).
 typedef struct mas_limits {
   // Longest text one exchange may write; 0 = no limit (firmware chunks long commands).
@@ -98,25 +105,6 @@ typedef struct mas_limits {
   // PDP context id for the sockets (1 on most networks).
   uint8_t pdp_cid;
 } mas_limits;
-
-// An open socket: slot and generation, opaque to C.
-typedef uint32_t mas_handle;
-
-// An IP address and port. `family` is 4 or 6; IPv4 uses the first 4 bytes of `ip`.
-typedef struct mas_addr {
-  uint8_t family;
-  uint16_t port;
-  uint8_t ip[16];
-} mas_addr;
-
-// What a secure stream asks of the modem (see `engine::secure`). Slots are -1 when absent.
-typedef struct mas_secure {
-  // certValidLevel as on LR5: 0 none, 3 CA and dates, 7 CA, dates and host name.
-  uint8_t level;
-  int16_t ca_slot;
-  int16_t cert_slot;
-  int16_t key_slot;
-} mas_secure;
 
 // The next exchange for the transport.
 typedef struct mas_exchange {
@@ -149,11 +137,35 @@ typedef struct mas_outcome {
   int64_t ttl_s;
 } mas_outcome;
 
+// An open socket: slot and generation, opaque to C.
+typedef uint32_t mas_handle;
+
+// What a secure stream asks of the modem (see `engine::secure`). Slots are -1 when absent.
+typedef struct mas_secure {
+  // certValidLevel as on LR5: 0 none, 3 CA and dates, 7 CA, dates and host name.
+  uint8_t level;
+  int16_t ca_slot;
+  int16_t cert_slot;
+  int16_t key_slot;
+} mas_secure;
+
 
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Parses dotted IPv4 or textual IPv6 (`len` bytes, no NUL needed) with `port`.
+// 0, or `MAS_EINVAL` for anything else (host names, brackets, zones, junk).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_addr_parse(const char *text, size_t len, uint16_t port, struct mas_addr *out);
+
+// Writes the IP of `addr` as text (no NUL) into `buf`; returns its length, 0 if it does not
+// fit or `addr` is invalid.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+size_t mas_addr_format(const struct mas_addr *addr, char *buf, size_t cap);
 
 // Sets the transport limits. 0 or an errno.
 // # Safety
@@ -170,6 +182,96 @@ int32_t mas_reset_begin(void);
 // Starts the same sweep for the first modem the module meets: handles of sockets made before
 // any modem was known stay valid (they have never been dialled).
 int32_t mas_reset_keep_sockets_begin(void);
+
+// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
+// `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
+// operation is over (`outcome->error` 0 = success).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_step(const uint8_t *reply,
+                 size_t reply_len,
+                 uint32_t now_ms,
+                 struct mas_exchange *next,
+                 struct mas_outcome *outcome);
+
+// Ends the operation in progress (the transport raised). The pool stays consistent: a
+// close still frees its slot, a half-done command marks its slot for a fresh dial.
+void mas_abort(void);
+
+// The last `+CME ERROR` code the modem gave, or -1.
+int32_t mas_last_cme(void);
+
+// Sockets currently open (for leak checks).
+uint32_t mas_slots_in_use(void);
+
+// Modem reboots (`+SYSSTART`) seen since start.
+uint32_t mas_modem_restarts(void);
+
+// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
+// addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over
+// a modem socket borrowed for the lookup. `query_id` should be random. `MAS_EINVAL` for a
+// name that is not a valid DNS name (nothing reaches the modem); the operation ends with
+// `MAS_ENONAME` when no address is found, `MAS_EMSGSIZE` when the name fits neither the
+// modem's command nor a query the transport can carry.
+//
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_resolve_begin(const char *host,
+                          size_t len,
+                          uint8_t family,
+                          const struct mas_addr *server,
+                          uint16_t query_id);
+
+// Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
+// asking the modem's resolver first: for a caller that already asked it for every family it
+// needs. `server` must not be NULL. `MAS_EMSGSIZE` at the end when the query does not fit the
+// transport.
+//
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_resolve_own_begin(const char *host,
+                              size_t len,
+                              uint8_t family,
+                              const struct mas_addr *server,
+                              uint16_t query_id);
+
+// Whether `pem` (`len` bytes, LF line ends) is a credential the modem can store: 0, or
+// `MAS_EINVAL` (not PEM text) / `MAS_EMSGSIZE` (over 8 KiB, 2 KiB for a key).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_check(const uint8_t *pem, size_t len, bool private_key);
+
+// SHA-256 of the credential's kind and bytes, into `out` (32 bytes): the fingerprint the
+// shim keeps to write a credential only when it differs from what the modem holds.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_fingerprint(const uint8_t *pem, size_t len, bool private_key, uint8_t *out);
+
+// Starts `AT+SQNSNVW` for a certificate or private key of `size` bytes into `index` (0..19);
+// size 0 deletes. The operation ends at the modem's prompt; the PEM follows with
+// `mas_cred_piece_begin`.
+int32_t mas_cred_write_begin(bool private_key, uint8_t index, uint16_t size);
+
+// Starts writing the next piece of the PEM after the prompt: `rest` is what is left of it;
+// `*taken` is set to how much of it this piece uses. The piece that uses all of `rest` is
+// the last and ends with the modem's verdict (`MAS_EIO` when it refuses the PEM).
+// `lf_terminator`: the transport ends every write with CR LF (firmware 1.18).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_piece_begin(const uint8_t *rest, size_t len, bool lf_terminator, size_t *taken);
+
+// Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
+// bytes; NULL to dial the address) with the verification and credentials of `params`. The
+// operation ends with `MAS_ECONNABORTED` when the handshake fails, `MAS_EAGAIN` when the
+// certificate dates are to be checked and the modem's clock is not set; the stream is then not
+// connected and should be closed.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_secure_connect_begin(mas_handle handle,
+                                 const struct mas_addr *peer,
+                                 const char *host,
+                                 size_t len,
+                                 const struct mas_secure *params);
 
 // Takes a free modem slot (no AT exchange). `MAS_ENOMEM` when all six are in use.
 // # Safety
@@ -209,6 +311,9 @@ int32_t mas_recvfrom_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_m
 // Starts a readiness check: is a datagram waiting?
 int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
 
+// Starts a close; the slot is freed when the operation ends, whatever happens.
+int32_t mas_close_begin(mas_handle handle);
+
 // Takes a free modem slot for a TCP stream (no AT exchange). `MAS_ENOMEM` when all six
 // connIds (shared by every kind of socket) are in use.
 // # Safety
@@ -234,48 +339,10 @@ int32_t mas_stream_send_begin(mas_handle handle, const uint8_t *data, size_t len
 // is 0 at the end of the stream (the peer closed it); `MAS_ECONNRESET` after a reboot.
 int32_t mas_stream_recv_begin(mas_handle handle, size_t max, int32_t timeout_ms, uint32_t now_ms);
 
-// Whether `pem` (`len` bytes, LF line ends) is a credential the modem can store: 0, or
-// `MAS_EINVAL` (not PEM text) / `MAS_EMSGSIZE` (over 8 KiB, 2 KiB for a key).
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_cred_check(const uint8_t *pem, size_t len, bool private_key);
-
-// SHA-256 of the credential's kind and bytes, into `out` (32 bytes): the fingerprint the
-// shim keeps to write a credential only when it differs from what the modem holds.
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_cred_fingerprint(const uint8_t *pem, size_t len, bool private_key, uint8_t *out);
-
-// Starts `AT+SQNSNVW` for a certificate or private key of `size` bytes into `index` (0..19);
-// size 0 deletes. The operation ends at the modem's prompt; the PEM follows with
-// `mas_cred_piece_begin`.
-int32_t mas_cred_write_begin(bool private_key, uint8_t index, uint16_t size);
-
-// Starts writing the next piece of the PEM after the prompt: `rest` is what is left of it;
-// `*taken` is set to how much of it this piece uses. The piece that uses all of `rest` is
-// the last and ends with the modem's verdict (`MAS_EIO` when it refuses the PEM).
-// `lf_terminator`: the transport ends every write with CR LF (firmware 1.18).
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_cred_piece_begin(const uint8_t *rest, size_t len, bool lf_terminator, size_t *taken);
-
 // The peer a stream is connected to (`MAS_ENOTCONN` when it is not).
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.
 int32_t mas_stream_peer(mas_handle handle, struct mas_addr *out);
-
-// Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
-// bytes; NULL to dial the address) with the verification and credentials of `params`. The
-// operation ends with `MAS_ECONNABORTED` when the handshake fails, `MAS_EAGAIN` when the
-// certificate dates are to be checked and the modem's clock is not set; the stream is then not
-// connected and should be closed.
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_secure_connect_begin(mas_handle handle,
-                                 const struct mas_addr *peer,
-                                 const char *host,
-                                 size_t len,
-                                 const struct mas_secure *params);
 
 // Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
 // handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
@@ -286,73 +353,6 @@ int32_t mas_listen_begin(mas_handle handle, uint16_t port);
 // connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
 // stream to take the next one. `timeout_ms` as for receives.
 int32_t mas_accept_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
-
-// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
-// addresses: the modem's resolver first, then, if `server` is not NULL, a DNS query to it over
-// a modem socket borrowed for the lookup. `query_id` should be random. `MAS_EINVAL` for a
-// name that is not a valid DNS name (nothing reaches the modem); the operation ends with
-// `MAS_ENONAME` when no address is found, `MAS_EMSGSIZE` when the name fits neither the
-// modem's command nor a query the transport can carry.
-//
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_resolve_begin(const char *host,
-                          size_t len,
-                          uint8_t family,
-                          const struct mas_addr *server,
-                          uint16_t query_id);
-
-// Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
-// asking the modem's resolver first: for a caller that already asked it for every family it
-// needs. `server` must not be NULL. `MAS_EMSGSIZE` at the end when the query does not fit the
-// transport.
-//
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_resolve_own_begin(const char *host,
-                              size_t len,
-                              uint8_t family,
-                              const struct mas_addr *server,
-                              uint16_t query_id);
-
-// Starts a close; the slot is freed when the operation ends, whatever happens.
-int32_t mas_close_begin(mas_handle handle);
-
-// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
-// `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
-// operation is over (`outcome->error` 0 = success).
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_step(const uint8_t *reply,
-                 size_t reply_len,
-                 uint32_t now_ms,
-                 struct mas_exchange *next,
-                 struct mas_outcome *outcome);
-
-// Ends the operation in progress (the transport raised). The pool stays consistent: a
-// close still frees its slot, a half-done command marks its slot for a fresh dial.
-void mas_abort(void);
-
-// The last `+CME ERROR` code the modem gave, or -1.
-int32_t mas_last_cme(void);
-
-// Sockets currently open (for leak checks).
-uint32_t mas_slots_in_use(void);
-
-// Modem reboots (`+SYSSTART`) seen since start.
-uint32_t mas_modem_restarts(void);
-
-// Parses dotted IPv4 or textual IPv6 (`len` bytes, no NUL needed) with `port`.
-// 0, or `MAS_EINVAL` for anything else (host names, brackets, zones, junk).
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-int32_t mas_addr_parse(const char *text, size_t len, uint16_t port, struct mas_addr *out);
-
-// Writes the IP of `addr` as text (no NUL) into `buf`; returns its length, 0 if it does not
-// fit or `addr` is invalid.
-// # Safety
-// Pointer arguments are NULL or valid for the sizes given; they are not kept.
-size_t mas_addr_format(const struct mas_addr *addr, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }  // extern "C"
