@@ -28,7 +28,7 @@ rust-test: deps
 header:
 	cbindgen --quiet --config cbindgen.toml --output include/microatsocket.h .
 
-# The committed header must be exactly what cbindgen makes of src/ffi.rs.
+# The committed header must be exactly what cbindgen makes of src/ffi/.
 header-check: deps
 	tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output "$$tmp" . ; \
 	if ! diff -u include/microatsocket.h "$$tmp"; then rm -f "$$tmp"; \
