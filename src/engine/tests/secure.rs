@@ -7,8 +7,8 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
+use super::super::secure::*;
 use super::super::*;
-use super::*;
 use crate::addr::parse_socket_addr;
 
 fn describe(x: &Exchange<'_>) -> String {

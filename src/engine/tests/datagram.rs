@@ -6,7 +6,7 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
-use super::*;
+use super::super::*;
 use crate::addr::parse_socket_addr;
 
 /// What the test transport saw: one line per exchange, e.g. `C AT+SQNSH=1`, `P 48656C6C6F`, `S 10`.

@@ -7,7 +7,7 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
-use super::*;
+use super::super::*;
 use crate::addr::parse_socket_addr;
 
 fn describe(x: &Exchange<'_>) -> String {
