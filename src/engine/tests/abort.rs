@@ -5,7 +5,7 @@
 extern crate std;
 use std::string::String;
 
-use super::datagram::{describe, dialled, drive, happy, peer, v4peer};
+use super::{describe, dialled, drive, happy, peer, v4peer};
 use super::super::*;
 
 /// Starts a send and steps it until the exchange `stop` describes is handed out; then aborts.

@@ -5,7 +5,7 @@
 extern crate std;
 use std::vec::Vec;
 
-use super::datagram::{dialled, drive, happy, peer, sendto, Log};
+use super::{dialled, drive, happy, peer, sendto, Log};
 use super::super::*;
 
 /// The answer to `AT+SQNSRECV` carrying `payload` as the modem sends it.
