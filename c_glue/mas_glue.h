@@ -160,7 +160,7 @@ typedef struct {
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint8_t polled; /* polled_state */
-    /* The original microATsocket API (original_api.c): a socket used through
+    /* The original microATsocket API (original_methods.c): a socket used through
      * it answers "nothing arrived" with (None, None) rather than an exception. */
     bool original;
     /* SOCKET_MESSAGE_ASCII: recv/recvfrom give str (the wire stays hex). */

@@ -6,7 +6,7 @@
 //! point into the static engine and stay valid until the next `mas_*` call.
 //!
 //! The engine is not thread-safe: the shim calls it from one thread at a time, under its own
-//! engine lock (`c_glue/oprun.c`; the unix port has no GIL, Pycom's firmware has one). A call
+//! engine lock (`c_glue/lock.c`; the unix port has no GIL, Pycom's firmware has one). A call
 //! made while another is running (re-entry from a callback) gets `MAS_EALREADY`.
 //!
 //! One file per object family: [`socket`] (datagram sockets, handles, close), [`stream`]
@@ -143,7 +143,7 @@ impl mas_addr {
 struct EngineCell(UnsafeCell<MaybeUninit<Engine>>);
 
 // Safety: the engine is only reached through `with_engine`, whose guard refuses re-entry;
-// the shim calls from one thread at a time (its engine lock in `c_glue/oprun.c`).
+// the shim calls from one thread at a time (its engine lock in `c_glue/lock.c`).
 unsafe impl Sync for EngineCell {}
 
 static ENGINE: EngineCell = EngineCell(UnsafeCell::new(MaybeUninit::zeroed()));
