@@ -101,7 +101,7 @@ static const char *default_text(int32_t mas_error) {
         case MAS_EADDRINUSE:
             return "the modem refused that local port: it is in use, pick another";
         case MAS_EALREADY:
-            return "another operation holds the modem: try again";
+            return "the module is in the middle of an operation (a callback re-entered it): call it again from ordinary code";
         case MAS_EINVAL:
             return "invalid argument for the modem's sockets";
         default:
@@ -111,7 +111,8 @@ static const char *default_text(int32_t mas_error) {
 
 void masg_raise(int32_t mas_error) {
     if (mas_error == MAS_ETIMEDOUT) {
-        masg_raise_timeout("timed out: nothing came within the socket's timeout (settimeout())");
+        masg_raise_timeout("timed out: the socket's timeout (settimeout()) or the modem's own limit ran out "
+            "before the peer answered");
     }
     const char *text = default_text(mas_error);
     if (text == NULL) {
