@@ -10,6 +10,7 @@ EPIPE = 32
 EISCONN = 106
 ECONNREFUSED = 111
 EHOSTUNREACH = 113
+ECONNABORTED = 103
 DNS_PORT = int(os.getenv("DNS_PORT") or 0)
 DEAD = ("127.0.0.1", 9)
 
@@ -162,6 +163,22 @@ def test_connect_to_a_server_that_closes_at_once_then_eof():
         says(e, "closed by the peer")
         s.close()
     check(socket._slots_in_use() == 0, "slots freed")
+
+
+def test_tls_failure_does_not_blame_one_side_the_modem_did_not_name():
+    # The modem answers a failed handshake with NO CARRIER alone: the message names every
+    # side that may have refused, and says that the modem does not tell which.
+    tls, port = os.getenv("TLS_DIR"), int(os.getenv("MQTTS_PORT") or 0)
+    check(tls and port, "TLS_DIR/MQTTS_PORT are not set (tests/setup-deps.sh)")
+    ssl = socket.ssl
+    ssl.store(tls + "/fingerprints.txt")
+    s = socket.socket()
+    s.connect(("::1", port))
+    e = raises(OSError, lambda: ssl.wrap_socket(s, cert_reqs=ssl.CERT_REQUIRED, ca_certs=tls + "/other-ca.pem"),
+               errno=ECONNABORTED)
+    says(e, "which side", "ca_certs", "certfile")
+    s.close()
+    check(socket._slots_in_use() == 0, "slot freed")
 
 
 run(globals())
