@@ -68,65 +68,100 @@ int masg_errno(int32_t mas_error) {
  * What a core errno means for the person reading the traceback: the cause, and
  * what to do. The errno stays args[0] (e.errno) for code that checks it.
  * EAGAIN stays bare: non-blocking code meets it in every poll loop, and
- * MicroPython's own sockets raise it without text.
+ * MicroPython's own sockets raise it without text. The texts are constant
+ * objects, so raising one allocates no more than a bare errno did (one
+ * exception, one argument tuple): every such error costs the same heap.
  */
-static const char *default_text(int32_t mas_error) {
+static MP_DEFINE_STR_OBJ(text_eio,
+    "the modem answered ERROR (sock.cme_error holds its +CME ERROR code, if any): "
+    "check lte.isattached() and try again");
+static MP_DEFINE_STR_OBJ(text_ebadf,
+    "the socket is closed: make a new one");
+static MP_DEFINE_STR_OBJ(text_enomem,
+    "all 6 modem sockets are in use: close one first");
+static MP_DEFINE_STR_OBJ(text_enotconn,
+    "the socket has no peer yet: call sendto() or connect() before recv()/recvfrom()/send()");
+static MP_DEFINE_STR_OBJ(text_ehostunreach,
+    "the modem could not reach that peer (NO CARRIER): check the address and port, "
+    "and that the network routes that family (IPv6 or IPv4)");
+static MP_DEFINE_STR_OBJ(text_eisconn,
+    "the socket is already connected or listening: a socket connects once, make a new one");
+static MP_DEFINE_STR_OBJ(text_econnrefused,
+    "the peer refused the connection (NO CARRIER): is a server listening on that port?");
+static MP_DEFINE_STR_OBJ(text_econnreset,
+    "the connection was lost (modem restart or reset): a stream cannot be resumed, connect again");
+static MP_DEFINE_STR_OBJ(text_epipe,
+    "the connection was closed by the peer or the network: connect again");
+static MP_DEFINE_STR_OBJ(text_emsgsize,
+    "too long for this modem transport: see config('max_datagram')");
+static MP_DEFINE_STR_OBJ(text_eafnosupport,
+    "the family must be AF_INET or AF_INET6");
+static MP_DEFINE_STR_OBJ(text_eopnotsupp,
+    "not supported by the modem's sockets");
+static MP_DEFINE_STR_OBJ(text_eaddrinuse,
+    "the modem refused that local port: it is in use, pick another");
+static MP_DEFINE_STR_OBJ(text_ealready,
+    "the module is in the middle of an operation (a callback re-entered it): call it again from ordinary code");
+static MP_DEFINE_STR_OBJ(text_einval,
+    "invalid argument for the modem's sockets");
+static MP_DEFINE_STR_OBJ(text_etimedout,
+    "timed out: the socket's timeout (settimeout()) or the modem's own limit ran out before the peer answered");
+
+static mp_obj_t default_text(int32_t mas_error) {
     switch (mas_error) {
         case MAS_EIO:
-            return "the modem answered ERROR (sock.cme_error holds its +CME ERROR code, if any): "
-                   "check lte.isattached() and try again";
+            return MP_OBJ_FROM_PTR(&text_eio);
         case MAS_EBADF:
-            return "the socket is closed: make a new one";
+            return MP_OBJ_FROM_PTR(&text_ebadf);
         case MAS_ENOMEM:
-            return "all 6 modem sockets are in use: close one first";
+            return MP_OBJ_FROM_PTR(&text_enomem);
         case MAS_ENOTCONN:
-            return "the socket has no peer yet: call sendto() or connect() before recv()/recvfrom()/send()";
+            return MP_OBJ_FROM_PTR(&text_enotconn);
         case MAS_EHOSTUNREACH:
-            return "the modem could not reach that peer (NO CARRIER): check the address and port, "
-                   "and that the network routes that family (IPv6 or IPv4)";
+            return MP_OBJ_FROM_PTR(&text_ehostunreach);
         case MAS_EISCONN:
-            return "the socket is already connected or listening: a socket connects once, make a new one";
+            return MP_OBJ_FROM_PTR(&text_eisconn);
         case MAS_ECONNREFUSED:
-            return "the peer refused the connection (NO CARRIER): is a server listening on that port?";
+            return MP_OBJ_FROM_PTR(&text_econnrefused);
         case MAS_ECONNRESET:
-            return "the connection was lost (modem restart or reset): a stream cannot be resumed, connect again";
+            return MP_OBJ_FROM_PTR(&text_econnreset);
         case MAS_EPIPE:
-            return "the connection was closed by the peer or the network: connect again";
+            return MP_OBJ_FROM_PTR(&text_epipe);
         case MAS_EMSGSIZE:
-            return "too long for this modem transport: see config('max_datagram')";
+            return MP_OBJ_FROM_PTR(&text_emsgsize);
         case MAS_EAFNOSUPPORT:
-            return "the family must be AF_INET or AF_INET6";
+            return MP_OBJ_FROM_PTR(&text_eafnosupport);
         case MAS_EOPNOTSUPP:
-            return "not supported by the modem's sockets";
+            return MP_OBJ_FROM_PTR(&text_eopnotsupp);
         case MAS_EADDRINUSE:
-            return "the modem refused that local port: it is in use, pick another";
+            return MP_OBJ_FROM_PTR(&text_eaddrinuse);
         case MAS_EALREADY:
-            return "the module is in the middle of an operation (a callback re-entered it): call it again from ordinary code";
+            return MP_OBJ_FROM_PTR(&text_ealready);
         case MAS_EINVAL:
-            return "invalid argument for the modem's sockets";
+            return MP_OBJ_FROM_PTR(&text_einval);
         default:
-            return NULL;
+            return MP_OBJ_NULL;
     }
+}
+
+static mp_obj_t exception_with(const mp_obj_type_t *type, int errno_value, mp_obj_t text) {
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(errno_value), text };
+    return mp_obj_new_exception_args(type, 2, args);
 }
 
 void masg_raise(int32_t mas_error) {
     if (mas_error == MAS_ETIMEDOUT) {
-        masg_raise_timeout("timed out: the socket's timeout (settimeout()) or the modem's own limit ran out "
-            "before the peer answered");
+        nlr_raise(exception_with(MASG_TIMEOUT_TYPE, MP_ETIMEDOUT, MP_OBJ_FROM_PTR(&text_etimedout)));
     }
-    const char *text = default_text(mas_error);
-    if (text == NULL) {
+    mp_obj_t text = default_text(mas_error);
+    if (text == MP_OBJ_NULL) {
         mp_raise_OSError(masg_errno(mas_error));
     }
-    masg_raise_msg(masg_errno(mas_error), text);
+    nlr_raise(exception_with(&mp_type_OSError, masg_errno(mas_error), text));
 }
 
 static mp_obj_t exception_with_text(const mp_obj_type_t *type, int errno_value, const char *message) {
-    mp_obj_t args[2] = {
-        MP_OBJ_NEW_SMALL_INT(errno_value),
-        mp_obj_new_str(message, strlen(message)),
-    };
-    return mp_obj_new_exception_args(type, 2, args);
+    return exception_with(type, errno_value, mp_obj_new_str(message, strlen(message)));
 }
 
 void masg_raise_msg(int errno_value, const char *message) {
@@ -189,6 +224,5 @@ void masg_raise_timeout(const char *message) {
 }
 
 void masg_raise_gaierror(int errno_value, mp_obj_t message) {
-    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(errno_value), message };
-    nlr_raise(mp_obj_new_exception_args(MASG_GAIERROR_TYPE, 2, args));
+    nlr_raise(exception_with(MASG_GAIERROR_TYPE, errno_value, message));
 }
