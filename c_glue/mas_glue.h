@@ -182,6 +182,13 @@ void masg_check_new_socket(int family, mp_obj_t lte);
  * if all six are held by dropped sockets; raises OSError when none can be had.
  * Allocate the socket object first: a raise after this would leak the slot. */
 mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
+/* select.poll's readiness of `handle`: one modem exchange (AT+SQNSS) answers
+ * for every socket polled within a few ms of it. Returns 0 or a core errno. */
+int32_t masg_poll_ready(mas_handle handle, bool *ready);
+/* A receive found nothing: sleep until its next read is due (`wait_ms`, from
+ * mas_recv_wait_ms, at least 1 ms), at most `left_ms` (negative: no limit),
+ * with the engine free for other threads. */
+void masg_wait_unlocked(int32_t wait_ms, int32_t left_ms);
 
 /* ---- original_api.c: the original microATsocket's names ---- */
 /* recvfrom()'s default bufsize, the original's. */

@@ -25,8 +25,6 @@
 /* How long a blocking send waits before it asks again while the modem's send
  * buffer is full (the peer is not reading). */
 #define SEND_FULL_PAUSE_MS (50)
-/* select.poll calls ioctl every few ms; the modem is asked at most this often. */
-#define POLL_INTERVAL_MS (20)
 /* Read-ahead for readline: one AT+SQNSRECV fills it, lines are cut from it. */
 #define READ_AHEAD (256)
 /* Reads shorter than this go through the read-ahead. */
@@ -246,6 +244,11 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
     int32_t timeout = self->timeout_ms;
     uint32_t start = now_ms();
     *got = 0;
+    if (!self->connected) {
+        /* A listener (or a socket never connected) has no stream to read: ENOTCONN, as
+         * lwIP and Linux answer; a listener's handle may even be its last connection's. */
+        return MAS_ENOTCONN;
+    }
     for (;;) {
         int32_t slice;
         if (timeout == 0) {
@@ -263,17 +266,22 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
         mas_outcome out;
         masg_op_enter(true);
         int32_t err = masg_op_finish(mas_stream_recv_begin(self->handle, cap, slice, now_ms()), &out);
+        int32_t wait = 0;
         if (err == 0) {
             /* out.data is valid until the next core call: copy under the lock. */
             *got = out.data_len < cap ? out.data_len : cap;
             if (*got != 0) {
                 memcpy(buf, out.data, *got);
             }
+        } else if (err == MAS_ETIMEDOUT) {
+            wait = mas_recv_wait_ms(self->handle, now_ms());
         }
         masg_op_leave();
         self->polled_readable = false;
         bool more_time = timeout < 0 || (timeout > 0 && now_ms() - start < (uint32_t)timeout);
         if (err == MAS_ETIMEDOUT && more_time) {
+            /* Nothing yet: wait for the next read with the engine free. */
+            masg_wait_unlocked(wait, timeout < 0 ? -1 : (int32_t)((uint32_t)timeout - (now_ms() - start)));
             continue;
         }
         return err;
@@ -407,6 +415,14 @@ static int32_t arm_listener(stream_obj_t *self) {
         masg_op_enter(true);
         int32_t err = mas_stream_open(&handle);
         masg_op_leave();
+        if (err == MAS_ENOMEM) {
+            /* As socket() does: accepted connections dropped without close() hold
+             * slots until their finalisers run (the next operation closes them). */
+            gc_collect();
+            masg_op_enter(true);
+            err = mas_stream_open(&handle);
+            masg_op_leave();
+        }
         if (err != 0) {
             return err;
         }
@@ -604,30 +620,23 @@ static mp_uint_t stream_p_write(mp_obj_t self_in, const void *buf, mp_uint_t siz
 }
 
 /* Whether a read would return at once: bytes ahead, bytes at the modem, or the
- * stream's end. "Readable" holds until the next read; "idle" is trusted for
- * POLL_INTERVAL_MS before the modem is asked again. */
+ * stream's end; for a listener, a connection waiting. "Readable" holds until
+ * the next read; otherwise the last poll sweep answers (socket_common.c). */
 static mp_uint_t poll_readable(stream_obj_t *self) {
     if (self->ahead_len > 0 || self->polled_readable) {
         return MP_STREAM_POLL_RD;
     }
-    uint32_t now = now_ms();
-    if (now - self->polled_ms < POLL_INTERVAL_MS) {
-        return 0;
-    }
-    mas_outcome out;
-    masg_op_enter(true);
-    int32_t err = masg_op_finish(mas_poll_begin(self->handle, now), &out);
-    bool readable = err == 0 && out.readable;
-    masg_op_leave();
+    bool ready;
+    int32_t err = masg_poll_ready(self->handle, &ready);
     if (err == MAS_EBADF) {
         return MP_STREAM_POLL_NVAL;
     }
     if (err != 0) {
         return MP_STREAM_POLL_ERR;
     }
-    self->polled_readable = readable;
-    self->polled_ms = now;
-    return readable ? MP_STREAM_POLL_RD : 0;
+    self->polled_readable = ready;
+    self->polled_ms = now_ms();
+    return ready ? MP_STREAM_POLL_RD : 0;
 }
 
 static mp_uint_t stream_p_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
@@ -645,7 +654,7 @@ static mp_uint_t stream_p_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t a
             /* The modem takes a send at once; a full buffer is waited out in the send. */
             ready |= MP_STREAM_POLL_WR;
         }
-        if ((arg & MP_STREAM_POLL_RD) && self->connected) {
+        if ((arg & MP_STREAM_POLL_RD) && (self->connected || (self->listening && self->has_slot))) {
             ready |= poll_readable(self);
         }
         return ready;
