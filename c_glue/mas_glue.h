@@ -27,6 +27,10 @@
 #define MASG_TCP_NODELAY (1)
 #define MASG_SOL_SOCKET (0xfff)
 #define MASG_SO_REUSEADDR (0x0004)
+/* shutdown()'s how, as in POSIX and CPython. */
+#define MASG_SHUT_RD (0)
+#define MASG_SHUT_WR (1)
+#define MASG_SHUT_RDWR (2)
 
 /* The modem's connIds: sockets that can be open at once. */
 #define MASG_MODEM_SOCKETS (6)

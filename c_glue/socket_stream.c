@@ -470,6 +470,8 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_listen_obj, 1, 2, stream_liste
 // into the connection, so the listener takes another connId and listens again
 static mp_obj_t stream_accept(mp_obj_t self_in) {
     stream_obj_t *self = open_stream(self_in);
+    /* A readiness seen by poll is used up by this accept (or was stale if it finds none). */
+    self->polled_readable = false;
     if (!self->listening) {
         if (self->local_port == 0 || self->connected) {
             mp_raise_OSError(MP_EINVAL);
@@ -518,6 +520,47 @@ static mp_obj_t stream_accept(mp_obj_t self_in) {
     return mp_obj_new_tuple(2, items);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(stream_accept_obj, stream_accept);
+
+/* ---- peer and shutdown -------------------------------------------------------- */
+
+static void close_stream(stream_obj_t *self);
+
+// method socket.getpeername(): the peer of a connected stream: the address it dialled, or
+// for an accepted connection the remote address of the listener's AT+SQNSS line
+static mp_obj_t stream_getpeername(mp_obj_t self_in) {
+    stream_obj_t *self = open_stream(self_in);
+    if (!self->connected) {
+        masg_raise_msg(MP_ENOTCONN, "the stream socket is not connected");
+    }
+    mas_addr peer;
+    masg_lock();
+    int32_t err = mas_stream_peer(self->handle, &peer);
+    masg_unlock();
+    if (err != 0) {
+        raise_stream_error(err);
+    }
+    return masg_addr_to_obj(&peer);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(stream_getpeername_obj, stream_getpeername);
+
+// method socket.shutdown(how): SHUT_RDWR closes the connection (AT+SQNSH) and the socket;
+// the modem has no half-close, so SHUT_RD and SHUT_WR are refused
+static mp_obj_t stream_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
+    stream_obj_t *self = open_stream(self_in);
+    mp_int_t how = mp_obj_get_int(how_in);
+    if (how < MASG_SHUT_RD || how > MASG_SHUT_RDWR) {
+        mp_raise_ValueError(MP_ERROR_TEXT("how must be SHUT_RD, SHUT_WR or SHUT_RDWR"));
+    }
+    if (how != MASG_SHUT_RDWR) {
+        masg_raise_msg(MP_EOPNOTSUPP, "the modem cannot half-close a connection: shutdown(SHUT_RDWR) closes it");
+    }
+    if (!self->connected) {
+        masg_raise_msg(MP_ENOTCONN, "the stream socket is not connected");
+    }
+    close_stream(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(stream_shutdown_obj, stream_shutdown);
 
 /* ---- options ------------------------------------------------------------------ */
 
@@ -684,6 +727,8 @@ static const mp_rom_map_elem_t stream_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&stream_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&stream_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_setsockopt), MP_ROM_PTR(&stream_setsockopt_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&stream_getpeername_obj) },
+    { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&stream_shutdown_obj) },
     { MP_ROM_QSTR(MP_QSTR_makefile), MP_ROM_PTR(&stream_makefile_obj) },
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
