@@ -13,17 +13,7 @@ pub mod secure;
 mod stream;
 mod sweep;
 #[cfg(test)]
-mod sweep_tests;
-#[cfg(test)]
-mod stream_tests;
-#[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_remote_bytes;
-#[cfg(test)]
-mod tests_abort;
-#[cfg(test)]
-mod tests_poll_schedule;
 
 use core::net::SocketAddr;
 

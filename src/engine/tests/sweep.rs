@@ -4,8 +4,10 @@ extern crate std;
 use std::format;
 use std::vec::Vec;
 
-use super::tests::{drive, happy, peer, sendto, Log};
-use super::*;
+use super::{drive, happy, peer, sendto, Log};
+use crate::engine::*;
+use crate::socket::Handle;
+use crate::error::Error;
 
 /// Three datagram sockets dialled to `peer()` on local ports 1..3 (connIds 1..3).
 fn three_dialled() -> (Engine, [Handle; 3], Log) {
