@@ -210,6 +210,11 @@ extern const mp_obj_type_t masg_stream_type;
 mp_obj_t masg_stream_new(int family, mp_obj_t lte);
 /* For ssl.c: the core handle of an open stream socket; false for anything else. */
 bool masg_stream_handle(mp_obj_t obj, mas_handle *out);
+/* For ssl.c: keep a wrap asked for before connect() (`request`, ssl.c's own
+ * object); false unless `obj` is an open stream that is neither connected nor
+ * listening. connect() then calls masg_ssl_connect. */
+bool masg_stream_defer_tls(mp_obj_t obj, mp_obj_t request);
+void masg_ssl_connect(mp_obj_t sock, mp_obj_t request, const void *peer);
 
 /* ---- ssl.c: TLS in the modem (microATsocket.ssl, microATsocket.wrap_socket) ---- */
 extern const mp_obj_module_t masg_ssl_module;

@@ -45,6 +45,7 @@ typedef struct {
     bool listening;
     bool polled_readable;
     uint16_t local_port; /* bind(): the port listen() uses */
+    mp_obj_t tls; /* a wrap asked for before connect() (ssl.c), or MP_OBJ_NULL */
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint16_t ahead_start;
@@ -79,6 +80,7 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     self->listening = false;
     self->polled_readable = false;
     self->local_port = 0;
+    self->tls = MP_OBJ_NULL;
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->ahead_start = 0;
@@ -100,6 +102,18 @@ bool masg_stream_handle(mp_obj_t obj, mas_handle *out) {
     return self->open && self->has_slot;
 }
 
+bool masg_stream_defer_tls(mp_obj_t obj, mp_obj_t request) {
+    if (mp_obj_get_type(obj) != &masg_stream_type) {
+        return false;
+    }
+    stream_obj_t *self = MP_OBJ_TO_PTR(obj);
+    if (!self->open || !self->has_slot || self->connected || self->listening) {
+        return false;
+    }
+    self->tls = request;
+    return true;
+}
+
 /* A connection a listener accepted: the object takes over `handle`. */
 static mp_obj_t stream_from_accepted(stream_obj_t *listener, mas_handle handle) {
     stream_obj_t *self = MPCOMPAT_NEW_OBJ_WITH_FINALISER(stream_obj_t, &masg_stream_type);
@@ -112,6 +126,7 @@ static mp_obj_t stream_from_accepted(stream_obj_t *listener, mas_handle handle) 
     self->listening = false;
     self->polled_readable = false;
     self->local_port = listener->local_port;
+    self->tls = MP_OBJ_NULL;
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->ahead_start = 0;
@@ -136,6 +151,12 @@ static mp_obj_t stream_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     masg_addr_from_obj(addr_in, MASG_AF_INET6, MASG_ADDR_PEER, &peer);
     if (self->connected || self->listening) {
         mp_raise_OSError(MP_EISCONN);
+    }
+    if (self->tls != MP_OBJ_NULL) {
+        /* Wrapped before connect(): one secure dial (ssl.c). */
+        masg_ssl_connect(self_in, self->tls, &peer);
+        self->connected = true;
+        return mp_const_none;
     }
     mas_outcome out;
     masg_op_enter(true);
