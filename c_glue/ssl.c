@@ -152,7 +152,7 @@ static void write_claimed(cred_use *u) {
     /* The slot is out of the file before the modem sees a byte of it. */
     masg_store_save();
     int32_t err = write_credential(u->private_key, u->slot, u->pem);
-    mas_store_written(u->private_key, (uint8_t)u->slot, err == 0);
+    masg_store_written(u->private_key, u->slot, err == 0);
     masg_store_save();
     if (err != 0) {
         vstr_t msg;
@@ -165,7 +165,7 @@ static void write_claimed(cred_use *u) {
 
 static void claim(cred_use *u, int avoid) {
     mas_claim c;
-    if (mas_store_claim(u->private_key, (const uint8_t *)u->pem->buf, u->pem->len, (int16_t)avoid, &c) != 0) {
+    if (masg_store_claim(u->private_key, u->pem, avoid, &c) != 0) {
         masg_raise_msg(MP_EBUSY, "the modem's four credential slots are all in use by TLS wraps in progress: "
             "try again when one has connected");
     }
@@ -205,7 +205,7 @@ static int32_t dial_rounds(mas_handle handle, const mas_addr *peer, const prepar
                 continue;
             }
             if (err == 0) {
-                mas_store_confirm(uses[i].private_key, (uint8_t)uses[i].slot);
+                masg_store_confirm(uses[i].private_key, uses[i].slot);
             }
             unconfirmed = unconfirmed || uses[i].action == MAS_CLAIM_HELD_UNCONFIRMED;
         }
@@ -215,7 +215,7 @@ static int32_t dial_rounds(mas_handle handle, const mas_addr *peer, const prepar
         }
         for (int i = 0; i < USES; i++) {
             bool suspect = verdict == MAS_DIAL_RETRY_ALL || uses[i].action == MAS_CLAIM_HELD_UNCONFIRMED;
-            if (uses[i].slot >= 0 && suspect && mas_store_rewrite(uses[i].private_key, (uint8_t)uses[i].slot)) {
+            if (uses[i].slot >= 0 && suspect && masg_store_rewrite(uses[i].private_key, uses[i].slot)) {
                 write_claimed(&uses[i]);
             }
         }
@@ -225,7 +225,7 @@ static int32_t dial_rounds(mas_handle handle, const mas_addr *peer, const prepar
 static void release(cred_use *uses) {
     for (int i = 0; i < USES; i++) {
         if (uses[i].slot >= 0) {
-            mas_store_release(uses[i].private_key, (uint8_t)uses[i].slot);
+            masg_store_release(uses[i].private_key, uses[i].slot);
             uses[i].slot = -1;
         }
     }

@@ -7,6 +7,8 @@
 #include "py/obj.h"
 #include "py/misc.h"
 
+#include "microatsocket.h"
+
 /* Firmware 1.18 ends every write with CR LF: the core then leaves each PEM
  * line's LF to the firmware. Every later release ends writes with CR. */
 #if defined(MICROATSOCKET_TRANSPORT_LTEPPP) && MICROATSOCKET_LTEPPP_LAYOUT == 118
@@ -20,6 +22,12 @@
 void masg_store_load(void);
 /* Writes what the core's store trusts to the file; best effort. */
 void masg_store_save(void);
+/* The core's store calls (mas_store_*), each under the engine lock. */
+int32_t masg_store_claim(bool private_key, const vstr_t *pem, int avoid, mas_claim *out);
+void masg_store_written(bool private_key, int slot, bool ok);
+bool masg_store_rewrite(bool private_key, int slot);
+void masg_store_confirm(bool private_key, int slot);
+void masg_store_release(bool private_key, int slot);
 /* ssl.store([path]) and ssl.forget(). */
 mp_obj_t masg_store_path_obj(void);
 void masg_store_set_path(mp_obj_t path);

@@ -34,6 +34,47 @@ static mp_obj_t call_method(mp_obj_t obj, qstr method, size_t n_args, mp_obj_t a
     return mp_call_method_n_kw(n_args, 0, dest);
 }
 
+/* The core's store is one static: every call goes under the engine lock, so
+ * threads wrapping at once (ports without a GIL run them in parallel) never
+ * meet inside it. Nothing here raises while the lock is held. */
+int32_t masg_store_claim(bool private_key, const vstr_t *pem, int avoid, mas_claim *out) {
+    masg_lock();
+    int32_t err = mas_store_claim(private_key, (const uint8_t *)pem->buf, pem->len, (int16_t)avoid, out);
+    masg_unlock();
+    return err;
+}
+
+void masg_store_written(bool private_key, int slot, bool ok) {
+    masg_lock();
+    mas_store_written(private_key, (uint8_t)slot, ok);
+    masg_unlock();
+}
+
+bool masg_store_rewrite(bool private_key, int slot) {
+    masg_lock();
+    bool rewrite = mas_store_rewrite(private_key, (uint8_t)slot);
+    masg_unlock();
+    return rewrite;
+}
+
+void masg_store_confirm(bool private_key, int slot) {
+    masg_lock();
+    mas_store_confirm(private_key, (uint8_t)slot);
+    masg_unlock();
+}
+
+void masg_store_release(bool private_key, int slot) {
+    masg_lock();
+    mas_store_release(private_key, (uint8_t)slot);
+    masg_unlock();
+}
+
+static void load_text(const uint8_t *text, size_t len) {
+    masg_lock();
+    (void)mas_store_load(text, len);
+    masg_unlock();
+}
+
 void masg_store_load(void) {
     if (store_loaded) {
         return;
@@ -46,17 +87,19 @@ void masg_store_load(void) {
         call_method(f, MP_QSTR_close, 0, MP_OBJ_NULL);
         mp_buffer_info_t buf;
         mp_get_buffer_raise(text, &buf, MP_BUFFER_READ);
-        (void)mas_store_load(buf.buf, buf.len);
+        load_text(buf.buf, buf.len);
         nlr_pop();
     } else {
         /* No file yet (or unreadable): nothing is known to be in the modem. */
-        (void)mas_store_load(NULL, 0);
+        load_text(NULL, 0);
     }
 }
 
 void masg_store_save(void) {
-    static uint8_t text[MAS_STORE_TEXT_MAX];
+    uint8_t text[MAS_STORE_TEXT_MAX];
+    masg_lock();
     intptr_t len = mas_store_save(text, sizeof(text));
+    masg_unlock();
     if (len < 0) {
         return;
     }
@@ -87,6 +130,8 @@ void masg_store_set_path(mp_obj_t path_in) {
 
 void masg_store_forget(void) {
     store_loaded = true;
+    masg_lock();
     mas_store_forget();
+    masg_unlock();
     masg_store_save();
 }

@@ -593,7 +593,8 @@ pub unsafe extern "C" fn mas_cred_is_der(data: *const u8, len: usize) -> bool {
 struct StoreCell(UnsafeCell<Store>);
 
 // Safety: the store is only reached through `with_store`, whose guard refuses re-entry; the
-// shim calls from one thread at a time (MicroPython's GIL).
+// shim calls it from one thread at a time (under its engine lock: ports without a GIL run
+// Python threads in parallel).
 unsafe impl Sync for StoreCell {}
 
 static STORE: StoreCell = StoreCell(UnsafeCell::new(Store::new()));
