@@ -683,3 +683,7 @@ mod tests {
 #[cfg(test)]
 #[path = "secure_tests.rs"]
 mod scripted;
+
+#[cfg(test)]
+#[path = "secure_lost_tests.rs"]
+mod lost;
