@@ -45,7 +45,8 @@ typedef struct {
     bool listening;
     bool polled_readable;
     uint16_t local_port; /* bind(): the port listen() uses */
-    mp_obj_t tls; /* a wrap asked for before connect() (ssl.c), or MP_OBJ_NULL */
+    masg_stream_dial_fn dial; /* a dial asked for before connect() (ssl.c's wrap), or NULL */
+    mp_obj_t dial_request;
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint16_t ahead_start;
@@ -80,7 +81,8 @@ mp_obj_t masg_stream_new(int family, mp_obj_t lte) {
     self->listening = false;
     self->polled_readable = false;
     self->local_port = 0;
-    self->tls = MP_OBJ_NULL;
+    self->dial = NULL;
+    self->dial_request = MP_OBJ_NULL;
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->ahead_start = 0;
@@ -102,7 +104,7 @@ bool masg_stream_handle(mp_obj_t obj, mas_handle *out) {
     return self->open && self->has_slot;
 }
 
-bool masg_stream_defer_tls(mp_obj_t obj, mp_obj_t request) {
+bool masg_stream_defer_dial(mp_obj_t obj, masg_stream_dial_fn dial, mp_obj_t request) {
     if (mp_obj_get_type(obj) != &masg_stream_type) {
         return false;
     }
@@ -110,7 +112,8 @@ bool masg_stream_defer_tls(mp_obj_t obj, mp_obj_t request) {
     if (!self->open || !self->has_slot || self->connected || self->listening) {
         return false;
     }
-    self->tls = request;
+    self->dial = dial;
+    self->dial_request = request;
     return true;
 }
 
@@ -126,7 +129,8 @@ static mp_obj_t stream_from_accepted(stream_obj_t *listener, mas_handle handle) 
     self->listening = false;
     self->polled_readable = false;
     self->local_port = listener->local_port;
-    self->tls = MP_OBJ_NULL;
+    self->dial = NULL;
+    self->dial_request = MP_OBJ_NULL;
     self->timeout_ms = -1;
     self->polled_ms = 0;
     self->ahead_start = 0;
@@ -152,9 +156,9 @@ static mp_obj_t stream_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     if (self->connected || self->listening) {
         mp_raise_OSError(MP_EISCONN);
     }
-    if (self->tls != MP_OBJ_NULL) {
-        /* Wrapped before connect(): one secure dial (ssl.c). */
-        masg_ssl_connect(self_in, self->tls, &peer);
+    if (self->dial != NULL) {
+        /* Wrapped before connect(): the wrap's own dial (one secure dial). */
+        self->dial(self_in, self->dial_request, &peer);
         self->connected = true;
         return mp_const_none;
     }

@@ -264,6 +264,22 @@ static void secure_dial(mas_handle handle, const mas_addr *peer, const prepared_
 
 /* ---- wrapping ---------------------------------------------------------------- */
 
+/* connect() of a stream wrapped before it connected (masg_stream_defer_dial). */
+static void dial_at_connect(mp_obj_t sock, mp_obj_t request, const mas_addr *peer) {
+    mas_handle handle;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        if (!masg_stream_handle(sock, &handle)) {
+            mp_raise_OSError(MP_EBADF);
+        }
+        secure_dial(handle, peer, MP_OBJ_TO_PTR(request));
+        nlr_pop();
+        return;
+    }
+    close_socket(sock);
+    nlr_jump(nlr.ret_val);
+}
+
 static void secure(mp_obj_t sock, const wrap_request *r) {
     mas_handle handle;
     if (!masg_stream_handle(sock, &handle)) {
@@ -279,25 +295,10 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
         return;
     }
     /* Not connected yet: the secure dial happens at connect(), one dial instead of two. */
-    if (!masg_stream_defer_tls(sock, MP_OBJ_FROM_PTR(p))) {
+    if (!masg_stream_defer_dial(sock, dial_at_connect, MP_OBJ_FROM_PTR(p))) {
         masg_raise_msg(masg_errno(err), "wrap a stream socket before connect() or once it is connected, "
             "not a listening or closed one");
     }
-}
-
-void masg_ssl_connect(mp_obj_t sock, mp_obj_t request, const void *peer) {
-    mas_handle handle;
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        if (!masg_stream_handle(sock, &handle)) {
-            mp_raise_OSError(MP_EBADF);
-        }
-        secure_dial(handle, (const mas_addr *)peer, MP_OBJ_TO_PTR(request));
-        nlr_pop();
-        return;
-    }
-    close_socket(sock);
-    nlr_jump(nlr.ret_val);
 }
 
 // function ssl.wrap_socket(sock, keyfile=None, certfile=None, server_side=False,

@@ -679,11 +679,3 @@ mod tests {
         assert_eq!(level_for(LEVEL_NONE, 3), 0);
     }
 }
-
-#[cfg(test)]
-#[path = "secure_tests.rs"]
-mod scripted;
-
-#[cfg(test)]
-#[path = "secure_lost_tests.rs"]
-mod lost;

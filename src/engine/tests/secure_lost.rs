@@ -5,9 +5,9 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
+use super::super::secure::*;
 use super::super::*;
-use super::scripted::{broker, connected, describe, drive, ok, pem, CA};
-use super::*;
+use super::secure::{broker, connected, describe, drive, ok, pem, CA};
 
 /// Steps the started operation, answering with `ok`, until it issues a line starting with
 /// `stop`; then the transport "raises": `abort()`. Returns the lines issued.
