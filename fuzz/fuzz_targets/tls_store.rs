@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use microatsocket::ffi::store::{mas_store_forget, mas_store_load, mas_store_save, MAS_STORE_TEXT_MAX};
+use microatsocket::ffi::{mas_store_forget, mas_store_load, mas_store_save, MAS_STORE_TEXT_MAX};
 use microatsocket::tls_store::{fingerprint, parse_line, Belief, Claim, Kind, Store, FIRST_SLOT, SLOTS};
 
 const PEMS: [&[u8]; 3] = [

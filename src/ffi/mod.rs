@@ -35,6 +35,9 @@ pub mod socket;
 pub mod store;
 pub mod stream;
 
+// The flat `ffi::` paths Rust users had before the split (the fuzz targets drive the ABI).
+pub use self::{addr::*, modem::*, resolve::*, secure::*, socket::*, store::*, stream::*};
+
 /// Largest datagram any transport can carry (the modem's limit).
 pub const MAS_MAX_DATAGRAM: usize = 1500;
 const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
