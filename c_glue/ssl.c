@@ -334,15 +334,10 @@ static mp_obj_t ssl_wrap_socket_checked(size_t n_args, const mp_obj_t *pos_args,
         mp_raise_ValueError(MP_ERROR_TEXT("cert_reqs must be CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED"));
     }
     /* The two spellings of each credential are one argument. */
-    struct { int a, b; const char *both; } pairs[] = {
-        { ARG_keyfile, ARG_key, "keyfile and key" },
-        { ARG_certfile, ARG_cert, "certfile and cert" },
-        { ARG_ca_certs, ARG_cadata, "ca_certs and cadata" },
-    };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(pairs); i++) {
-        if (given(args[pairs[i].a].u_obj) && given(args[pairs[i].b].u_obj)) {
-            mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s are the same argument: give one"), pairs[i].both);
-        }
+    if ((given(args[ARG_keyfile].u_obj) && given(args[ARG_key].u_obj))
+        || (given(args[ARG_certfile].u_obj) && given(args[ARG_cert].u_obj))
+        || (given(args[ARG_ca_certs].u_obj) && given(args[ARG_cadata].u_obj))) {
+        mp_raise_TypeError(MP_ERROR_TEXT("keyfile/key, certfile/cert and ca_certs/cadata are two spellings of one argument: give one"));
     }
     wrap_request r = {
         .ca = given(args[ARG_cadata].u_obj) ? args[ARG_cadata].u_obj : args[ARG_ca_certs].u_obj,
