@@ -111,7 +111,11 @@ void masg_cred_load(mp_obj_t src, const char *what, bool private_key, vstr_t *pe
                                 : (private_key ? "a private key (PEM or DER)" : "certificates (PEM or DER)"));
         masg_ssl_raise_text(MP_EINVAL, &msg);
     }
+    /* The core reads the transport's limits: under the engine lock, as another
+     * thread may be mid-operation in it (ports without a GIL run threads at once). */
+    masg_lock();
     err = mas_cred_pieces_check((const uint8_t *)pem->buf, pem->len, MASG_SSL_LF_TERMINATOR);
+    masg_unlock();
     if (err != 0) {
         vstr_t msg;
         vstr_init(&msg, 96);
