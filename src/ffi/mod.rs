@@ -35,8 +35,14 @@ pub mod socket;
 pub mod store;
 pub mod stream;
 
-// The flat `ffi::` paths Rust users had before the split (the fuzz targets drive the ABI).
-pub use self::{addr::*, modem::*, resolve::*, secure::*, socket::*, store::*, stream::*};
+// One flat namespace for Rust callers (the fuzz targets, tests), as the C header has one.
+pub use addr::*;
+pub use modem::*;
+pub use resolve::*;
+pub use secure::*;
+pub use socket::*;
+pub use store::*;
+pub use stream::*;
 
 /// Largest datagram any transport can carry (the modem's limit).
 pub const MAS_MAX_DATAGRAM: usize = 1500;
