@@ -110,6 +110,19 @@ void masg_op_leave(void);
 void masg_defer_close(mas_handle handle);
 void masg_oprun_init(void);
 
+/* ---- trace.c: microATsocket.trace() ---- */
+/* A trace is on: oprun.c calls the hooks below (and only then). */
+extern bool masg_tracing;
+MP_DECLARE_CONST_FUN_OBJ_KW(masg_trace_obj);
+void masg_trace_init(void);
+/* An operation's steps begin at `t` (the ms given to the core): writes the notes before it. */
+void masg_trace_op_start(uint32_t t);
+/* Performs `x` through the transport, writing it and its answer (or what it raised). */
+void masg_trace_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply, uint32_t t);
+void masg_trace_outcome(uint32_t t, const mas_outcome *out);
+/* Writes the calls the core noted since the last operation. */
+void masg_trace_notes(void);
+
 /* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
 typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
 /* Parses (host, port) or (host, port, flowinfo, scope_id); raises TypeError,

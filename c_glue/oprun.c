@@ -148,12 +148,25 @@ static uint32_t now_ms(void) {
 static int32_t drive(mp_obj_t lte, mas_outcome *out) {
     mas_exchange next;
     masg_reply reply = { NULL, 0, MP_OBJ_NULL };
+    uint32_t now = now_ms();
+    if (masg_tracing) {
+        masg_trace_op_start(now);
+    }
     for (;;) {
-        if (mas_step(reply.data, reply.len, now_ms(), &next, out) == 0) {
+        if (mas_step(reply.data, reply.len, now, &next, out) == 0) {
             masg_transport_done();
+            if (masg_tracing) {
+                masg_trace_outcome(now, out);
+            }
             return out->error;
         }
-        masg_transport_perform(lte, &next, &reply);
+        /* One test per exchange while no trace is on (trace.c). */
+        if (masg_tracing) {
+            masg_trace_perform(lte, &next, &reply, now);
+        } else {
+            masg_transport_perform(lte, &next, &reply);
+        }
+        now = now_ms();
     }
 }
 
@@ -243,6 +256,9 @@ int32_t masg_op_finish(int32_t begun, mas_outcome *out) {
 }
 
 void masg_op_leave(void) {
+    if (masg_tracing) {
+        masg_trace_notes(); /* calls that needed no exchange (open, bind) */
+    }
     masg_unlock();
 }
 

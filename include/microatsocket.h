@@ -354,6 +354,35 @@ int32_t mas_addr_parse(const char *text, size_t len, uint16_t port, struct mas_a
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.
 size_t mas_addr_format(const struct mas_addr *addr, char *buf, size_t cap);
 
+// Starts (`true`) or stops noting calls. Starting drops any old notes and notes the current
+// transport limits first, so a replay begins with the same configuration.
+void mas_trace_enable(bool on);
+
+// Moves the noted lines (whole lines, at most `cap` bytes) to `buf` and returns their length;
+// what does not fit stays for the next call. `*lost` (if not NULL) gets the count of lines
+// that did not fit the buffer since the last call.
+// # Safety
+// `buf` is valid for `cap` writes; `lost` is NULL or valid for one write.
+size_t mas_trace_take(uint8_t *buf, size_t cap, uint32_t *lost);
+
+// SHA-256 of `len` bytes at `data` into `out` (32 bytes): how a trace names a payload it does
+// not show. 0, or `MAS_EINVAL` for a NULL pointer.
+// # Safety
+// `data` is valid for `len` reads (NULL only with 0); `out` for 32 writes.
+int32_t mas_sha256(const uint8_t *data, size_t len, uint8_t *out);
+
+// Where the next received payload in `answer` lies, looking from `from`: the data after a
+// `+SQNSRECV: <id>,<n>` line (`n` bytes, `2n` hex digits in hex mode). Returns 1 with
+// `*start`/`*end` set, or 0 when there is none. A trace shows these bytes as length and
+// SHA-256 unless asked for payloads; the rest of the answer is kept as is.
+// # Safety
+// `answer` is valid for `len` reads; `start` and `end` for one write each.
+int32_t mas_trace_payload_span(const uint8_t *answer,
+                               size_t len,
+                               size_t from,
+                               size_t *start,
+                               size_t *end);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -21,6 +21,20 @@ use crate::error::Error;
 use crate::limits::Limits;
 use crate::socket::Handle;
 
+mod trace;
+use trace::{Peer, Text};
+
+/// The call's result, noted for a trace when one is on (`trace.rs`): `name args -> result`.
+macro_rules! traced {
+    ($result:expr, $($note:tt)*) => {{
+        let result = $result;
+        if trace::on() {
+            trace::note(format_args!("{} -> {}", format_args!($($note)*), result));
+        }
+        result
+    }};
+}
+
 /// Largest datagram any transport can carry (the modem's limit).
 pub const MAS_MAX_DATAGRAM: usize = 1500;
 const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
@@ -48,7 +62,7 @@ pub const MAS_EALREADY: i32 = 114;
 pub const MAS_ENONAME: i32 = 202;
 
 /// The one place errors become errno values.
-fn errno_of(error: Error) -> i32 {
+pub fn errno_of(error: Error) -> i32 {
     match error {
         Error::BadHandle => MAS_EBADF,
         Error::NoFreeSlot => MAS_ENOMEM,
@@ -259,7 +273,15 @@ pub unsafe extern "C" fn mas_configure(limits: *const mas_limits) -> i32 {
         combined_send: limits.combined_send,
         pdp_cid: limits.pdp_cid,
     };
-    with_engine(MAS_EALREADY, |e| status(e.configure(limits)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.configure(limits))),
+        "configure max_command={} send_hex={} recv_hex={} combined={} cid={}",
+        limits.max_command_len.unwrap_or(0),
+        u8::from(limits.send_hex),
+        u8::from(limits.recv_hex),
+        u8::from(limits.combined_send),
+        limits.pdp_cid
+    )
 }
 
 /// Largest datagram the configured transport can send.
@@ -272,14 +294,14 @@ pub extern "C" fn mas_max_datagram() -> usize {
 /// Every existing handle becomes stale.
 #[no_mangle]
 pub extern "C" fn mas_reset_begin() -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_reset()))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_reset())), "reset")
 }
 
 /// Starts the same sweep for the first modem the module meets: handles of sockets made before
 /// any modem was known stay valid (they have never been dialled).
 #[no_mangle]
 pub extern "C" fn mas_reset_keep_sockets_begin() -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets()))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets())), "reset_keep_sockets")
 }
 
 /// Takes a slot with `open` and writes its handle to `out`.
@@ -305,13 +327,15 @@ unsafe fn write_opened(out: *mut mas_handle, open: impl FnOnce(&mut Engine) -> R
 #[no_mangle]
 pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
     // Safety: as this function's own contract.
-    unsafe { write_opened(out, Engine::open) }
+    let result = unsafe { write_opened(out, Engine::open) };
+    // Safety: written when `result` is 0.
+    traced!(result, "socket_open handle={}", if result == 0 { unsafe { out.read() } } else { 0 })
 }
 
 /// Sets the local port the socket will be dialled from (0 = modem picks).
 #[no_mangle]
 pub extern "C" fn mas_socket_bind(handle: mas_handle, port: u16) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.bind(Handle(handle), port)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.bind(Handle(handle), port))), "bind h={handle} port={port}")
 }
 
 /// Whether `handle` is a live socket (not closed, not stale).
@@ -343,7 +367,7 @@ pub unsafe extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_
     let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
         return MAS_EINVAL;
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_connect(Handle(handle), peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_connect(Handle(handle), peer))), "connect h={handle} peer={}", Peer(Some(peer)))
 }
 
 /// Starts a send of `len` bytes to `peer` (NULL: the connected peer). The bytes are copied.
@@ -362,21 +386,21 @@ pub unsafe extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, l
             None => return MAS_EINVAL,
         }
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_sendto(Handle(handle), data, peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_sendto(Handle(handle), data, peer))), "sendto h={handle} len={len} peer={}", Peer(peer))
 }
 
 /// Starts a receive. `timeout_ms`: negative blocks forever, 0 does not block.
 #[no_mangle]
 pub extern "C" fn mas_recvfrom_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_recvfrom(Handle(handle), timeout, now_ms)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_recvfrom(Handle(handle), timeout, now_ms))), "recvfrom h={handle} timeout={timeout_ms} now={now_ms}")
 }
 
 /// Starts a readiness check: is a datagram waiting?
 #[no_mangle]
 pub extern "C" fn mas_poll_begin(handle: mas_handle, now_ms: u32) -> i32 {
     let _ = now_ms;
-    with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle))))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle)))), "poll h={handle} now={now_ms}")
 }
 
 /// The arguments both resolve calls take, checked: the name, the record type for `family`
@@ -413,7 +437,9 @@ unsafe fn resolve_args<'a>(
 #[no_mangle]
 pub unsafe extern "C" fn mas_stream_open(out: *mut mas_handle) -> i32 {
     // Safety: as this function's own contract.
-    unsafe { write_opened(out, Engine::open_stream) }
+    let result = unsafe { write_opened(out, Engine::open_stream) };
+    // Safety: written when `result` is 0.
+    traced!(result, "stream_open handle={}", if result == 0 { unsafe { out.read() } } else { 0 })
 }
 
 /// Starts dialling a stream to `peer` (once per stream: `MAS_EISCONN` after that). The
@@ -426,7 +452,7 @@ pub unsafe extern "C" fn mas_stream_connect_begin(handle: mas_handle, peer: *con
     let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
         return MAS_EINVAL;
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_stream_connect(Handle(handle), peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_stream_connect(Handle(handle), peer))), "stream_connect h={handle} peer={}", Peer(Some(peer)))
 }
 
 /// Starts sending the first bytes of `data` (`len` > 0) that one command of this transport
@@ -442,14 +468,16 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
     if taken.is_null() {
         return MAS_EINVAL;
     }
-    with_engine(MAS_EALREADY, |e| match e.begin_stream_send(Handle(handle), data) {
+    let result = with_engine(MAS_EALREADY, |e| match e.begin_stream_send(Handle(handle), data) {
         Ok(n) => {
             // Safety: checked non-NULL above.
             unsafe { taken.write(n) };
             0
         }
         Err(error) => errno_of(error),
-    })
+    });
+    // Safety: checked non-NULL above; written when `result` is 0.
+    traced!(result, "stream_send h={handle} len={len} taken={}", if result == 0 { unsafe { taken.read() } } else { 0 })
 }
 
 /// Starts a read of at most `max` bytes (capped at `MAS_MAX_DATAGRAM`; the rest stays at the
@@ -458,7 +486,10 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
 #[no_mangle]
 pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms))),
+        "stream_recv h={handle} max={max} timeout={timeout_ms} now={now_ms}"
+    )
 }
 
 /// certValidLevel values `mas_secure.level` takes (LR5 reading): none; the CA and the dates;
@@ -528,7 +559,11 @@ pub unsafe extern "C" fn mas_cred_fingerprint(pem: *const u8, len: usize, privat
 /// `mas_cred_piece_begin`.
 #[no_mangle]
 pub extern "C" fn mas_cred_write_begin(private_key: bool, index: u8, size: u16) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_cred_write(private_key, index, size)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_cred_write(private_key, index, size))),
+        "cred_write key={} index={index} size={size}",
+        u8::from(private_key)
+    )
 }
 
 /// Starts writing the next piece of the PEM after the prompt: `rest` is what is left of it;
@@ -544,14 +579,21 @@ pub unsafe extern "C" fn mas_cred_piece_begin(rest: *const u8, len: usize, lf_te
     if taken.is_null() || rest.is_empty() {
         return MAS_EINVAL;
     }
-    with_engine(MAS_EALREADY, |e| match e.begin_cred_piece(rest, lf_terminator) {
+    let result = with_engine(MAS_EALREADY, |e| match e.begin_cred_piece(rest, lf_terminator) {
         Ok(n) => {
             // Safety: checked non-NULL above.
             unsafe { taken.write(n) };
             0
         }
         Err(error) => errno_of(error),
-    })
+    });
+    // Safety: checked non-NULL above; written when `result` is 0.
+    traced!(
+        result,
+        "cred_piece len={len} lf={} taken={}",
+        u8::from(lf_terminator),
+        if result == 0 { unsafe { taken.read() } } else { 0 }
+    )
 }
 
 /// The peer a stream is connected to (`MAS_ENOTCONN` when it is not).
@@ -606,14 +648,23 @@ pub unsafe extern "C" fn mas_secure_connect_begin(
         return MAS_EINVAL;
     };
     let params = crate::engine::secure::SecureParams { level: p.level, ca, cert, key };
-    with_engine(MAS_EALREADY, |e| status(e.begin_secure_connect(Handle(handle), peer, host, params)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_secure_connect(Handle(handle), peer, host, params))),
+        "secure_connect h={handle} peer={} host={} level={} ca={} cert={} key={}",
+        Peer(Some(peer)),
+        host.map_or(Text(b"-"), Text),
+        p.level,
+        p.ca_slot,
+        p.cert_slot,
+        p.key_slot
+    )
 }
 
 /// Starts listening on `port` with a stream that has not connected (`AT+SQNSL`); the
 /// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
 #[no_mangle]
 pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port))), "listen h={handle} port={port}")
 }
 
 /// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
@@ -623,7 +674,10 @@ pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
 #[no_mangle]
 pub extern "C" fn mas_accept_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms))),
+        "accept h={handle} timeout={timeout_ms} now={now_ms}"
+    )
 }
 
 /// Starts resolving the host name `host` (`len` bytes) to IPv4 (`family` 4) or IPv6 (6)
@@ -645,7 +699,12 @@ pub unsafe extern "C" fn mas_resolve_begin(
 ) -> i32 {
     // Safety: as documented above, passed on.
     match unsafe { resolve_args(host, len, family, server) } {
-        Ok((host, kind, server)) => with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id))),
+        Ok((host, kind, server)) => traced!(
+            with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id))),
+            "resolve host={} family={family} server={} id={query_id}",
+            Text(host),
+            Peer(server)
+        ),
         Err(code) => code,
     }
 }
@@ -668,7 +727,12 @@ pub unsafe extern "C" fn mas_resolve_own_begin(
     // Safety: as documented above, passed on.
     match unsafe { resolve_args(host, len, family, server) } {
         Ok((host, kind, Some(server))) => {
-            with_engine(MAS_EALREADY, |e| status(e.begin_resolve_own(host, kind, server, query_id)))
+            traced!(
+                with_engine(MAS_EALREADY, |e| status(e.begin_resolve_own(host, kind, server, query_id))),
+                "resolve_own host={} family={family} server={} id={query_id}",
+                Text(host),
+                Peer(Some(server))
+            )
         }
         Ok((_, _, None)) => MAS_EINVAL,
         Err(code) => code,
@@ -678,7 +742,7 @@ pub unsafe extern "C" fn mas_resolve_own_begin(
 /// Starts a close; the slot is freed when the operation ends, whatever happens.
 #[no_mangle]
 pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_close(Handle(handle))))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_close(Handle(handle)))), "close h={handle}")
 }
 
 /// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
@@ -779,6 +843,9 @@ pub unsafe extern "C" fn mas_step(
 #[no_mangle]
 pub extern "C" fn mas_abort() {
     with_engine((), |e| e.abort());
+    if trace::on() {
+        trace::note(format_args!("abort -> 0"));
+    }
 }
 
 /// The last `+CME ERROR` code the modem gave, or -1.
