@@ -10,8 +10,7 @@ import time
 
 from mas_testlib import *
 
-OUT = os.getenv("TRACE_RECORD_DIR") or os.getenv("TRACE_CHECK_DIR")
-check(OUT, "TRACE_RECORD_DIR or TRACE_CHECK_DIR must name a folder")
+OUT = os.getenv("TRACE_RECORD_DIR") or os.getenv("TRACE_CHECK_DIR") or trace_check_dir()
 TAG = os.getenv("TRACE_TAG") or "%s-%s" % (transport(), STARTING_PROFILE)
 socket.config(dns_cache=False)
 
