@@ -123,6 +123,10 @@ void masg_trace_outcome(uint32_t t, const mas_outcome *out);
 /* Writes the calls the core noted since the last operation. */
 void masg_trace_notes(void);
 
+/* ---- probe.c: the board self-check's certificate probe ---- */
+MP_DECLARE_CONST_FUN_OBJ_1(masg_credential_probe_obj);
+int32_t masg_ssl_write_test_slot(int slot, const uint8_t *pem, size_t len); /* ssl.c */
+
 /* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
 typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
 /* Parses (host, port) or (host, port, flowinfo, scope_id); raises TypeError,

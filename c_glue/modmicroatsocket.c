@@ -85,6 +85,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_ssl), MP_ROM_PTR(&masg_ssl_module) },
     { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&masg_ssl_wrap_socket_obj) },
     { MP_ROM_QSTR(MP_QSTR_trace), MP_ROM_PTR(&masg_trace_obj) },
+    { MP_ROM_QSTR(MP_QSTR__credential_probe), MP_ROM_PTR(&masg_credential_probe_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
 
