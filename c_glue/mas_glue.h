@@ -39,6 +39,9 @@
 
 /* ---- errors.c: errno values of the core as this port's OSError numbers ---- */
 int masg_errno(int32_t mas_error);
+/* Not a core errno: an operation failed and the modem says it is not attached (oprun.c). */
+#define MASG_NOT_ATTACHED (-1)
+#define MASG_NOT_ATTACHED_TEXT "the LTE is not attached: call lte.attach() and wait for lte.isattached()"
 NORETURN void masg_raise(int32_t mas_error);
 /* OSError(errno, message): an errno for code, a sentence for people. */
 NORETURN void masg_raise_msg(int errno_value, const char *message);

@@ -170,6 +170,20 @@ static int32_t drive(mp_obj_t lte, mas_outcome *out) {
     }
 }
 
+/* A failure a detached modem would also give: ask the modem whether it is
+ * attached (AT+CGATT?, one exchange, only after such a failure) and, if it is
+ * not, say that instead (MASG_NOT_ATTACHED). */
+static int32_t explain_failure(mp_obj_t lte, int32_t err) {
+    if (err != MAS_EIO && err != MAS_EHOSTUNREACH && err != MAS_ECONNREFUSED && err != MAS_ECONNRESET && err != MAS_EPIPE) {
+        return err;
+    }
+    mas_outcome registration;
+    if (mas_registration_begin() == 0 && drive(lte, &registration) == 0 && !registration.readable) {
+        return MASG_NOT_ATTACHED;
+    }
+    return err;
+}
+
 static int32_t run(mp_obj_t lte, int32_t begun, mas_outcome *out) {
     return begun != 0 ? begun : drive(lte, out);
 }
@@ -246,7 +260,7 @@ int32_t masg_op_finish(int32_t begun, mas_outcome *out) {
         if (lte == MP_OBJ_NULL) {
             masg_raise_no_modem();
         }
-        int32_t err = drive(lte, out);
+        int32_t err = explain_failure(lte, drive(lte, out));
         nlr_pop();
         return err;
     }

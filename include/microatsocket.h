@@ -315,6 +315,10 @@ int32_t mas_resolve_own_begin(const char *host,
                               const struct mas_addr *server,
                               uint16_t query_id);
 
+// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the modem
+// is attached to the network; `MAS_EIO` when its answer does not say.
+int32_t mas_registration_begin(void);
+
 // Starts a close; the slot is freed when the operation ends, whatever happens.
 int32_t mas_close_begin(mas_handle handle);
 

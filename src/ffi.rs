@@ -739,6 +739,13 @@ pub unsafe extern "C" fn mas_resolve_own_begin(
     }
 }
 
+/// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the modem
+/// is attached to the network; `MAS_EIO` when its answer does not say.
+#[no_mangle]
+pub extern "C" fn mas_registration_begin() -> i32 {
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_registration())), "registration")
+}
+
 /// Starts a close; the slot is freed when the operation ends, whatever happens.
 #[no_mangle]
 pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {

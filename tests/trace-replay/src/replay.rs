@@ -293,6 +293,7 @@ impl<'a> Replayer<'a> {
                     }
                 }
                 "close" => status(e.begin_close(Handle(num(args, "h")?))),
+                "registration" => status(e.begin_registration()),
                 "abort" => {
                     e.abort();
                     self.running = false;
@@ -313,6 +314,7 @@ impl<'a> Replayer<'a> {
                 name,
                 "reset" | "reset_keep_sockets" | "sendto" | "recvfrom" | "poll" | "stream_send" | "stream_recv"
                     | "cred_write" | "cred_piece" | "listen" | "accept" | "resolve" | "resolve_own" | "close"
+                    | "registration"
             );
         if begins && got == 0 {
             self.running = true;
