@@ -2,3 +2,4 @@
 //! no modem, and a comparison of a trace's answers with the simulator's.
 pub mod format;
 pub mod replay;
+pub mod simdiff;

@@ -80,3 +80,18 @@ fn a_hashed_trace_replays_by_length() {
     assert!(report.divergence.is_none(), "{report}");
     assert!(report.unchecked_payloads >= 2, "{report}");
 }
+
+/// A board that answered differently from the simulator: the difference is listed at its line,
+/// and the exchanges that answer alike are not.
+#[test]
+fn sim_diff_lists_a_different_answer_at_its_line() {
+    let text = std::fs::read_to_string(traces_dir().join("emulation-udp.trace")).expect("udp trace");
+    let cfg = text.lines().position(|l| l.contains("c=\"AT+SQNSCFG=")).expect("a socket configuration");
+    let answer = text.lines().nth(cfg + 1).expect("its answer").to_string();
+    let board = text.replacen(&answer, &answer.replace("\\r\\nOK\\r\\n", "\\r\\n+CME ERROR: 4\\r\\n"), 1);
+    let diffs = trace_replay::simdiff::diff(&format::parse(&board).expect("parses")).expect("simulator");
+    let d = diffs.iter().find(|d| d.line == cfg + 2).expect("the changed answer is listed");
+    assert_eq!(d.trace_only, vec!["+CME ERROR: 4".to_string()]);
+    assert_eq!(d.sim_only, vec!["OK".to_string()]);
+    assert!(diffs.iter().all(|d| !d.command.starts_with("AT+SQNSCFGEXT")), "{diffs:?}");
+}
