@@ -36,7 +36,8 @@ pub(super) fn note(args: fmt::Arguments) {
     let mark = notes.len();
     if notes.write_fmt(args).is_err() || notes.push('\n').is_err() {
         notes.truncate(mark);
-        LOST.fetch_add(1, Ordering::Relaxed);
+        // Plain load/store: riscv32imc has no atomic read-modify-write (calls come one at a time).
+        LOST.store(LOST.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
     }
 }
 
@@ -101,7 +102,8 @@ pub extern "C" fn mas_trace_enable(on: bool) {
 pub unsafe extern "C" fn mas_trace_take(buf: *mut u8, cap: usize, lost: *mut u32) -> usize {
     if !lost.is_null() {
         // Safety: non-NULL, valid for one write per the contract.
-        unsafe { lost.write(LOST.swap(0, Ordering::Relaxed)) };
+        unsafe { lost.write(LOST.load(Ordering::Relaxed)) };
+        LOST.store(0, Ordering::Relaxed);
     }
     if buf.is_null() {
         return 0;
