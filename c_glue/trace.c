@@ -202,16 +202,16 @@ static void line_end(void) {
 /* ---- what the core noted, and the transport ------------------------------- */
 
 static void write_notes(uint32_t t) {
-    /* The core keeps at most this much (src/ffi/trace.rs), so one take empties it. */
-    static uint8_t notes[512];
+    const uint8_t *notes = NULL;
     uint32_t lost = 0;
-    size_t n = mas_trace_take(notes, sizeof(notes), &lost);
+    size_t n = mas_trace_notes(&notes, &lost);
     if (lost != 0) {
         line_start('L', t);
         puts_(" lost=");
         put_uint(lost);
         line_end();
     }
+    /* Written straight from the core's buffer: nothing here calls the core meanwhile. */
     size_t from = 0;
     for (size_t i = 0; i < n && masg_tracing; i++) {
         if (notes[i] == '\n') {
@@ -222,6 +222,7 @@ static void write_notes(uint32_t t) {
             from = i + 1;
         }
     }
+    mas_trace_notes_done();
 }
 
 /* `key=value` words for what this transport found out about the firmware. */

@@ -362,12 +362,16 @@ size_t mas_addr_format(const struct mas_addr *addr, char *buf, size_t cap);
 // transport limits first, so a replay begins with the same configuration.
 void mas_trace_enable(bool on);
 
-// Moves the noted lines (whole lines, at most `cap` bytes) to `buf` and returns their length;
-// what does not fit stays for the next call. `*lost` (if not NULL) gets the count of lines
-// that did not fit the buffer since the last call.
+// The noted lines (each ending in LF) since the last `mas_trace_notes_done`: `*text` points at
+// them (valid until the next `mas_*` call) and their length is returned; `*lost` (if not NULL)
+// gets the count of lines that did not fit. No copy: the shim writes them out, then calls
+// `mas_trace_notes_done`.
 // # Safety
-// `buf` is valid for `cap` writes; `lost` is NULL or valid for one write.
-size_t mas_trace_take(uint8_t *buf, size_t cap, uint32_t *lost);
+// `text` is valid for one write; `lost` is NULL or valid for one write.
+size_t mas_trace_notes(const uint8_t **text, uint32_t *lost);
+
+// Forgets the lines `mas_trace_notes` gave and the lost count.
+void mas_trace_notes_done(void);
 
 // SHA-256 of `len` bytes at `data` into `out` (32 bytes): how a trace names a payload it does
 // not show. 0, or `MAS_EINVAL` for a NULL pointer.

@@ -93,43 +93,34 @@ pub extern "C" fn mas_trace_enable(on: bool) {
     }
 }
 
-/// Moves the noted lines (whole lines, at most `cap` bytes) to `buf` and returns their length;
-/// what does not fit stays for the next call. `*lost` (if not NULL) gets the count of lines
-/// that did not fit the buffer since the last call.
+/// The noted lines (each ending in LF) since the last `mas_trace_notes_done`: `*text` points at
+/// them (valid until the next `mas_*` call) and their length is returned; `*lost` (if not NULL)
+/// gets the count of lines that did not fit. No copy: the shim writes them out, then calls
+/// `mas_trace_notes_done`.
 /// # Safety
-/// `buf` is valid for `cap` writes; `lost` is NULL or valid for one write.
+/// `text` is valid for one write; `lost` is NULL or valid for one write.
 #[no_mangle]
-pub unsafe extern "C" fn mas_trace_take(buf: *mut u8, cap: usize, lost: *mut u32) -> usize {
+pub unsafe extern "C" fn mas_trace_notes(text: *mut *const u8, lost: *mut u32) -> usize {
     if !lost.is_null() {
         // Safety: non-NULL, valid for one write per the contract.
         unsafe { lost.write(LOST.load(Ordering::Relaxed)) };
-        LOST.store(0, Ordering::Relaxed);
     }
-    if buf.is_null() {
+    if text.is_null() {
         return 0;
     }
     // Safety: see `Notes`.
-    let notes = unsafe { &mut *NOTES.0.get() };
-    let bytes = notes.as_bytes();
-    let mut end = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' {
-            if i + 1 > cap {
-                break;
-            }
-            end = i + 1;
-        }
-    }
-    // Safety: `end <= cap` and `end <= bytes.len()`.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, end) };
-    let rest_len = bytes.len() - end;
-    let mut rest: String<NOTES_CAP> = String::new();
-    if let Some(tail) = notes.get(end..) {
-        let _ = rest.push_str(tail);
-    }
-    debug_assert_eq!(rest.len(), rest_len);
-    *notes = rest;
-    end
+    let notes = unsafe { &*NOTES.0.get() };
+    // Safety: non-NULL, valid for one write per the contract.
+    unsafe { text.write(notes.as_ptr()) };
+    notes.len()
+}
+
+/// Forgets the lines `mas_trace_notes` gave and the lost count.
+#[no_mangle]
+pub extern "C" fn mas_trace_notes_done() {
+    // Safety: see `Notes`.
+    unsafe { &mut *NOTES.0.get() }.clear();
+    LOST.store(0, Ordering::Relaxed);
 }
 
 /// SHA-256 of `len` bytes at `data` into `out` (32 bytes): how a trace names a payload it does
