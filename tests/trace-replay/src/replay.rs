@@ -229,7 +229,11 @@ impl<'a> Replayer<'a> {
                     let e = &mut self.engine;
                     status(e.begin_sendto(Handle(num(args, "h")?), &data, peer(args, "peer")?))
                 }
-                "recvfrom" => status(e.begin_recvfrom(Handle(num(args, "h")?), timeout(args)?, num(args, "now")?)),
+                "recvfrom" => {
+                    // As the C ABI does: a receive that finds nothing ends at its first pause.
+                    e.set_yield_waits(true);
+                    status(e.begin_recvfrom(Handle(num(args, "h")?), timeout(args)?, num(args, "now")?))
+                }
                 "poll" => status(e.begin_poll(Handle(num(args, "h")?))),
                 "stream_connect" => {
                     status(e.begin_stream_connect(Handle(num(args, "h")?), peer(args, "peer")?.ok_or("no peer")?))
@@ -244,12 +248,15 @@ impl<'a> Replayer<'a> {
                         Err(err) => errno_of(err),
                     }
                 }
-                "stream_recv" => status(e.begin_stream_recv(
+                "stream_recv" => status({
+                    e.set_yield_waits(true);
+                    e.begin_stream_recv(
                     Handle(num(args, "h")?),
                     num(args, "max")?,
                     timeout(args)?,
                     num(args, "now")?,
-                )),
+                    )
+                }),
                 "cred_write" => status(e.begin_cred_write(num::<u8>(args, "key")? != 0, num(args, "index")?, num(args, "size")?)),
                 "cred_piece" => {
                     let len: usize = num(args, "len")?;
