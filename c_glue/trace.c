@@ -158,7 +158,7 @@ static void put_quoted(const uint8_t *data, size_t len) {
 
 /* A payload the caller may not want in a file: shown only if asked. */
 static void put_payload(const uint8_t *data, size_t len) {
-    if (show_payloads) {
+    if (show_payloads || len == 0) {
         put_quoted(data, len);
     } else {
         put_digest(data, len);
