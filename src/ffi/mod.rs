@@ -43,6 +43,7 @@ pub mod modem;
 pub mod resolve;
 pub mod secure;
 pub mod socket;
+pub mod store;
 pub mod stream;
 mod trace;
 
@@ -52,6 +53,7 @@ pub use modem::*;
 pub use resolve::*;
 pub use secure::*;
 pub use socket::*;
+pub use store::*;
 pub use stream::*;
 
 /// Largest datagram any transport can carry (the modem's limit).

@@ -257,7 +257,14 @@ impl<'a> Replayer<'a> {
                     num(args, "now")?,
                     )
                 }),
-                "cred_write" => status(e.begin_cred_write(num::<u8>(args, "key")? != 0, num(args, "index")?, num(args, "size")?)),
+                "cred_write" => {
+                    let lf = args.iter().any(|(k, v)| k == "lf" && v == "1");
+                    status(e.begin_cred_upload(num::<u8>(args, "key")? != 0, num(args, "index")?, num(args, "size")?, lf))
+                }
+                "secure_forget" => {
+                    e.forget_security_profiles();
+                    0
+                }
                 "cred_piece" => {
                     let len: usize = num(args, "len")?;
                     let want: usize = num(args, "taken")?;
