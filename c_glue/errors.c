@@ -59,6 +59,8 @@ int masg_errno(int32_t mas_error) {
             return MP_ECONNABORTED;
         case MAS_EADDRINUSE:
             return MP_EADDRINUSE;
+        case MAS_ENOTSENDER:
+            return MP_EOPNOTSUPP;
         default:
             return MP_EIO;
     }
