@@ -135,7 +135,7 @@ impl Modem {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some())
+            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some() || s.udp_listener.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
         let mut pairs = vec![
             ("commands", c.commands),
