@@ -120,6 +120,30 @@ fn a_sender_the_modem_does_not_name_is_none_and_no_reply_can_go() {
 }
 
 #[test]
+fn a_two_field_header_takes_the_sender_from_the_status_line() {
+    let mut rig = Rig::new(Limits::STOCK);
+    let port = free_port();
+    let h = server(&mut rig, port);
+    let p = peer("[::1]:0");
+    control(&rig, "fault udp_header_short 1");
+    p.send_to(b"short header", ("::1", port)).unwrap();
+    let before = rig.transport.counters.exchanges();
+    let (data, from) = recvfrom(&mut rig, h, 5000).unwrap();
+    assert_eq!((data.as_slice(), from), (&b"short header"[..], Some(p.local_addr().unwrap())));
+    assert!(rig.transport.counters.exchanges() - before >= 2, "AT+SQNSS after the read");
+    assert_eq!(sendto(&mut rig, h, b"found you", p.local_addr().unwrap()), Ok(9));
+    let mut buf = [0u8; 16];
+    assert_eq!(p.recv(&mut buf).unwrap(), 9);
+    // A header that names the sender costs no status query.
+    p.send_to(b"named", ("::1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let before = rig.transport.counters.exchanges();
+    let (_, from) = recvfrom(&mut rig, h, 5000).unwrap();
+    assert_eq!(from, Some(p.local_addr().unwrap()));
+    assert_eq!(rig.transport.counters.exchanges() - before, 1, "one AT+SQNSRECV");
+}
+
+#[test]
 fn poll_sees_the_datagram_and_a_reboot_makes_the_next_read_listen_again() {
     let mut rig = Rig::new(Limits::STOCK);
     let port = free_port();

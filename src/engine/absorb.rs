@@ -85,6 +85,7 @@ impl Engine {
             let mut modes_lost = None;
             let mut status = None;
             let mut sweep = None;
+            let mut sender_line = None;
             let mut clock = None;
             let note = match event {
                 None => None,
@@ -101,6 +102,10 @@ impl Engine {
                     }
                     Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_) | Op::StreamSend { .. }) => {
                         status = super::stream::status_line(text);
+                        None
+                    }
+                    Some(Action::Status) if matches!(self.op, Op::Receive { .. }) => {
+                        sender_line = super::stream::status_line(text);
                         None
                     }
                     Some(Action::Status) if matches!(self.op, Op::Poll { .. }) => {
@@ -150,6 +155,9 @@ impl Engine {
             }
             if let Some(line) = sweep {
                 self.note_sweep_status(line);
+            }
+            if let (Some(line), Op::Receive { conn, .. }) = (sender_line, self.op) {
+                self.note_sender_status(conn, line);
             }
             if let Some(year) = clock {
                 self.note_clock(year);

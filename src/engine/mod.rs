@@ -205,8 +205,11 @@ pub struct Engine {
     modem_restarts: u32,
     /// The pending `+SQNSRECV` answer did not decode.
     garbled: bool,
-    /// The sender the last `+SQNSRECV` header named (UDP servers; `None`: it named none).
+    /// The sender the last `+SQNSRECV` header named (UDP servers; `None`: it named none), or
+    /// the remote `AT+SQNSS` showed for the listening connId right after the read.
     sender: Option<SocketAddr>,
+    /// This receive asked `AT+SQNSS` for the sender a two-field header did not name.
+    sender_asked: bool,
     /// The name being resolved, and the query sent for it on the fallback path.
     host: Option<HostName>,
     query: heapless::Vec<u8, { crate::dns::MAX_MESSAGE }>,
@@ -247,6 +250,7 @@ impl Engine {
             modem_restarts: 0,
             garbled: false,
             sender: None,
+            sender_asked: false,
             host: None,
             query: heapless::Vec::new(),
             addresses: heapless::Vec::new(),
@@ -404,6 +408,7 @@ impl Engine {
         }
         let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
         self.sender = None;
+        self.sender_asked = false;
         let deadline = match timeout_ms {
             None => Deadline::Forever,
             Some(0) => Deadline::NonBlocking,

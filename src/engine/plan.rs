@@ -154,6 +154,9 @@ impl Engine {
     ) -> Next {
         let server = self.is_udp_server(conn);
         if got && server {
+            if let Some(action) = self.ask_sender() {
+                return Next::Act(action);
+            }
             return Next::Finish(Ok(self.udp_server_received(conn)));
         }
         let slot = self.pool.slot(conn);

@@ -84,6 +84,26 @@ impl Engine {
         None
     }
 
+    /// A datagram whose header did not name its sender: `AT+SQNSS` once, whose line for the
+    /// listening connId shows the remote the modem last heard from (Telit's `#SS` does, for
+    /// a `#SLUDP` socket, in the family these commands mirror); an unspecified remote or no
+    /// answer leaves the sender unknown.
+    pub(super) fn ask_sender(&mut self) -> Option<Action> {
+        if self.sender.is_some() || self.sender_asked {
+            return None;
+        }
+        self.sender_asked = true;
+        Some(Action::Status)
+    }
+
+    /// One `+SQNSS` line read for the sender of the datagram just read on `conn`.
+    pub(super) fn note_sender_status(&mut self, conn: ConnId, line: super::stream::StatusLine) {
+        if line.conn != u32::from(conn.get()) {
+            return;
+        }
+        self.sender = line.peer.filter(|p| p.port() != 0 && !p.ip().is_unspecified());
+    }
+
     /// The outcome of a server's receive: the sender the header named, if any.
     pub(super) fn udp_server_received(&mut self, conn: ConnId) -> Outcome {
         let from = self.sender;

@@ -159,6 +159,24 @@ def test_a_sender_the_modem_does_not_report_is_not_made_up():
     srv.close()
 
 
+def test_a_short_header_takes_the_sender_from_the_modems_status():
+    # The two-field header (other drivers' form) with AT+SQNSS naming the remote the modem
+    # last heard from (Telit's #SS for #SLUDP): the sender is the modem's word, not a guess.
+    port = free_port(2)
+    srv = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    srv.bind(("", port))
+    start_listening(srv)
+    srv.settimeout(5)
+    sim("fault udp_header_short 1")
+    ident, client_port = ask("::1", port, b"short")
+    data, addr = srv.recvfrom(1500)
+    check(data == b"short" and addr == ("::1", client_port), "got %r from %r" % (data, addr))
+    srv.sendto(b"long", addr)
+    check(answer(ident)[0] == b"long", "answered")
+    sim("fault clear")
+    srv.close()
+
+
 def test_a_server_answers_only_its_last_sender_and_refuses_before_the_modem():
     port = free_port(1)
     srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -910,7 +910,10 @@ impl Modem {
             }
             return format!("\r\n+SQNSRECV: {conn},0\r\n\r\nOK\r\n").into_bytes();
         };
-        let header = if take(&mut self.faults.udp_sender_hidden) {
+        let hidden = take(&mut self.faults.udp_sender_hidden);
+        let short = take(&mut self.faults.udp_header_short);
+        listener.sender_hidden = hidden;
+        let header = if hidden || short {
             self.counters.errors_injected += 1;
             format!("\r\n+SQNSRECV: {conn},{}\r\n", data.len())
         } else {
@@ -934,8 +937,11 @@ impl Modem {
                 // A UDP listener: 4 listening, 3 with a datagram waiting (which LR5 shows is
                 // not known; the module takes 3 and 5 as readable).
                 None if s.udp_listener.is_some() => {
-                    let (port, waiting) = s.udp_listener.as_ref().map_or((0, false), |l| (l.port, !l.queue.is_empty()));
-                    format!("+SQNSS: {},{},\"0.0.0.0\",{port},\"0.0.0.0\",0", i + 1, if waiting { 3 } else { 4 })
+                    let l = s.udp_listener.as_ref();
+                    let (port, waiting) = l.map_or((0, false), |l| (l.port, !l.queue.is_empty()));
+                    let remote = l.filter(|l| !l.sender_hidden).and_then(|l| l.last_sender);
+                    let (rip, rport) = remote.map_or(("0.0.0.0".to_string(), 0), |r| (r.ip().to_string(), r.port()));
+                    format!("+SQNSS: {},{},\"0.0.0.0\",{port},\"{rip}\",{rport}", i + 1, if waiting { 3 } else { 4 })
                 }
                 None if s.listener.is_some() => {
                     let l = s.listener.as_ref().map(|l| (l.port, l.pending.front().map(|p| p.1)));

@@ -3,7 +3,8 @@
 //! has it). Each datagram is queued with its sender and rung in; `AT+SQNSRECV` reads one with
 //! the header `+SQNSRECV: <id>,<n>,"<addr>",<port>` (the four-field form Walter's driver
 //! reads; the `udp_sender_hidden` fault drops the sender fields, the two-field form other
-//! drivers read). A send on the connId (`AT+SQNSSENDEXT`) goes to the sender of the last
+//! drivers read). `AT+SQNSS` shows the last sender as the connId's remote (as Telit's `#SS`
+//! does for a `#SLUDP` socket), except after a read the fault hid it from. A send on the connId (`AT+SQNSSENDEXT`) goes to the sender of the last
 //! datagram read, from the listening socket of its family.
 
 use std::collections::VecDeque;
@@ -22,6 +23,8 @@ pub(crate) struct UdpListener {
     pub(crate) queue: VecDeque<(Vec<u8>, SocketAddr)>,
     /// The sender of the last datagram read: where a send on the connId goes.
     pub(crate) last_sender: Option<SocketAddr>,
+    /// The `udp_sender_hidden` fault hid the last sender: `AT+SQNSS` does not show it either.
+    pub(crate) sender_hidden: bool,
     sockets: Vec<UdpSocket>,
     stop: Arc<AtomicBool>,
 }
@@ -57,7 +60,7 @@ impl UdpListener {
                 .name(format!("monarch-udp-listen-{conn}"))
                 .spawn(move || receive_loop(&reader, conn, token, &reader_stop, &reader_shared))?;
         }
-        Ok(UdpListener { port, token, queue: VecDeque::new(), last_sender: None, sockets, stop })
+        Ok(UdpListener { port, token, queue: VecDeque::new(), last_sender: None, sender_hidden: false, sockets, stop })
     }
 
     pub(crate) fn buffered(&self) -> usize {
