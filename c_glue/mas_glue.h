@@ -235,6 +235,11 @@ extern const mp_obj_type_t masg_stream_type;
 mp_obj_t masg_stream_new(int family, mp_obj_t lte);
 /* For ssl.c: the core handle of an open stream socket; false for anything else. */
 bool masg_stream_handle(mp_obj_t obj, mas_handle *out);
+/* A dial asked for before connect() by a layer above (ssl.c's wrap): connect()
+ * then calls `dial(sock, request, &peer)` instead of dialling plain. False
+ * unless `obj` is an open stream that is neither connected nor listening. */
+typedef void (*masg_stream_dial_fn)(mp_obj_t sock, mp_obj_t request, const mas_addr *peer);
+bool masg_stream_defer_dial(mp_obj_t obj, masg_stream_dial_fn dial, mp_obj_t request);
 
 /* ---- ssl.c: TLS in the modem (microATsocket.ssl, microATsocket.wrap_socket) ---- */
 extern const mp_obj_module_t masg_ssl_module;

@@ -49,6 +49,8 @@ MICROATSOCKET_SRC := \
 	$(MICROATSOCKET_MOD_DIR)/socket_stream.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_common.c \
 	$(MICROATSOCKET_MOD_DIR)/ssl.c \
+	$(MICROATSOCKET_MOD_DIR)/ssl_creds.c \
+	$(MICROATSOCKET_MOD_DIR)/ssl_store.c \
 	$(MICROATSOCKET_MOD_DIR)/getaddrinfo.c \
 	$(MICROATSOCKET_MOD_DIR)/addrargs.c \
 	$(MICROATSOCKET_MOD_DIR)/config.c \

@@ -286,8 +286,9 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
-                // A rebooted modem waits for no payload.
+                // A rebooted modem waits for no payload, and for no upload.
                 self.resync = false;
+                self.secure.upload = None;
                 // The pending command died with the modem: no answer will come. The operation
                 // plans again from the state the reboot left.
                 if let Some(a) = self.awaiting.as_mut() {
@@ -539,6 +540,7 @@ impl Engine {
             // Handled by `complete_secure`.
             Action::NvWrite(..)
             | Action::CredPiece(_)
+            | Action::UploadFill(..)
             | Action::SecurityProfile(_)
             | Action::SecureConfig(..)
             | Action::DialSecure(..)
@@ -627,13 +629,13 @@ impl Engine {
             | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
-            | Action::NvWrite(..)
-            | Action::CredPiece(_)
-            | Action::SecurityProfile(_)
-            | Action::SecureConfig(..)
             | Action::ReadClock
             | Action::Pause(_)
             | Action::Resync => {}
+            // What the modem's TLS settings are after a lost answer (`secure.rs`).
+            Action::NvWrite(..) | Action::CredPiece(_) | Action::UploadFill(..) | Action::SecurityProfile(_) | Action::SecureConfig(..) => {
+                self.secure_unknown(action)
+            }
         }
     }
 }

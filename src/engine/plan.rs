@@ -32,6 +32,10 @@ impl Engine {
             // The transport was reconfigured to one that cannot carry it: nothing to write.
             self.resync = false;
         }
+        // Then a modem perhaps still counting the bytes of an abandoned upload gets them.
+        if let Some(action) = self.upload_fill_step() {
+            return Next::Act(action);
+        }
         match self.op {
             Op::Idle => Next::Finish(Err(Error::InvalidArgument)),
             Op::Reset { status_read, open_mask } => self.plan_reset(status_read, open_mask),
@@ -84,8 +88,8 @@ impl Engine {
                 self.plan_stream_send(conn, len, prompted, sent, verify)
             }
             Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
-            Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
-            Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
+            Op::CredWrite { private_key, index, size, done, .. } => self.plan_cred_write(private_key, index, size, done),
+            Op::CredPiece { last, sent, .. } => self.plan_cred_piece(last, sent),
             Op::SecureConnect(s) => self.plan_secure_connect(s),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
             Op::Accept(a) => self.plan_accept(a, now_ms),
@@ -287,6 +291,7 @@ impl Engine {
             Action::Resync => (ExchangeKind::Payload, 5_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             Action::CredPiece(last) => (ExchangeKind::Payload, Self::piece_wait_ms(last)),
+            Action::UploadFill(_, last) => (ExchangeKind::Command, Self::piece_wait_ms(last)),
             // The TCP connect timeout, then the handshake.
             Action::DialSecure(..) | Action::DialSecureName(..) => (ExchangeKind::Command, Self::SECURE_DIAL_WAIT_MS),
             _ => (ExchangeKind::Command, 0),
@@ -300,6 +305,13 @@ impl Engine {
             }
             None => {
                 self.command.clear();
+                if let Action::UploadFill(n, _) = action {
+                    for _ in 0..n {
+                        if self.command.push('-').is_err() {
+                            return Step::Done(self.finish(Err(Error::InvalidArgument)));
+                        }
+                    }
+                }
                 budget_ms
             }
         };
@@ -369,6 +381,6 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::DialSecure(conn, peer) => Command::DialTcp { conn, peer },
         Action::DialSecureName(conn, port) => Command::DialTcpName { conn, host: host?, port },
         Action::ReadClock => Command::Clock,
-        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) | Action::Resync => return None,
+        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) | Action::UploadFill(..) | Action::Resync => return None,
     })
 }

@@ -32,6 +32,7 @@ pub mod modem;
 pub mod resolve;
 pub mod secure;
 pub mod socket;
+pub mod store;
 pub mod stream;
 
 // One flat namespace for Rust callers (the fuzz targets, tests), as the C header has one.
@@ -40,6 +41,7 @@ pub use modem::*;
 pub use resolve::*;
 pub use secure::*;
 pub use socket::*;
+pub use store::*;
 pub use stream::*;
 
 /// Largest datagram any transport can carry (the modem's limit).

@@ -23,6 +23,13 @@ EAFNOSUPPORT = 97
 ENOTCONN = 107
 ETIMEDOUT = 110
 
+# The board's /flash (where ssl's default store lives), mapped to a folder of this test run.
+if os.getenv("MICROATSOCKET_FLASH"):
+    try:
+        os.mount(os.VfsPosix(os.getenv("MICROATSOCKET_FLASH")), "/flash")
+    except OSError:
+        pass  # already mounted
+
 # The firmware profile the runner chose (or the fake's default).
 STARTING_PROFILE = network._lte_profile()
 

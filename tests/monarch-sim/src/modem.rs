@@ -347,7 +347,11 @@ impl Modem {
                 let (rest, answer) = self.feed_upload(bytes);
                 bytes = rest;
                 if let Some(answer) = answer {
-                    answers.push(self.shape(answer));
+                    if self.faults.take_lost("PAYLOAD") {
+                        self.counters.errors_injected += 1;
+                    } else {
+                        answers.push(self.shape(answer));
+                    }
                 }
                 continue;
             }
@@ -466,8 +470,27 @@ impl Modem {
         }
     }
 
-    /// Runs one command line; `None` when the modem stays silent.
+    /// Runs one command line; `None` when the modem stays silent (or its answer is lost:
+    /// `fault lost`, the command carried out all the same).
     fn execute(&mut self, line: &[u8], out: &Output) -> Option<Vec<u8>> {
+        let text = String::from_utf8_lossy(line).trim().to_ascii_uppercase();
+        let name: String = text
+            .strip_prefix("AT")
+            .unwrap_or("")
+            .trim_start_matches('+')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let lost = !name.is_empty() && self.faults.take_lost(&name);
+        let answer = self.execute_line(line, out);
+        if lost && answer.is_some() {
+            self.counters.errors_injected += 1;
+            return None;
+        }
+        answer
+    }
+
+    fn execute_line(&mut self, line: &[u8], out: &Output) -> Option<Vec<u8>> {
         let text = String::from_utf8_lossy(line).trim().to_string();
         if text.is_empty() {
             return None;
