@@ -32,6 +32,8 @@ target_sources(usermod_microatsocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modem.c
     ${CMAKE_CURRENT_LIST_DIR}/oprun.c
     ${CMAKE_CURRENT_LIST_DIR}/lock.c
+    ${CMAKE_CURRENT_LIST_DIR}/trace.c
+    ${CMAKE_CURRENT_LIST_DIR}/probe.c
     ${CMAKE_CURRENT_LIST_DIR}/transport_mpcall.c
     ${CMAKE_CURRENT_LIST_DIR}/errors.c
 )

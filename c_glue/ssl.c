@@ -571,3 +571,12 @@ const mp_obj_module_t masg_ssl_module = {
     .base = { &mp_type_module },
     .globals = (mp_obj_dict_t *)&ssl_globals,
 };
+
+/* The board self-check's certificate probe (probe.c): one write into a test
+ * slot the store never uses, or a delete (len 0). Returns 0 or a core errno. */
+int32_t masg_ssl_write_test_slot(int slot, const uint8_t *pem, size_t len) {
+    vstr_t text;
+    vstr_init_fixed_buf(&text, len + 1, (char *)pem); /* read only: write_credential never writes to it */
+    text.len = len;
+    return write_credential(false, slot, &text);
+}

@@ -213,6 +213,10 @@ int32_t mas_reset_begin(void);
 // any modem was known stay valid (they have never been dialled).
 int32_t mas_reset_keep_sockets_begin(void);
 
+// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the modem
+// is attached to the network; `MAS_EIO` when its answer does not say.
+int32_t mas_registration_begin(void);
+
 // Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
 // `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
 // operation is over (`outcome->error` 0 = success).
@@ -469,6 +473,39 @@ int32_t mas_listen_begin(mas_handle handle, uint16_t port);
 // connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
 // stream to take the next one. `timeout_ms` as for receives.
 int32_t mas_accept_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
+
+// Starts (`true`) or stops noting calls. Starting drops any old notes and notes the current
+// transport limits first, so a replay begins with the same configuration.
+void mas_trace_enable(bool on);
+
+// The noted lines (each ending in LF) since the last `mas_trace_notes_done`: `*text` points at
+// them (valid until the next `mas_*` call) and their length is returned; `*lost` (if not NULL)
+// gets the count of lines that did not fit. No copy: the shim writes them out, then calls
+// `mas_trace_notes_done`.
+// # Safety
+// `text` is valid for one write; `lost` is NULL or valid for one write.
+size_t mas_trace_notes(const uint8_t **text, uint32_t *lost);
+
+// Forgets the lines `mas_trace_notes` gave and the lost count.
+void mas_trace_notes_done(void);
+
+// SHA-256 of `len` bytes at `data` into `out` (32 bytes): how a trace names a payload it does
+// not show. 0, or `MAS_EINVAL` for a NULL pointer.
+// # Safety
+// `data` is valid for `len` reads (NULL only with 0); `out` for 32 writes.
+int32_t mas_sha256(const uint8_t *data, size_t len, uint8_t *out);
+
+// Where the next received payload in `answer` lies, looking from `from`: the data after a
+// `+SQNSRECV: <id>,<n>` line (`n` bytes, `2n` hex digits in hex mode). Returns 1 with
+// `*start`/`*end` set, or 0 when there is none. A trace shows these bytes as length and
+// SHA-256 unless asked for payloads; the rest of the answer is kept as is.
+// # Safety
+// `answer` is valid for `len` reads; `start` and `end` for one write each.
+int32_t mas_trace_payload_span(const uint8_t *answer,
+                               size_t len,
+                               size_t from,
+                               size_t *start,
+                               size_t *end);
 
 #ifdef __cplusplus
 }  // extern "C"

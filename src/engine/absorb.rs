@@ -233,6 +233,12 @@ impl Engine {
                     *open_mask |= 1 << c.index();
                 }
             }
+            // +CGATT: <state>
+            (Action::Registration, [Some(state), ..]) => {
+                if let Op::Registration { attached, .. } = &mut self.op {
+                    *attached = Some(state == 1);
+                }
+            }
             // +SQNSI: <conn>,<sent>,<received>,<buff_in>,<ack_waiting>
             (Action::Info(conn), [Some(id), _, _, Some(buffered)]) if id == u32::from(conn.get()) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
@@ -530,6 +536,11 @@ impl Engine {
                     *queried = true;
                 }
             }
+            Action::Registration => {
+                if let Op::Registration { asked, .. } = &mut self.op {
+                    *asked = true;
+                }
+            }
             Action::DnsLookup(_) => {
                 if !ok || self.addresses.is_empty() {
                     if let Op::Resolve(r) = &mut self.op {
@@ -630,6 +641,7 @@ impl Engine {
             | Action::Info(_)
             | Action::DnsLookup(_)
             | Action::ReadClock
+            | Action::Registration
             | Action::Pause(_)
             | Action::Resync => {}
             // What the modem's TLS settings are after a lost answer (`secure.rs`).

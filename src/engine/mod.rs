@@ -127,6 +127,8 @@ enum Op {
     /// Listeners: start listening; wait for a connection and accept it.
     Listen { conn: ConnId, port: u16 },
     Accept(stream::Accept),
+    /// `AT+CGATT?` after a failure: is the modem attached to the network (`attached`, once read)?
+    Registration { asked: bool, attached: Option<bool> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +181,8 @@ enum Action {
     DialSecureName(ConnId, u16),
     /// `AT+CCLK?` before a dial that checks certificate dates.
     ReadClock,
+    /// `AT+CGATT?`: packet-domain attach state.
+    Registration,
 }
 
 /// Progress of the pending action's answer.
@@ -457,6 +461,15 @@ impl Engine {
         let conn = self.pool.conn(handle)?;
         self.serve_if_bound(conn);
         self.start(Op::Poll { conn, queried: false, status_failed: false });
+        Ok(())
+    }
+
+    /// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the
+    /// modem is attached; an answer without the state ends with `Error::Modem`. The shim asks
+    /// after an operation failed, to tell a detached modem from a refusing peer.
+    pub fn begin_registration(&mut self) -> Result<(), Error> {
+        self.idle()?;
+        self.start(Op::Registration { asked: false, attached: None });
         Ok(())
     }
 

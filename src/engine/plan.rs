@@ -92,6 +92,11 @@ impl Engine {
             Op::CredPiece { last, sent, .. } => self.plan_cred_piece(last, sent),
             Op::SecureConnect(s) => self.plan_secure_connect(s),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
+            Op::Registration { asked: false, .. } => Next::Act(Action::Registration),
+            Op::Registration { attached, .. } => Next::Finish(match attached {
+                Some(attached) => Ok(Outcome { readable: attached, ..Outcome::default() }),
+                None => Err(Error::Modem),
+            }),
             Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
@@ -360,6 +365,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },
         Action::Close(conn) => Command::Close { conn },
         Action::Info(conn) => Command::Info { conn },
+        Action::Registration => Command::Registration,
         Action::DnsLookup(kind) => Command::DnsLookup {
             host: host?,
             version: Some(match kind {

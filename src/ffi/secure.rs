@@ -1,5 +1,6 @@
 //! TLS in the modem: credentials (check, fingerprint, write) and the secure re-dial.
 
+use super::trace::{Peer, Text};
 use super::{errno_of, mas_addr, mas_handle, slice_arg, status, with_engine, MAS_EALREADY, MAS_EINVAL, MAS_EMSGSIZE};
 use crate::socket::Handle;
 
@@ -72,7 +73,12 @@ pub unsafe extern "C" fn mas_cred_fingerprint(pem: *const u8, len: usize, privat
 /// abandoned upload's filler must count.
 #[no_mangle]
 pub extern "C" fn mas_cred_write_begin(private_key: bool, index: u8, size: u16, lf_terminator: bool) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_cred_upload(private_key, index, size, lf_terminator)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_cred_upload(private_key, index, size, lf_terminator))),
+        "cred_write key={} index={index} size={size} lf={}",
+        u8::from(private_key),
+        u8::from(lf_terminator)
+    )
 }
 
 /// Whether `pem` can be written in pieces on the configured transport (every line within one
@@ -91,10 +97,13 @@ pub unsafe extern "C" fn mas_cred_pieces_check(pem: *const u8, len: usize, lf_te
 /// again before its next dial.
 #[no_mangle]
 pub extern "C" fn mas_secure_forget() -> i32 {
-    with_engine(MAS_EALREADY, |e| {
-        e.forget_security_profiles();
-        0
-    })
+    traced!(
+        with_engine(MAS_EALREADY, |e| {
+            e.forget_security_profiles();
+            0
+        }),
+        "secure_forget"
+    )
 }
 
 /// The PEM text of DER bytes (certificates back to back, or one private key) into `out`
@@ -141,14 +150,21 @@ pub unsafe extern "C" fn mas_cred_piece_begin(rest: *const u8, len: usize, lf_te
     if taken.is_null() || rest.is_empty() {
         return MAS_EINVAL;
     }
-    with_engine(MAS_EALREADY, |e| match e.begin_cred_piece(rest, lf_terminator) {
+    let result = with_engine(MAS_EALREADY, |e| match e.begin_cred_piece(rest, lf_terminator) {
         Ok(n) => {
             // Safety: checked non-NULL above.
             unsafe { taken.write(n) };
             0
         }
         Err(error) => errno_of(error),
-    })
+    });
+    // Safety: checked non-NULL above; written when `result` is 0.
+    traced!(
+        result,
+        "cred_piece len={len} lf={} taken={}",
+        u8::from(lf_terminator),
+        if result == 0 { unsafe { taken.read() } } else { 0 }
+    )
 }
 
 /// Starts re-dialling the stream `handle` with TLS to `peer`, by the host name `host` (`len`
@@ -185,5 +201,14 @@ pub unsafe extern "C" fn mas_secure_connect_begin(
         return MAS_EINVAL;
     };
     let params = crate::engine::secure::SecureParams { level: p.level, ca, cert, key };
-    with_engine(MAS_EALREADY, |e| status(e.begin_secure_connect(Handle(handle), peer, host, params)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_secure_connect(Handle(handle), peer, host, params))),
+        "secure_connect h={handle} peer={} host={} level={} ca={} cert={} key={}",
+        Peer(Some(peer)),
+        host.map_or(Text(b"-"), Text),
+        p.level,
+        p.ca_slot,
+        p.cert_slot,
+        p.key_slot
+    )
 }

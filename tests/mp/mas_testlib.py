@@ -152,6 +152,18 @@ def run_example(name, **settings):
     check(socket._slots_in_use() == 0, "%s closed its sockets" % name)
 
 
+def trace_check_dir():
+    """build/traces/ of this checkout (made if missing): where tests leave traces for the
+    replay check of `make test` (mk/trace.mk)."""
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    folder = here + "/../../build/traces"
+    try:
+        os.mkdir(folder)
+    except OSError:
+        pass  # there already
+    return folder
+
+
 def free_port(index):
     """A port free on the host's loopbacks when this script started (the runner's FREE_PORTS):
     for a modem-side listener or bound socket, which the simulator opens on the host."""

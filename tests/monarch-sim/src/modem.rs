@@ -193,6 +193,23 @@ impl Modem {
         self.emit_urc(out, "+SYSSTART");
     }
 
+    /// The registration is gone (detach, or coverage lost): every open socket is closed by
+    /// the network, each with its `+SQNSH`.
+    pub(crate) fn network_lost(&mut self, out: &Output) {
+        for conn in 1..=self.slots.len() {
+            self.network_close(conn, out);
+        }
+    }
+
+    /// Whether the network is there (control lines `network lose` / `network back`).
+    pub(crate) fn set_coverage(&mut self, coverage: bool, out: &Output) {
+        let registered = self.radio.registration_stat() == 1;
+        self.radio.set_coverage(coverage);
+        if registered && self.radio.registration_stat() == 0 {
+            self.network_lost(out);
+        }
+    }
+
     /// The network closed `conn`: the modem says `+SQNSH: <conn>`.
     pub(crate) fn network_close(&mut self, conn: usize, out: &Output) -> bool {
         match self.slots.get_mut(conn.wrapping_sub(1)).and_then(|s| s.socket.take()) {
@@ -532,7 +549,11 @@ impl Modem {
         }
         let args = body_raw.split_once('=').map(|(_, a)| a.trim());
         let query = body.ends_with('?');
+        let registered = self.radio.registration_stat() == 1;
         if let Some(answer) = self.radio.answer(body, &name, args) {
+            if registered && self.radio.registration_stat() == 0 {
+                self.network_lost(out);
+            }
             return Some(answer);
         }
         Some(match (body, name.as_str()) {
@@ -552,7 +573,15 @@ impl Modem {
                 }
                 None => self.error(Some(50)),
             },
+            // Not attached: no PDP context, so no address (the cid alone, as 27.007 lists it).
+            (_, "CGPADDR") if self.radio.registration_stat() == 0 => info(&["+CGPADDR: 1".to_string()]),
             (_, "CGPADDR") => info(&[format!("+CGPADDR: 1,\"{}\",\"{}\"", self.cgpaddr.0, self.cgpaddr.1)]),
+            // Not attached: nothing to dial over. The Monarch's answer here is not in any source
+            // read; the module asks AT+CGATT? after any failed dial, whatever the code.
+            (_, "SQNSD") if self.radio.registration_stat() == 0 => {
+                self.counters.dial += 1;
+                self.error(Some(4))
+            }
             (_, "SQNSCFG") => self.socket_config(args),
             (_, "SQNSCFGEXT") if query => self.socket_config_ext_query(),
             (_, "SQNSCFGEXT") => self.socket_config_ext(args),
