@@ -53,11 +53,16 @@ void masg_modem_set(mp_obj_t lte, int chunking);
 typedef enum { MASG_SWEEP_NONE, MASG_SWEEP_FULL, MASG_SWEEP_KEEP_SOCKETS } masg_sweep;
 masg_sweep masg_modem_needs_sweep(void);
 void masg_modem_sweep_done(void);
-/* Without a modem set, takes the board's (network.LTE()). Returns whether a
- * modem is set now; raises what the LTE object raises. */
-bool masg_modem_find(void);
-/* Module (re)initialisation: forget the modem, default limits. */
-void masg_modem_init(void);
+/* Without a modem set, takes the board's (network.LTE()); called with the
+ * engine lock held. Returns the modem, MP_OBJ_NULL when there is none to be
+ * had; raises what the LTE object raises. */
+mp_obj_t masg_modem_find_locked(void);
+/* A new VM: forget the modem object (it was on the previous heap) and treat
+ * the next one as the first; limits stay. */
+void masg_modem_forget_vm(void);
+/* Every VM's first call: the core takes this build's limits (config() keeps
+ * what was set before a soft reset). */
+void masg_modem_vm_start(void);
 /* config(): set with keywords, or read one value by name. */
 mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
 NORETURN void masg_raise_no_modem(void);
@@ -69,6 +74,8 @@ typedef struct {
     mp_obj_t keep; /* the str holding `data`, on the C stack so the GC keeps it */
 } masg_reply;
 void masg_transport_forget(void);          /* new modem or firmware: detect again */
+/* A new VM: drop (never free) what points into the previous heap. */
+void masg_transport_forget_heap(void);
 #if !MICROATSOCKET_TRANSPORT_LTEPPP
 /* send_at_cmd transport: find how `lte`'s send_at_cmd takes a timeout, with calls the
  * firmware refuses before any I/O (forgets first; MP_OBJ_NULL only forgets). */
@@ -108,7 +115,18 @@ void masg_op_leave(void);
 /* Queues a close: no modem I/O, no heap, no lock, so finalisers can call it.
  * The slot is closed by the next masg_op_enter(). */
 void masg_defer_close(mas_handle handle);
-void masg_oprun_init(void);
+/* A new VM (vm.c): the lock starts afresh (a deleted thread may hold it or
+ * hold a ticket); queued closes are dropped (their slots were freed). */
+void masg_lock_reinit(void);
+void masg_oprun_forget_closes(void);
+
+/* ---- vm.c: the VM the module's C state belongs to ---- */
+/* Recognises the first call into a new VM (after a soft reset, which runs
+ * neither finalisers nor __init__) and drops what belonged to the previous
+ * one. Called first by masg_lock() and masg_modem(). */
+void masg_vm_check(void);
+/* VMs the module has been used in since the process (the board) started. */
+uint32_t masg_vm_count(void);
 
 /* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
 typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
@@ -121,7 +139,6 @@ mp_obj_t masg_addr_to_obj(const mas_addr *addr);   /* (ip_str, port) */
 
 /* getaddrinfo.c */
 mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args);
-void masg_dns_reset(void);
 /* config(dns_cache=...): keep getaddrinfo answers (on by default). */
 bool masg_dns_cache_enabled(void);
 void masg_dns_cache_enable(bool on);

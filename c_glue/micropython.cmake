@@ -27,6 +27,7 @@ target_sources(usermod_microatsocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/addrargs.c
     ${CMAKE_CURRENT_LIST_DIR}/modem.c
     ${CMAKE_CURRENT_LIST_DIR}/oprun.c
+    ${CMAKE_CURRENT_LIST_DIR}/vm.c
     ${CMAKE_CURRENT_LIST_DIR}/transport_mpcall.c
     ${CMAKE_CURRENT_LIST_DIR}/errors.c
 )

@@ -63,10 +63,10 @@ static mp_obj_t mod_modem_restarts(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
 
 // function microATsocket.__init__(): first import, and again after a soft reset
+// on ports with MICROPY_MODULE_BUILTIN_INIT. Pycom's firmware never calls it, so
+// the module recognises a new VM by itself (vm.c); this only does it sooner.
 static mp_obj_t mod_init(void) {
-    masg_oprun_init();
-    masg_modem_init();
-    masg_dns_reset();
+    masg_vm_check();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);

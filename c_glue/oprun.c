@@ -60,6 +60,7 @@ static bool my_turn(uint32_t mine) {
 }
 
 void masg_lock(void) {
+    masg_vm_check();
     struct _mp_state_thread_t *me = mp_thread_get_state();
     if (engine_owner == me) {
         mp_raise_OSError(MP_EALREADY);
@@ -94,10 +95,24 @@ void masg_unlock(void) {
     mp_thread_mutex_unlock(&ticket_mutex);
     mp_thread_mutex_unlock(&engine_mutex);
 }
+
+void masg_lock_reinit(void) {
+    mp_thread_mutex_init(&engine_mutex);
+    mp_thread_mutex_init(&ticket_mutex);
+    engine_mutex_ready = true;
+    ticket_next = 0;
+    ticket_now = 0;
+    engine_owner = NULL;
+}
 #else
 static bool engine_busy;
 
+void masg_lock_reinit(void) {
+    engine_busy = false;
+}
+
 void masg_lock(void) {
+    masg_vm_check();
     if (engine_busy) {
         mp_raise_OSError(MP_EALREADY);
     }
@@ -136,6 +151,10 @@ static void deferred_clear(void) {
     for (size_t i = 0; i < DEFERRED_CAP; i++) {
         deferred_used[i] = false;
     }
+}
+
+void masg_oprun_forget_closes(void) {
+    deferred_clear();
 }
 
 /* ---- the exchange loop --------------------------------------------------- */
@@ -204,13 +223,15 @@ static void housekeeping(mp_obj_t lte) {
 }
 
 bool masg_op_enter(bool need_modem) {
-    if (need_modem) {
-        (void)masg_modem_find();
-    }
     masg_lock();
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mp_obj_t lte = masg_modem();
+        if (lte == MP_OBJ_NULL && need_modem) {
+            /* Found and swept under the lock: threads that all start without
+             * a modem agree on one, and the first sweep runs once. */
+            lte = masg_modem_find_locked();
+        }
         if (lte == MP_OBJ_NULL && need_modem) {
             masg_raise_no_modem();
         }
@@ -246,9 +267,3 @@ void masg_op_leave(void) {
     masg_unlock();
 }
 
-void masg_oprun_init(void) {
-    deferred_clear();
-    #if MICROPY_PY_THREAD
-    mutexes_init();
-    #endif
-}

@@ -243,6 +243,11 @@ static void forget_joined(void) {
     joined_alloc = 0;
 }
 
+void masg_transport_forget_heap(void) {
+    /* A joined answer of the previous VM was on its heap, which is gone. */
+    forget_joined();
+}
+
 void masg_transport_done(void) {
     /* Called right after the core read the last reply, whose pointer on the
      * caller's stack kept the block alive until now. */
