@@ -14,7 +14,7 @@ from mas_testlib import *
 
 PID = int(open("/proc/self/stat").read().split()[0])
 SEED = int(os.getenv("CTRL_C_SEED") or 1511)
-TRIALS = int(os.getenv("CTRL_C_TRIALS") or 5)
+TRIALS = int(os.getenv("CTRL_C_TRIALS") or 8)
 # The signal goes out this long after the operations start, plus a random part of SPAN_S: the
 # operations repeat back to back, so it lands at a random point of one of them. The minimum
 # keeps it clear of os.system, during which the C library ignores SIGINT in the caller.

@@ -2,11 +2,14 @@
 # set_modem: each makes a socket and does sendto + recv. Prints FIRST USE OK when all four echoed
 # and the module still works from the main thread afterwards.
 import _thread
+import os
 import time
 
 from childlib import *
 
 ECHO4 = peer("ECHO_PORT4", "127.0.0.1")
+if os.getenv("FU_SET"):
+    socket.set_modem(__import__("network").LTE())
 THREADS = 4
 lock = _thread.allocate_lock()
 ready = []
@@ -40,6 +43,10 @@ while len(results) < THREADS and time.ticks_diff(deadline, time.ticks_ms()) > 0:
     time.sleep_ms(5)
 check(len(results) == THREADS, "%d of %d threads finished" % (len(results), THREADS))
 failed = [r for r in results if r[1] != "ok"]
+if failed:
+    import network
+    print("simulator:", network._sim("stats"))
+    print("LTE task:", network._lte_stats())
 check(not failed, "threads failed: %r" % failed)
 s = udp_socket()
 udp_echo(s, b"main thread afterwards", ECHO4)
