@@ -33,7 +33,8 @@
  *      the firmware's task is not deleted;
  *   2. "PYB: soft reboot" is printed;
  *   3. mp_thread_init(); the registered root pointers are cleared (a new
- *      board process has them zero; mp_init() sets the rest); gc_init() on a
+ *      board process has them zero; mp_init() sets the rest), unless
+ *      KEEP_ROOTS_ENV asks to leave them as mp_init() does; gc_init() on a
  *      pool; mp_init(); the VFS, sys.path and sys.argv as the unix main makes
  *      them; no finaliser runs and no C static is touched;
  *   4. b.py runs; its status is the process's exit status.
@@ -64,6 +65,10 @@
 #include "extmod/vfs_posix.h"
 
 #define SOFT_RESET_ENV "MICROATSOCKET_SOFT_RESET_THEN"
+/* Set (to anything): the registered root pointers keep the previous VM's values, as after an
+ * mp_init() that leaves them alone (1.11's, and upstream's on ports that soft-reset): a root
+ * pointer into the old pool is then a stale pointer a module must not follow. */
+#define KEEP_ROOTS_ENV "MICROATSOCKET_SOFT_RESET_KEEP_ROOTS"
 /* How long the cancelled threads get to go (each is at a cancellation point
  * within a few ms: a sleep, a poll, a wait for the engine). */
 #define THREADS_GONE_WAIT_MS (3000)
@@ -209,7 +214,9 @@ void __wrap_mp_thread_deinit(void) {
     mp_thread_init();
     size_t pool_size = (size_t)(MP_STATE_MEM(area).gc_pool_end - MP_STATE_MEM(area).gc_alloc_table_start);
     previous_pool_out_of_reach();
-    clear_registered_root_pointers();
+    if (getenv(KEEP_ROOTS_ENV) == NULL) {
+        clear_registered_root_pointers();
+    }
     char *pool = new_pool(pool_size);
     gc_init(pool, pool + pool_size);
     mp_init();
