@@ -62,6 +62,14 @@ static mp_obj_t mod_modem_restarts(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
 
+// function microATsocket._soft_resets(): new VMs the module has recognised since the
+// process (the board) started, the first not counted
+static mp_obj_t mod_soft_resets(void) {
+    masg_vm_check();
+    return mp_obj_new_int_from_uint(masg_vm_count() - 1);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_soft_resets_obj, mod_soft_resets);
+
 // function microATsocket.__init__(): first import, and again after a soft reset
 // on ports with MICROPY_MODULE_BUILTIN_INIT. Pycom's firmware never calls it, so
 // the module recognises a new VM by itself (vm.c); this only does it sooner.
@@ -85,6 +93,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&masg_ssl_wrap_socket_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
+    { MP_ROM_QSTR(MP_QSTR__soft_resets), MP_ROM_PTR(&mod_soft_resets_obj) },
 
     { MP_ROM_QSTR(MP_QSTR_AF_INET), MP_ROM_INT(MASG_AF_INET) },
     { MP_ROM_QSTR(MP_QSTR_AF_INET6), MP_ROM_INT(MASG_AF_INET6) },

@@ -54,4 +54,5 @@ if CASE == "tls":
 
 check(socket._slots_in_use() == 0, "slots in use at the end: %d" % socket._slots_in_use())
 check(sim_stat("open_slots") == 0, "the modem still has %d sockets open" % sim_stat("open_slots"))
+check(socket._soft_resets() == 1, "soft resets recognised: %d" % socket._soft_resets())
 print("B OK")
