@@ -49,10 +49,10 @@ def test_six_sockets_left_open():
     soft_reset("six_open", "a_six_open.py")
 
 
-def test_six_sockets_left_open_root_pointers_kept():
+def test_recv_interrupted_root_pointers_kept():
     # mp_init() leaves registered root pointers alone (1.11, and upstream ports that soft-reset):
     # the module's modem root then names an object in A's pool, which is out of reach now.
-    soft_reset("six_open_roots_kept", "a_six_open.py", keep_roots=True)
+    soft_reset("roots_kept", "a_recv_interrupted.py", keep_roots=True)
 
 
 def test_recv_interrupted():
