@@ -115,8 +115,9 @@ void masg_op_leave(void);
 /* Queues a close: no modem I/O, no heap, no lock, so finalisers can call it.
  * The slot is closed by the next masg_op_enter(). */
 void masg_defer_close(mas_handle handle);
-/* A new VM (vm.c): the lock starts afresh (a deleted thread may hold it or
- * hold a ticket); queued closes are dropped (their slots were freed). */
+/* Every new VM, the first included (vm.c): the lock is made afresh (a deleted
+ * thread may hold it or hold a ticket); queued closes are dropped (their slots
+ * were freed). */
 void masg_lock_reinit(void);
 void masg_oprun_forget_closes(void);
 

@@ -13,7 +13,8 @@
  * state that may name the previous heap or a deleted thread (masg_lock,
  * masg_modem), and then:
  *   - the engine lock and its tickets start afresh (a deleted thread may have
- *     held the lock, or waited for its turn, forever);
+ *     held the lock, or waited for its turn, forever); in the first VM this is
+ *     where they are made, before any thread can take them;
  *   - an operation a deleted thread left half-done is aborted (a payload the
  *     modem may still wait for is written at the next operation, as after any
  *     interruption), every slot is freed without modem I/O, queued closes are
@@ -26,6 +27,7 @@
  * What describes the modem and the network, not the heap, is kept: the TLS
  * credential store, the DNS answers and servers, the limits set by config().
  */
+#include "py/mphal.h"
 #include "py/runtime.h"
 #include "py/mpthread.h"
 #include "py/nlr.h"
@@ -36,7 +38,25 @@
 /* Guards the check itself, so that two threads of a new VM cannot both start
  * it afresh. Held only for a dict lookup and store: no I/O, no wait. */
 static mp_thread_mutex_t vm_mutex;
-static bool vm_mutex_ready;
+/* The mutex is made by the first caller ever: a compare-and-swap decides who,
+ * since threads may start together with nothing run before (no __init__). */
+enum { VM_MUTEX_NONE, VM_MUTEX_MAKING, VM_MUTEX_READY };
+static uint32_t vm_mutex_state;
+
+static void vm_mutex_make_once(void) {
+    uint32_t expected = VM_MUTEX_NONE;
+    if (__atomic_compare_exchange_n(&vm_mutex_state, &expected, VM_MUTEX_MAKING, false,
+        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        mp_thread_mutex_init(&vm_mutex);
+        __atomic_store_n(&vm_mutex_state, VM_MUTEX_READY, __ATOMIC_RELEASE);
+        return;
+    }
+    /* Another thread is making it (only without a GIL: with one, the maker
+     * runs these few instructions without letting anyone in). */
+    while (__atomic_load_n(&vm_mutex_state, __ATOMIC_ACQUIRE) != VM_MUTEX_READY) {
+        mp_hal_delay_us(10);
+    }
+}
 #define VM_MUTEX_LOCK() mp_thread_mutex_lock(&vm_mutex, 1)
 #define VM_MUTEX_UNLOCK() mp_thread_mutex_unlock(&vm_mutex)
 #else
@@ -55,7 +75,6 @@ static mp_map_elem_t *marker(mp_map_lookup_kind_t kind) {
 /* Drops everything that belongs to the previous VM (see the top of the file).
  * Runs before any other call into the module in the new VM can. */
 static void forget_previous_vm(void) {
-    masg_lock_reinit();
     mas_abort();
     if (mas_reset_begin() == 0) {
         mas_abort(); /* the pool is free; the modem sweep waits for the first modem */
@@ -67,9 +86,8 @@ static void forget_previous_vm(void) {
 
 void masg_vm_check(void) {
     #if MICROPY_PY_THREAD
-    if (!vm_mutex_ready) {
-        mp_thread_mutex_init(&vm_mutex);
-        vm_mutex_ready = true;
+    if (__atomic_load_n(&vm_mutex_state, __ATOMIC_ACQUIRE) != VM_MUTEX_READY) {
+        vm_mutex_make_once();
     }
     #endif
     VM_MUTEX_LOCK();
@@ -87,6 +105,9 @@ void masg_vm_check(void) {
         VM_MUTEX_UNLOCK();
         nlr_jump(nlr.ret_val);
     }
+    /* The engine lock is made here in every VM, the first included: no thread
+     * of this VM has got past this check yet, so none holds or waits for it. */
+    masg_lock_reinit();
     if (vm_count > 0) {
         forget_previous_vm();
     }
