@@ -43,6 +43,15 @@ NORETURN void masg_raise(int32_t mas_error);
 /* OSError(errno, message): an errno for code, a sentence for people. */
 NORETURN void masg_raise_msg(int errno_value, const char *message);
 
+/* ---- vm.c: the VM the module's C state belongs to ---- */
+/* For a file whose state must not outlive a soft reset (which runs neither
+ * finalisers nor __init__): when the VM changed since `*seen` was set, runs
+ * `forget` first (no I/O, no Python calls; other threads wait meanwhile). Call
+ * it before reading that state. */
+void masg_vm_sync(uint32_t *seen, void (*forget)(void));
+/* VMs the module has been used in since the process (the board) started. */
+uint32_t masg_vm_count(void);
+
 /* ---- modem.c: which LTE object carries the sockets, and what it can carry ---- */
 mp_obj_t masg_modem(void);                 /* MP_OBJ_NULL when none is set */
 /* chunking: -1 keep the current setting, 0 stock 124-byte commands, 1 PR 429 chunking */
@@ -57,15 +66,18 @@ void masg_modem_sweep_done(void);
  * engine lock held. Returns the modem, MP_OBJ_NULL when there is none to be
  * had; raises what the LTE object raises. */
 mp_obj_t masg_modem_find_locked(void);
-/* A new VM: forget the modem object (it was on the previous heap) and treat
- * the next one as the first; limits stay. */
-void masg_modem_forget_vm(void);
-/* Every VM's first call: the core takes this build's limits (config() keeps
- * what was set before a soft reset). */
-void masg_modem_vm_start(void);
-/* config(): set with keywords, or read one value by name. */
-mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
 NORETURN void masg_raise_no_modem(void);
+/* The transport limits (config() reads and sets them through these). */
+mas_limits masg_modem_limits(void);
+/* Called with the lock held: applies `wanted` to the core and keeps it, or
+ * keeps the previous limits and returns the core's error. */
+int32_t masg_modem_configure(const mas_limits *wanted);
+/* The longest command send_at_cmd takes without PR 429's chunking. */
+extern const uint16_t masg_unchunked_max_command;
+
+/* ---- config.c: the module's settings ---- */
+/* config(): set with keywords, or read one value by name. */
+mp_obj_t masg_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
 
 /* ---- transport_mpcall.c: one exchange through lte.send_at_cmd ---- */
 typedef struct {
@@ -74,8 +86,6 @@ typedef struct {
     mp_obj_t keep; /* the str holding `data`, on the C stack so the GC keeps it */
 } masg_reply;
 void masg_transport_forget(void);          /* new modem or firmware: detect again */
-/* A new VM: drop (never free) what points into the previous heap. */
-void masg_transport_forget_heap(void);
 #if !MICROATSOCKET_TRANSPORT_LTEPPP
 /* send_at_cmd transport: find how `lte`'s send_at_cmd takes a timeout, with calls the
  * firmware refuses before any I/O (forgets first; MP_OBJ_NULL only forgets). */
@@ -96,12 +106,14 @@ void masg_transport_done(void);
 /* Performs `x` and fills `reply`. May raise whatever the LTE object raises. */
 void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply);
 
-/* ---- oprun.c: one engine operation at a time ---- */
+/* ---- lock.c: the engine lock ---- */
 /* Every call into the core happens between masg_lock() and masg_unlock().
  * Raises OSError(EALREADY) when the calling thread already holds the lock
  * (a callback re-entering the module mid-operation). */
 void masg_lock(void);
 void masg_unlock(void);
+
+/* ---- oprun.c: one engine operation at a time ---- */
 /* Lock, then run a pending reset sweep and the queued closes (without a
  * modem, queued slots are freed with no AT exchange). need_modem: raise when
  * no modem is set. Returns whether one is. Anything raised leaves the lock
@@ -115,19 +127,6 @@ void masg_op_leave(void);
 /* Queues a close: no modem I/O, no heap, no lock, so finalisers can call it.
  * The slot is closed by the next masg_op_enter(). */
 void masg_defer_close(mas_handle handle);
-/* Every new VM, the first included (vm.c): the lock is made afresh (a deleted
- * thread may hold it or hold a ticket); queued closes are dropped (their slots
- * were freed). */
-void masg_lock_reinit(void);
-void masg_oprun_forget_closes(void);
-
-/* ---- vm.c: the VM the module's C state belongs to ---- */
-/* Recognises the first call into a new VM (after a soft reset, which runs
- * neither finalisers nor __init__) and drops what belonged to the previous
- * one. Called first by masg_lock() and masg_modem(). */
-void masg_vm_check(void);
-/* VMs the module has been used in since the process (the board) started. */
-uint32_t masg_vm_count(void);
 
 /* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
 typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
@@ -166,7 +165,7 @@ typedef struct {
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint8_t polled; /* polled_state */
-    /* The original microATsocket API (original_api.c): a socket used through
+    /* The original microATsocket API (original_methods.c): a socket used through
      * it answers "nothing arrived" with (None, None) rather than an exception. */
     bool original;
     /* SOCKET_MESSAGE_ASCII: recv/recvfrom give str (the wire stays hex). */
@@ -201,7 +200,7 @@ void masg_check_new_socket(int family, mp_obj_t lte);
  * Allocate the socket object first: a raise after this would leak the slot. */
 mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
 
-/* ---- original_api.c: the original microATsocket's names ---- */
+/* ---- original_methods.c: the original microATsocket's dialect of the socket type ---- */
 /* recvfrom()'s default bufsize, the original's. */
 #define MASG_ORIGINAL_RECV_BUFSIZE (1024)
 /* How long the original API's recvfrom() waits when no timeout was set: the
@@ -211,17 +210,19 @@ mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
  * here lets the modem pick its local port. */
 #define MASG_ORIGINAL_LOCAL_PORT (8080)
 extern const mp_obj_type_t masg_message_format_type;
-extern const mp_obj_type_t masg_original_type;
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_close_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_modem_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_format_obj);
 MP_DECLARE_CONST_FUN_OBJ_3(masg_original_open_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_dnsserver_obj);
-MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
 void masg_socket_use_original_api(masg_socket_t *self);
 /* The modem's refusals, which the original API answered with a value (sendto
  * -1, recvfrom (None, None), open False) rather than an exception. */
 bool masg_original_quiet_error(int32_t mas_error);
+
+/* ---- original_api.c: MicroATSocket and the original's module names, on top of the socket type ---- */
+extern const mp_obj_type_t masg_original_type;
+MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
 
 /* ---- socket_stream.c: TCP stream sockets ---- */
 extern const mp_obj_type_t masg_stream_type;

@@ -36,7 +36,7 @@ static mp_obj_t mod_set_modem_instance(mp_obj_t lte) {
 static MP_DEFINE_CONST_FUN_OBJ_1(mod_set_modem_instance_obj, mod_set_modem_instance);
 
 // function microATsocket.config(name) / config(max_command=.., chunking=.., pdp_cid=..)
-static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_modem_config);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_config);
 
 // function microATsocket.dnsserver([index[, ip or (ip, port)]])
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_dnsserver_obj, 0, 2, masg_dnsserver);
@@ -65,23 +65,13 @@ static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
 // function microATsocket._soft_resets(): new VMs the module has recognised since the
 // process (the board) started, the first not counted
 static mp_obj_t mod_soft_resets(void) {
-    masg_vm_check();
     return mp_obj_new_int_from_uint(masg_vm_count() - 1);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_soft_resets_obj, mod_soft_resets);
 
-// function microATsocket.__init__(): first import, and again after a soft reset
-// on ports with MICROPY_MODULE_BUILTIN_INIT. Pycom's firmware never calls it, so
-// the module recognises a new VM by itself (vm.c); this only does it sooner.
-static mp_obj_t mod_init(void) {
-    masg_vm_check();
-    return mp_const_none;
-}
-static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);
 
 static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_microATsocket) },
-    { MP_ROM_QSTR(MP_QSTR___init__), MP_ROM_PTR(&mod_init_obj) },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&masg_socket_type) },
     { MP_ROM_QSTR(MP_QSTR_MicroATSocket), MP_ROM_PTR(&masg_original_type) },
     { MP_ROM_QSTR(MP_QSTR_set_modem), MP_ROM_PTR(&mod_set_modem_obj) },

@@ -68,12 +68,6 @@ uint16_t masg_transport_command_cap(void) {
     return firmware_118 ? FIRMWARE_118_MAX_COMMAND : 0;
 }
 
-void masg_transport_forget_heap(void) {
-    /* Nothing here points into the heap: replies live on the C stack of the
-     * operation that asked. The timeout form describes the firmware, which a
-     * soft reset keeps; set_modem or the first modem found probes again. */
-}
-
 void masg_transport_done(void) {
     /* Replies are str objects: the GC takes them. */
 }

@@ -5,8 +5,8 @@
 extern crate std;
 use std::string::String;
 
-use super::tests::{describe, dialled, drive, happy, peer, v4peer, Log};
-use super::*;
+use super::{describe, dialled, drive, happy, peer, v4peer};
+use super::super::*;
 
 /// Starts a send and steps it until the exchange `stop` describes is handed out; then aborts.
 fn abort_send_at(e: &mut Engine, h: Handle, data: &[u8], stop: &str) {
