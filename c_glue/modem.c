@@ -72,7 +72,7 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
         .pdp_cid = 1, \
 }
 
-/* Set here once: a soft reset keeps them (vm.c), whether or not the port calls __init__. */
+/* Set here once: a soft reset keeps them (vm.c). */
 static mas_limits limits = DEFAULT_LIMITS;
 static masg_sweep sweep_needed;
 /* A modem was set since the module started: sockets may have been dialled on it. */
