@@ -34,6 +34,14 @@ pub mod secure;
 pub mod socket;
 pub mod stream;
 
+// One flat namespace for Rust callers (the fuzz targets, tests), as the C header has one.
+pub use addr::*;
+pub use modem::*;
+pub use resolve::*;
+pub use secure::*;
+pub use socket::*;
+pub use stream::*;
+
 /// Largest datagram any transport can carry (the modem's limit).
 pub const MAS_MAX_DATAGRAM: usize = 1500;
 const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
