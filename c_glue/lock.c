@@ -16,6 +16,7 @@
 
 /* The core after a soft reset: the previous VM's operation and slots go. */
 static void free_previous_slots(void) {
+    mas_trace_enable(false); /* its target went with the previous VM (trace.c) */
     mas_abort();
     if (mas_reset_begin() == 0) {
         mas_abort(); /* every slot is free; the modem sweep waits for the first modem */

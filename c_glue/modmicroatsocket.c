@@ -69,7 +69,6 @@ static mp_obj_t mod_soft_resets(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_soft_resets_obj, mod_soft_resets);
 
-
 static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_microATsocket) },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&masg_socket_type) },
@@ -81,6 +80,8 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_dnsserver), MP_ROM_PTR(&mod_dnsserver_obj) },
     { MP_ROM_QSTR(MP_QSTR_ssl), MP_ROM_PTR(&masg_ssl_module) },
     { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&masg_ssl_wrap_socket_obj) },
+    { MP_ROM_QSTR(MP_QSTR_trace), MP_ROM_PTR(&masg_trace_obj) },
+    { MP_ROM_QSTR(MP_QSTR__credential_probe), MP_ROM_PTR(&masg_credential_probe_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
     { MP_ROM_QSTR(MP_QSTR__soft_resets), MP_ROM_PTR(&mod_soft_resets_obj) },

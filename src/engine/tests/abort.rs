@@ -76,3 +76,25 @@ fn an_abort_elsewhere_needs_no_resync() {
     drive(&mut e, happy, &mut log).unwrap();
     assert_eq!(log, ["C AT+SQNSH=1"]);
 }
+
+#[test]
+fn registration_reads_the_attach_state() {
+    use crate::engine::{Engine, Step};
+    let mut e = Engine::new();
+    for (answer, expected) in [
+        (&b"\r\n+CGATT: 0\r\n\r\nOK\r\n"[..], Some(false)),
+        (&b"\r\n+CGATT: 1\r\n\r\nOK\r\n"[..], Some(true)),
+        (&b"\r\nERROR\r\n"[..], None),
+    ] {
+        e.begin_registration().expect("idle");
+        match e.step(b"", 0) {
+            Step::Exchange(x) => assert_eq!(x.command, b"AT+CGATT?"),
+            other => panic!("{other:?}"),
+        }
+        match (e.step(answer, 1), expected) {
+            (Step::Done(Ok(o)), Some(attached)) => assert_eq!(o.readable, attached),
+            (Step::Done(Err(_)), None) => {}
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+}
