@@ -31,7 +31,6 @@ static uint32_t trace_vm;
 static void trace_forget(void) {
     masg_tracing = false;
     owns_target = false;
-    piece_len = 0;
 }
 
 /* The target lives in the loaded-modules dict, which the GC always scans
