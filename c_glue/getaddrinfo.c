@@ -54,12 +54,6 @@ static void dns_servers_init(void) {
 static void cache_clear(void);
 static bool cache_enabled = true;
 
-void masg_dns_reset(void) {
-    dns_servers_ready = false;
-    cache_clear();
-    cache_enabled = true;
-}
-
 /* A query ID nobody on the path can guess from the previous one. */
 static uint16_t next_query_id(void) {
     static uint32_t counter;
