@@ -51,6 +51,10 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 #define TRANSPORT_MAX_COMMAND (UNCHUNKED_MAX_COMMAND)
 #endif
 #define TRANSPORT_COMBINED_SEND (true)
+/* Raw payloads where every byte goes in an item with an explicit length and the
+ * payload can be cut into items freely (continuation items, layout 1202);
+ * transport_lteppp.c says what the task does with raw bytes. */
+#define TRANSPORT_CARRIES_RAW (MICROATSOCKET_LTEPPP_LAYOUT >= 1202)
 /* set_modem(chunking=) describes send_at_cmd, which this transport does not use. */
 #define CHUNKING_APPLIES (false)
 #else
@@ -59,15 +63,19 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
  * (config(combined_send=True)) saves the 1 s idle wait, and is needed on 1.18
  * firmware, whose CR LF terminator puts an LF in front of the payload. */
 #define TRANSPORT_COMBINED_SEND (false)
+/* send_at_cmd takes a C string (strlen, no NUL) and answers a str cut at NUL. */
+#define TRANSPORT_CARRIES_RAW (false)
 #define CHUNKING_APPLIES (true)
 #endif
 
 #define DEFAULT_LIMITS { \
         .max_command_len = TRANSPORT_MAX_COMMAND, \
-        /* Hex both ways: replies are cut at NUL bytes, and a raw payload holding \
-         * "Pycom_Dummy" or "+++" would be taken as a firmware directive. */ \
-        .send_hex = true, \
-        .recv_hex = true, \
+        /* Hex both ways through send_at_cmd: replies are cut at NUL bytes, and a \
+         * raw payload holding "Pycom_Dummy" would be taken as a firmware directive. \
+         * Raw both ways on the direct transport where it can (config raw_send, \
+         * raw_recv). */ \
+        .send_hex = !TRANSPORT_CARRIES_RAW, \
+        .recv_hex = !TRANSPORT_CARRIES_RAW, \
         .combined_send = TRANSPORT_COMBINED_SEND, \
         .pdp_cid = 1, \
 }
@@ -199,6 +207,10 @@ static mp_obj_t config_get(qstr name) {
             return MP_OBJ_NEW_SMALL_INT(limits.pdp_cid);
         case MP_QSTR_combined_send:
             return mp_obj_new_bool(limits.combined_send);
+        case MP_QSTR_raw_send:
+            return mp_obj_new_bool(!limits.send_hex);
+        case MP_QSTR_raw_recv:
+            return mp_obj_new_bool(!limits.recv_hex);
         case MP_QSTR_max_datagram: {
             masg_lock();
             size_t max = mas_max_datagram();
@@ -223,7 +235,7 @@ static mp_obj_t config_get(qstr name) {
     }
 }
 
-// function microATsocket.config(name) or config(max_command=.., chunking=.., combined_send=.., pdp_cid=..)
+// function microATsocket.config(name) or config(max_command=.., chunking=.., combined_send=.., raw_send=.., raw_recv=.., pdp_cid=..)
 mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args) {
     if (n_args != 0 && kw_args->used != 0) {
         mp_raise_TypeError(MP_ERROR_TEXT("either a name to read or keywords to set"));
@@ -255,6 +267,17 @@ mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_arg
                 break;
             case MP_QSTR_combined_send:
                 wanted.combined_send = mp_obj_is_true(value);
+                break;
+            case MP_QSTR_raw_send:
+            case MP_QSTR_raw_recv:
+                if (mp_obj_is_true(value) && !TRANSPORT_CARRIES_RAW) {
+                    mp_raise_ValueError(MP_ERROR_TEXT("raw data needs the lteppp transport with continuation items (layout 1202)"));
+                }
+                if (key == MP_QSTR_raw_send) {
+                    wanted.send_hex = !mp_obj_is_true(value);
+                } else {
+                    wanted.recv_hex = !mp_obj_is_true(value);
+                }
                 break;
             case MP_QSTR_pdp_cid: {
                 mp_int_t cid = mp_obj_get_int(value);

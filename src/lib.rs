@@ -25,6 +25,7 @@ pub mod ffi;
 pub mod hex;
 pub mod hostname;
 pub mod limits;
+pub mod payload;
 pub mod socket;
 
 /// Largest UDP payload the modem accepts in one `AT+SQNSSENDEXT` or returns in one `AT+SQNSRECV`.

@@ -42,6 +42,14 @@ impl Handle {
     }
 }
 
+/// How payloads travel each way on a connId (`AT+SQNSCFGEXT` recvDataMode, sendDataMode):
+/// hex text, or raw bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DataModes {
+    pub recv_hex: bool,
+    pub send_hex: bool,
+}
+
 /// What the modem holds in a connId, independent of who uses the slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ModemSocket {
@@ -49,8 +57,10 @@ pub struct ModemSocket {
     pub configured: bool,
     /// ... with the short TCP connect timeout (streams and listeners need it).
     pub stream_timeouts: bool,
-    /// `AT+SQNSCFGEXT` sent since the modem booted, with the current data modes.
+    /// `AT+SQNSCFGEXT` sent since the modem booted, with `modes`.
     pub extended: bool,
+    /// The data modes that `AT+SQNSCFGEXT` set (meaningful while `extended`).
+    pub modes: DataModes,
     /// Peer and local port of the open modem socket, if it is open.
     pub dialled: Option<Dialled>,
     /// A command on this slot failed half-way (timeout, abort): the modem may or may not hold
@@ -121,6 +131,10 @@ pub struct Slot {
     pub kind: SlotKind,
     /// Streams only.
     pub life: StreamLife,
+    /// A raw read on this socket held a NUL byte: Pycom's LTE task looks for the final code
+    /// with a C-string search, which stops there, so each such answer cost its 1 s idle wait.
+    /// The socket reads hex from then on.
+    pub recv_hex_forced: bool,
 }
 
 /// The six slots.
@@ -139,9 +153,17 @@ impl Pool {
             local_port: 0,
             buffered_hint: 0,
             poll: None,
-            modem: ModemSocket { configured: false, stream_timeouts: false, extended: false, dialled: None, unknown: false },
+            modem: ModemSocket {
+                configured: false,
+                stream_timeouts: false,
+                extended: false,
+                modes: DataModes { recv_hex: false, send_hex: false },
+                dialled: None,
+                unknown: false,
+            },
             kind: SlotKind::Datagram,
             life: StreamLife::Fresh,
+            recv_hex_forced: false,
         };
         Pool { slots: [FREE; CONN_IDS] }
     }
