@@ -20,6 +20,7 @@ def sim(line):
 
 def modem_resolver(on):
     sim(("dns ::1 %d" % DNS_PORT) if on else "dns none")
+    socket.config(dns_cache=False)  # also forgets a resolver resting after it failed
 
 
 def fallback_servers(first, second=DEAD):
@@ -80,6 +81,29 @@ def test_own_query_when_the_modem_cannot_answer():
         check(addresses(socket.getaddrinfo("both.test", 1)) == ["2001:db8::10", "192.0.2.10"], "fallback AAAA, A via %r" % (server,))
         check(addresses(socket.getaddrinfo("alias.test", 1, socket.AF_INET)) == ["192.0.2.10"], "fallback CNAME")
     check(socket._slots_in_use() == 0 and sim_stats()["open_slots"] == 0, "borrowed slots freed")
+
+
+def test_a_resolver_that_failed_on_this_network_rests():
+    # It answered nothing for a name our own query found: later names skip it (each of its
+    # refusals costs the LTE task's 1 s idle wait), until config(dns_cache=...) forgets it.
+    modem_resolver(False)
+    fallback_servers(("::1", DNS_PORT))
+    check(addresses(socket.getaddrinfo("both.test", 1)) == ["2001:db8::10", "192.0.2.10"], "fallback")
+
+    def cost(name):
+        before = sim_count("commands")
+        check(addresses(socket.getaddrinfo(name, 1, socket.AF_INET6)) == ["2001:db8::6"], "own query")
+        return sim_count("commands") - before
+
+    rested = cost("v6only.test")
+    socket.config(dns_cache=False)  # forgets the resting resolver
+    asked = cost("v6only.test")
+    check(asked > rested, "the AT+SQNDNSLKUP saved: %d asked, %d rested" % (asked, rested))
+    check(cost("v6only.test") == rested, "resting again")
+    # A name nobody finds says nothing about the resolver.
+    modem_resolver(False)
+    raises(OSError, socket.getaddrinfo, "nosuch.test", 1, socket.AF_INET6, errno=EAI_FAIL)
+    check(cost("v6only.test") == asked, "the modem's resolver asked again")
 
 
 def test_unreachable_servers_end_in_eai_fail():
