@@ -61,6 +61,11 @@ pub struct ModemSocket {
     pub extended: bool,
     /// The data modes that `AT+SQNSCFGEXT` set (meaningful while `extended`).
     pub modes: DataModes,
+    /// A raw read on this connId held a NUL byte: Pycom's LTE task looks for the final code
+    /// with a C-string search, which stops there, so each such answer costs its 1 s idle wait.
+    /// The connId reads hex from then on, for its later users too (a client that opens a
+    /// socket per request pays once), until the modem reboots.
+    pub recv_hex_forced: bool,
     /// Peer and local port of the open modem socket, if it is open.
     pub dialled: Option<Dialled>,
     /// A command on this slot failed half-way (timeout, abort): the modem may or may not hold
@@ -131,10 +136,6 @@ pub struct Slot {
     pub kind: SlotKind,
     /// Streams only.
     pub life: StreamLife,
-    /// A raw read on this socket held a NUL byte: Pycom's LTE task looks for the final code
-    /// with a C-string search, which stops there, so each such answer cost its 1 s idle wait.
-    /// The socket reads hex from then on.
-    pub recv_hex_forced: bool,
 }
 
 /// The six slots.
@@ -158,12 +159,12 @@ impl Pool {
                 stream_timeouts: false,
                 extended: false,
                 modes: DataModes { recv_hex: false, send_hex: false },
+                recv_hex_forced: false,
                 dialled: None,
                 unknown: false,
             },
             kind: SlotKind::Datagram,
             life: StreamLife::Fresh,
-            recv_hex_forced: false,
         };
         Pool { slots: [FREE; CONN_IDS] }
     }

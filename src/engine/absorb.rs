@@ -126,7 +126,7 @@ impl Engine {
                     if !hex && data.contains(&0) {
                         // The firmware idle-waited on this answer: this socket reads hex now.
                         if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
-                            slot.recv_hex_forced = true;
+                            slot.modem.recv_hex_forced = true;
                         }
                     }
                     let decoded = if hex {

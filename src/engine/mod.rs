@@ -385,7 +385,7 @@ impl Engine {
     /// encoding for an operation that sends one, else whatever the connId has.
     fn wanted_modes(&self, conn: ConnId) -> DataModes {
         let slot = self.pool.slot(conn);
-        let recv_hex = self.limits.recv_hex || slot.is_some_and(|s| s.recv_hex_forced);
+        let recv_hex = self.limits.recv_hex || slot.is_some_and(|s| s.modem.recv_hex_forced);
         let sends = matches!(self.op, Op::SendTo { .. } | Op::StreamSend { .. } | Op::Resolve(_));
         let send_hex = match slot.map(|s| s.modem) {
             _ if sends => self.payload_hex,
