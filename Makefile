@@ -14,7 +14,7 @@ STATICLIB := target/release/libmicroatsocket.a
 .PHONY: all deps test demo bench bench-smoke header header-check cross rust-test mp-build mp-test staticlib sim clean help
 
 help:
-	@echo "make demo   - build and run the IPv6 example on the simulator against a local echo peer"
+	@echo "make demo   - build and run the four examples (UDP echo over IPv6, asyncio, CoAP, NTP) on the simulator against local peers"
 	@echo "make test   - every test: Rust, C ABI, header, no_std cross-builds, MicroPython suite"
 	@echo "make bench  - the benchmark report under bench/results/"
 
@@ -28,7 +28,7 @@ rust-test: deps
 header:
 	cbindgen --quiet --config cbindgen.toml --output include/microatsocket.h .
 
-# The committed header must be exactly what cbindgen makes of src/ffi.rs.
+# The committed header must be exactly what cbindgen makes of src/ffi/.
 header-check: deps
 	tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output "$$tmp" . ; \
 	if ! diff -u include/microatsocket.h "$$tmp"; then rm -f "$$tmp"; \

@@ -58,9 +58,20 @@ void masg_modem_sweep_done(void);
 bool masg_modem_find(void);
 /* Module (re)initialisation: forget the modem, default limits. */
 void masg_modem_init(void);
-/* config(): set with keywords, or read one value by name. */
-mp_obj_t masg_modem_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
 NORETURN void masg_raise_no_modem(void);
+/* The transport limits (config() reads and sets them through these). */
+mas_limits masg_modem_limits(void);
+/* Called with the lock held: applies `wanted` to the core and keeps it, or
+ * keeps the previous limits and returns the core's error. */
+int32_t masg_modem_configure(const mas_limits *wanted);
+/* The longest command send_at_cmd takes without PR 429's chunking. */
+extern const uint16_t masg_unchunked_max_command;
+/* Whether this transport carries raw payload bytes (lteppp layout 1202). */
+extern const bool masg_transport_carries_raw;
+
+/* ---- config.c: the module's settings ---- */
+/* config(): set with keywords, or read one value by name. */
+mp_obj_t masg_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args);
 
 /* ---- transport_mpcall.c: one exchange through lte.send_at_cmd ---- */
 typedef struct {
@@ -89,12 +100,15 @@ void masg_transport_done(void);
 /* Performs `x` and fills `reply`. May raise whatever the LTE object raises. */
 void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply);
 
-/* ---- oprun.c: one engine operation at a time ---- */
+/* ---- lock.c: the engine lock ---- */
 /* Every call into the core happens between masg_lock() and masg_unlock().
  * Raises OSError(EALREADY) when the calling thread already holds the lock
  * (a callback re-entering the module mid-operation). */
 void masg_lock(void);
 void masg_unlock(void);
+void masg_lock_init(void);
+
+/* ---- oprun.c: one engine operation at a time ---- */
 /* Lock, then run a pending reset sweep and the queued closes (without a
  * modem, queued slots are freed with no AT exchange). need_modem: raise when
  * no modem is set. Returns whether one is. Anything raised leaves the lock
@@ -148,7 +162,7 @@ typedef struct {
     int32_t timeout_ms; /* -1 blocks, 0 does not */
     uint32_t polled_ms;
     uint8_t polled; /* polled_state */
-    /* The original microATsocket API (original_api.c): a socket used through
+    /* The original microATsocket API (original_methods.c): a socket used through
      * it answers "nothing arrived" with (None, None) rather than an exception. */
     bool original;
     /* SOCKET_MESSAGE_ASCII: recv/recvfrom give str (the wire stays hex). */
@@ -183,7 +197,7 @@ void masg_check_new_socket(int family, mp_obj_t lte);
  * Allocate the socket object first: a raise after this would leak the slot. */
 mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
 
-/* ---- original_api.c: the original microATsocket's names ---- */
+/* ---- original_methods.c: the original microATsocket's dialect of the socket type ---- */
 /* recvfrom()'s default bufsize, the original's. */
 #define MASG_ORIGINAL_RECV_BUFSIZE (1024)
 /* How long the original API's recvfrom() waits when no timeout was set: the
@@ -193,17 +207,19 @@ mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
  * here lets the modem pick its local port. */
 #define MASG_ORIGINAL_LOCAL_PORT (8080)
 extern const mp_obj_type_t masg_message_format_type;
-extern const mp_obj_type_t masg_original_type;
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_close_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_modem_obj);
 MP_DECLARE_CONST_FUN_OBJ_2(masg_original_set_format_obj);
 MP_DECLARE_CONST_FUN_OBJ_3(masg_original_open_obj);
 MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(masg_original_dnsserver_obj);
-MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
 void masg_socket_use_original_api(masg_socket_t *self);
 /* The modem's refusals, which the original API answered with a value (sendto
  * -1, recvfrom (None, None), open False) rather than an exception. */
 bool masg_original_quiet_error(int32_t mas_error);
+
+/* ---- original_api.c: MicroATSocket and the original's module names, on top of the socket type ---- */
+extern const mp_obj_type_t masg_original_type;
+MP_DECLARE_CONST_FUN_OBJ_0(masg_original_has_available_sockets_obj);
 
 /* ---- socket_stream.c: TCP stream sockets ---- */
 extern const mp_obj_type_t masg_stream_type;

@@ -45,13 +45,16 @@ MICROATSOCKET_SRC := \
 	$(MICROATSOCKET_MOD_DIR)/modmicroatsocket.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_type.c \
 	$(MICROATSOCKET_MOD_DIR)/original_api.c \
+	$(MICROATSOCKET_MOD_DIR)/original_methods.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_stream.c \
 	$(MICROATSOCKET_MOD_DIR)/socket_common.c \
 	$(MICROATSOCKET_MOD_DIR)/ssl.c \
 	$(MICROATSOCKET_MOD_DIR)/getaddrinfo.c \
 	$(MICROATSOCKET_MOD_DIR)/addrargs.c \
+	$(MICROATSOCKET_MOD_DIR)/config.c \
 	$(MICROATSOCKET_MOD_DIR)/modem.c \
 	$(MICROATSOCKET_MOD_DIR)/oprun.c \
+	$(MICROATSOCKET_MOD_DIR)/lock.c \
 	$(MICROATSOCKET_MOD_DIR)/$(MICROATSOCKET_TRANSPORT_SRC) \
 	$(MICROATSOCKET_MOD_DIR)/errors.c
 

@@ -36,7 +36,7 @@ static mp_obj_t mod_set_modem_instance(mp_obj_t lte) {
 static MP_DEFINE_CONST_FUN_OBJ_1(mod_set_modem_instance_obj, mod_set_modem_instance);
 
 // function microATsocket.config(name) / config(max_command=.., chunking=.., pdp_cid=..)
-static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_modem_config);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_config_obj, 0, masg_config);
 
 // function microATsocket.dnsserver([index[, ip or (ip, port)]])
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_dnsserver_obj, 0, 2, masg_dnsserver);

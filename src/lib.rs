@@ -1,4 +1,5 @@
-//! microATsocket core: UDP sockets over the Sequans Monarch socket AT commands.
+//! microATsocket core: UDP and TCP sockets, listeners and TLS in the modem, over the Sequans
+//! Monarch socket AT commands.
 //!
 //! The crate is sans-IO: the [`engine::Engine`] never performs I/O. It hands out the next
 //! modem exchange (an AT command, a payload, a wait) and digests the modem's answer that the

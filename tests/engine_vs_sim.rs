@@ -8,32 +8,13 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use common::{echo_peer, run, PycomTransport};
-use microatsocket::engine::Engine;
+use common::{echo_peer, run, Rig};
 use microatsocket::error::Error;
 use microatsocket::limits::Limits;
 use microatsocket::socket::Handle;
-use monarch_sim::{Monarch, SimConfig};
 
-
-struct Rig {
-    sim: Monarch,
-    transport: PycomTransport,
-    engine: Engine,
-}
 
 impl Rig {
-    fn new(limits: Limits) -> Rig {
-        let sim = Monarch::start(SimConfig::default()).expect("start simulator");
-        let transport = PycomTransport::new(sim.uart());
-        let mut engine = Engine::new();
-        engine.configure(limits).unwrap();
-        let mut rig = Rig { sim, transport, engine };
-        rig.engine.begin_reset().unwrap();
-        run(&mut rig.engine, &mut rig.transport).expect("reset sweep");
-        rig
-    }
-
     fn stock() -> Rig {
         Rig::new(Limits::STOCK)
     }

@@ -9,31 +9,12 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
-use common::{run, PycomTransport};
-use microatsocket::engine::Engine;
+use common::{run, Rig};
 use microatsocket::error::Error;
 use microatsocket::limits::Limits;
 use microatsocket::socket::Handle;
-use monarch_sim::{Monarch, SimConfig};
-
-struct Rig {
-    sim: Monarch,
-    transport: PycomTransport,
-    engine: Engine,
-}
 
 impl Rig {
-    fn new(limits: Limits) -> Rig {
-        let sim = Monarch::start(SimConfig::default()).expect("start simulator");
-        let transport = PycomTransport::new(sim.uart());
-        let mut engine = Engine::new();
-        engine.configure(limits).unwrap();
-        let mut rig = Rig { sim, transport, engine };
-        rig.engine.begin_reset().unwrap();
-        run(&mut rig.engine, &mut rig.transport).expect("reset sweep");
-        rig
-    }
-
     fn connect(&mut self, peer: SocketAddr) -> Result<Handle, Error> {
         let h = self.engine.open_stream()?;
         self.engine.begin_stream_connect(h, peer)?;

@@ -12,15 +12,7 @@ mod resolve;
 pub mod secure;
 mod stream;
 #[cfg(test)]
-mod stream_tests;
-#[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_remote_bytes;
-#[cfg(test)]
-mod tests_abort;
-#[cfg(test)]
-mod tests_poll_schedule;
 
 use core::net::SocketAddr;
 

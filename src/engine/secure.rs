@@ -540,7 +540,3 @@ mod tests {
         assert_eq!(level_for(LEVEL_NONE, 3), 0);
     }
 }
-
-#[cfg(test)]
-#[path = "secure_tests.rs"]
-mod scripted;

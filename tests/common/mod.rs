@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use microatsocket::engine::{Engine, ExchangeKind, Outcome, Step};
 use microatsocket::error::Error;
-use monarch_sim::Uart;
+use microatsocket::limits::Limits;
+use monarch_sim::{Monarch, SimConfig, Uart};
 
 /// The final tokens lteppp looks for before it stops waiting for more text.
 const FINAL_TOKENS: [&[u8]; 4] = [b"\r\nOK\r\n", b"\r\nERROR\r\n", b"+SYSSTART", b"\r\nCONNECT\r\n"];
@@ -211,4 +212,24 @@ pub fn echo_peer(bind: &str) -> SocketAddr {
         }
     });
     addr
+}
+
+/// The simulator, the transport to it and an engine on it, after the module-start reset sweep.
+pub struct Rig {
+    pub sim: Monarch,
+    pub transport: PycomTransport,
+    pub engine: Engine,
+}
+
+impl Rig {
+    pub fn new(limits: Limits) -> Rig {
+        let sim = Monarch::start(SimConfig::default()).expect("start simulator");
+        let transport = PycomTransport::new(sim.uart());
+        let mut engine = Engine::new();
+        engine.configure(limits).unwrap();
+        let mut rig = Rig { sim, transport, engine };
+        rig.engine.begin_reset().unwrap();
+        run(&mut rig.engine, &mut rig.transport).expect("reset sweep");
+        rig
+    }
 }

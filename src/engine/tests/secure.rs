@@ -7,8 +7,8 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
+use super::super::secure::*;
 use super::super::*;
-use super::*;
 use crate::addr::parse_socket_addr;
 
 fn describe(x: &Exchange<'_>) -> String {
@@ -22,21 +22,8 @@ fn describe(x: &Exchange<'_>) -> String {
     }
 }
 
-fn drive(engine: &mut Engine, mut modem: impl FnMut(&str) -> Vec<u8>, log: &mut Vec<String>) -> Result<Outcome, Error> {
-    let mut now = 1_000u32;
-    let mut reply: Vec<u8> = Vec::new();
-    for _ in 0..500 {
-        match engine.step(&reply, now) {
-            Step::Done(result) => return result,
-            Step::Exchange(x) => {
-                let line = describe(&x);
-                now = now.wrapping_add(5);
-                reply = modem(&line);
-                log.push(line);
-            }
-        }
-    }
-    panic!("operation did not finish: {log:?}");
+fn drive(engine: &mut Engine, modem: impl FnMut(&str) -> Vec<u8>, log: &mut Vec<String>) -> Result<Outcome, Error> {
+    super::drive_described(engine, describe, modem, log)
 }
 
 /// A modem that accepts everything: the prompt for uploads, silence for pieces before the

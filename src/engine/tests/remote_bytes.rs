@@ -5,8 +5,8 @@
 extern crate std;
 use std::vec::Vec;
 
-use super::tests::{dialled, drive, happy, peer, sendto, Log};
-use super::*;
+use super::{dialled, drive, happy, peer, sendto, Log};
+use super::super::*;
 
 /// The answer to `AT+SQNSRECV` carrying `payload` as the modem sends it.
 fn answer(conn: u8, announced: usize, payload: &[u8]) -> Vec<u8> {

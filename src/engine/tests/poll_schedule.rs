@@ -6,8 +6,8 @@
 extern crate std;
 use std::vec::Vec;
 
-use super::tests::{describe, dialled, happy};
-use super::*;
+use super::{describe, dialled, happy};
+use super::super::*;
 
 /// Runs one receive of `timeout_ms` from `now` with nothing coming, each exchange taking
 /// `exchange_ms`; returns the end time and the times of its reads.
@@ -86,7 +86,7 @@ fn slices_with_slow_exchanges_keep_the_schedule_too() {
 fn a_send_between_receives_makes_the_next_one_poll_quickly() {
     let (mut e, h, mut log) = dialled();
     let (end, _, _) = receive_nothing(&mut e, h, 1_000, 0, 0);
-    super::tests::sendto(&mut e, h, b"again", super::tests::peer(), &mut log).unwrap();
+    super::sendto(&mut e, h, b"again", super::peer(), &mut log).unwrap();
     let (_, _, log) = receive_nothing(&mut e, h, 100, end, 0);
     assert_eq!(log.get(..3), Some(&["C AT+SQNSRECV=1,1500".into(), "S 10".into(), "C AT+SQNSRECV=1,1500".into()][..]), "{log:?}");
 }

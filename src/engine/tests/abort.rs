@@ -5,8 +5,8 @@
 extern crate std;
 use std::string::String;
 
-use super::tests::{describe, dialled, drive, happy, peer, v4peer, Log};
-use super::*;
+use super::{describe, dialled, drive, happy, peer, sendto, v4peer, Log};
+use super::super::*;
 
 /// Starts a send and steps it until the exchange `stop` describes is handed out; then aborts.
 fn abort_send_at(e: &mut Engine, h: Handle, data: &[u8], stop: &str) {
@@ -85,7 +85,7 @@ fn an_abort_in_raw_mode_resyncs_with_the_raw_payload() {
         .unwrap();
     let h = e.open().unwrap();
     let mut log = Log::new();
-    super::tests::sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
     abort_send_at(&mut e, h, b"hi\r\n\0", "CP ");
     log.clear();
     e.begin_close(h).unwrap();

@@ -7,39 +7,9 @@ extern crate std;
 use std::string::String;
 use std::vec::Vec;
 
-use super::*;
+use super::super::*;
+use super::{describe, drive};
 use crate::addr::parse_socket_addr;
-
-fn describe(x: &Exchange<'_>) -> String {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    match x.kind {
-        ExchangeKind::Command => std::format!("C {}", text(x.command)),
-        ExchangeKind::Payload => std::format!("P {}", text(x.payload)),
-        ExchangeKind::CommandWithPayload => std::format!("CP {} {}", text(x.command), text(x.payload)),
-        ExchangeKind::Listen => std::format!("L {}", x.timeout_ms),
-        ExchangeKind::Sleep => std::format!("S {}", x.timeout_ms),
-    }
-}
-
-fn drive(engine: &mut Engine, mut modem: impl FnMut(&str) -> Vec<u8>, log: &mut Vec<String>) -> Result<Outcome, Error> {
-    let mut now = 1_000u32;
-    let mut reply: Vec<u8> = Vec::new();
-    for _ in 0..500 {
-        match engine.step(&reply, now) {
-            Step::Done(result) => return result,
-            Step::Exchange(x) => {
-                let line = describe(&x);
-                if x.kind == ExchangeKind::Sleep {
-                    now = now.wrapping_add(x.timeout_ms);
-                }
-                now = now.wrapping_add(5);
-                reply = modem(&line);
-                log.push(line);
-            }
-        }
-    }
-    panic!("operation did not finish: {log:?}");
-}
 
 fn ok(line: &str) -> Vec<u8> {
     if line.starts_with("C AT+SQNSSENDEXT") {
