@@ -34,6 +34,14 @@ pub mod secure;
 pub mod socket;
 pub mod stream;
 
+// The whole ABI under one path, as C sees it in one header (the fuzz targets drive it so).
+pub use addr::*;
+pub use modem::*;
+pub use resolve::*;
+pub use secure::*;
+pub use socket::*;
+pub use stream::*;
+
 /// Largest datagram any transport can carry (the modem's limit).
 pub const MAS_MAX_DATAGRAM: usize = 1500;
 const _: () = assert!(MAS_MAX_DATAGRAM == crate::MAX_DATAGRAM);
