@@ -27,6 +27,10 @@
 #define MASG_TCP_NODELAY (1)
 #define MASG_SOL_SOCKET (0xfff)
 #define MASG_SO_REUSEADDR (0x0004)
+/* shutdown()'s how, as in POSIX and CPython. */
+#define MASG_SHUT_RD (0)
+#define MASG_SHUT_WR (1)
+#define MASG_SHUT_RDWR (2)
 
 /* The modem's connIds: sockets that can be open at once. */
 #define MASG_MODEM_SOCKETS (6)
@@ -196,6 +200,13 @@ void masg_check_new_socket(int family, mp_obj_t lte);
  * if all six are held by dropped sockets; raises OSError when none can be had.
  * Allocate the socket object first: a raise after this would leak the slot. */
 mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem);
+/* select.poll's readiness of `handle`: one modem exchange (AT+SQNSS) answers
+ * for every socket polled within a few ms of it. Returns 0 or a core errno. */
+int32_t masg_poll_ready(mas_handle handle, bool *ready);
+/* A receive found nothing: sleep until its next read is due (`wait_ms`, from
+ * mas_recv_wait_ms, at least 1 ms), at most `left_ms` (negative: no limit),
+ * with the engine free for other threads. */
+void masg_wait_unlocked(int32_t wait_ms, int32_t left_ms);
 
 /* ---- original_methods.c: the original microATsocket's dialect of the socket type ---- */
 /* recvfrom()'s default bufsize, the original's. */

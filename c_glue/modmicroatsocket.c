@@ -95,6 +95,9 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_TCP_NODELAY), MP_ROM_INT(MASG_TCP_NODELAY) },
     { MP_ROM_QSTR(MP_QSTR_SOL_SOCKET), MP_ROM_INT(MASG_SOL_SOCKET) },
     { MP_ROM_QSTR(MP_QSTR_SO_REUSEADDR), MP_ROM_INT(MASG_SO_REUSEADDR) },
+    { MP_ROM_QSTR(MP_QSTR_SHUT_RD), MP_ROM_INT(MASG_SHUT_RD) },
+    { MP_ROM_QSTR(MP_QSTR_SHUT_WR), MP_ROM_INT(MASG_SHUT_WR) },
+    { MP_ROM_QSTR(MP_QSTR_SHUT_RDWR), MP_ROM_INT(MASG_SHUT_RDWR) },
     { MP_ROM_QSTR(MP_QSTR_MAX_DATAGRAM), MP_ROM_INT(MAS_MAX_DATAGRAM) },
 
     /* The original microATsocket's module names (original_api.c). */

@@ -6,6 +6,7 @@
  */
 #include "py/gc.h"
 #include "py/mperrno.h"
+#include "py/mphal.h"
 #include "py/stream.h"
 
 #include "mas_glue.h"
@@ -116,4 +117,46 @@ mas_handle masg_take_slot(int32_t (*open_slot)(mas_handle *), bool need_modem) {
         masg_raise(err);
     }
     return handle;
+}
+
+/* ---- readiness and waits shared by both socket types --------------------------- */
+
+/* select.poll asks every registered socket in turn, every few ms: the first
+ * socket asked runs one sweep (AT+SQNSS, every slot in one exchange), the
+ * others read its answer, which is trusted this long. */
+#define POLL_SWEEP_FRESH_MS (20)
+static uint32_t sweep_ms;
+static bool swept;
+
+int32_t masg_poll_ready(mas_handle handle, bool *ready) {
+    uint32_t now = (uint32_t)mp_hal_ticks_ms();
+    int32_t err;
+    masg_op_enter(true);
+    if (swept && now - sweep_ms < POLL_SWEEP_FRESH_MS) {
+        int32_t r = mas_poll_ready(handle);
+        err = r < 0 ? -r : 0;
+        *ready = r > 0;
+    } else {
+        mas_outcome out;
+        err = masg_op_finish(mas_poll_begin(handle, now), &out);
+        *ready = err == 0 && out.readable;
+        if (err == 0) {
+            swept = true;
+            sweep_ms = now;
+        }
+    }
+    masg_op_leave();
+    return err;
+}
+
+void masg_wait_unlocked(int32_t wait_ms, int32_t left_ms) {
+    if (wait_ms < 1) {
+        wait_ms = 1; /* never spin on the engine lock */
+    }
+    if (left_ms >= 0 && wait_ms > left_ms) {
+        wait_ms = left_ms;
+    }
+    if (wait_ms > 0) {
+        mp_hal_delay_ms((mp_uint_t)wait_ms);
+    }
 }

@@ -25,8 +25,6 @@
 /* How long a blocking send waits before it asks again while the modem's send
  * buffer is full (the peer is not reading). */
 #define SEND_FULL_PAUSE_MS (50)
-/* select.poll calls ioctl every few ms; the modem is asked at most this often. */
-#define POLL_INTERVAL_MS (20)
 /* Read-ahead for readline: one AT+SQNSRECV fills it, lines are cut from it. */
 #define READ_AHEAD (256)
 /* Reads shorter than this go through the read-ahead. */
@@ -246,6 +244,11 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
     int32_t timeout = self->timeout_ms;
     uint32_t start = now_ms();
     *got = 0;
+    if (!self->connected) {
+        /* A listener (or a socket never connected) has no stream to read: ENOTCONN, as
+         * lwIP and Linux answer; a listener's handle may even be its last connection's. */
+        return MAS_ENOTCONN;
+    }
     for (;;) {
         int32_t slice;
         if (timeout == 0) {
@@ -263,17 +266,22 @@ static int32_t receive_some(stream_obj_t *self, uint8_t *buf, size_t cap, size_t
         mas_outcome out;
         masg_op_enter(true);
         int32_t err = masg_op_finish(mas_stream_recv_begin(self->handle, cap, slice, now_ms()), &out);
+        int32_t wait = 0;
         if (err == 0) {
             /* out.data is valid until the next core call: copy under the lock. */
             *got = out.data_len < cap ? out.data_len : cap;
             if (*got != 0) {
                 memcpy(buf, out.data, *got);
             }
+        } else if (err == MAS_ETIMEDOUT) {
+            wait = mas_recv_wait_ms(self->handle, now_ms());
         }
         masg_op_leave();
         self->polled_readable = false;
         bool more_time = timeout < 0 || (timeout > 0 && now_ms() - start < (uint32_t)timeout);
         if (err == MAS_ETIMEDOUT && more_time) {
+            /* Nothing yet: wait for the next read with the engine free. */
+            masg_wait_unlocked(wait, timeout < 0 ? -1 : (int32_t)((uint32_t)timeout - (now_ms() - start)));
             continue;
         }
         return err;
@@ -407,6 +415,14 @@ static int32_t arm_listener(stream_obj_t *self) {
         masg_op_enter(true);
         int32_t err = mas_stream_open(&handle);
         masg_op_leave();
+        if (err == MAS_ENOMEM) {
+            /* As socket() does: accepted connections dropped without close() hold
+             * slots until their finalisers run (the next operation closes them). */
+            gc_collect();
+            masg_op_enter(true);
+            err = mas_stream_open(&handle);
+            masg_op_leave();
+        }
         if (err != 0) {
             return err;
         }
@@ -454,6 +470,8 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(stream_listen_obj, 1, 2, stream_liste
 // into the connection, so the listener takes another connId and listens again
 static mp_obj_t stream_accept(mp_obj_t self_in) {
     stream_obj_t *self = open_stream(self_in);
+    /* A readiness seen by poll is used up by this accept (or was stale if it finds none). */
+    self->polled_readable = false;
     if (!self->listening) {
         if (self->local_port == 0 || self->connected) {
             mp_raise_OSError(MP_EINVAL);
@@ -502,6 +520,47 @@ static mp_obj_t stream_accept(mp_obj_t self_in) {
     return mp_obj_new_tuple(2, items);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(stream_accept_obj, stream_accept);
+
+/* ---- peer and shutdown -------------------------------------------------------- */
+
+static void close_stream(stream_obj_t *self);
+
+// method socket.getpeername(): the peer of a connected stream: the address it dialled, or
+// for an accepted connection the remote address of the listener's AT+SQNSS line
+static mp_obj_t stream_getpeername(mp_obj_t self_in) {
+    stream_obj_t *self = open_stream(self_in);
+    if (!self->connected) {
+        masg_raise_msg(MP_ENOTCONN, "the stream socket is not connected");
+    }
+    mas_addr peer;
+    masg_lock();
+    int32_t err = mas_stream_peer(self->handle, &peer);
+    masg_unlock();
+    if (err != 0) {
+        raise_stream_error(err);
+    }
+    return masg_addr_to_obj(&peer);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(stream_getpeername_obj, stream_getpeername);
+
+// method socket.shutdown(how): SHUT_RDWR closes the connection (AT+SQNSH) and the socket;
+// the modem has no half-close, so SHUT_RD and SHUT_WR are refused
+static mp_obj_t stream_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
+    stream_obj_t *self = open_stream(self_in);
+    mp_int_t how = mp_obj_get_int(how_in);
+    if (how < MASG_SHUT_RD || how > MASG_SHUT_RDWR) {
+        mp_raise_ValueError(MP_ERROR_TEXT("how must be SHUT_RD, SHUT_WR or SHUT_RDWR"));
+    }
+    if (how != MASG_SHUT_RDWR) {
+        masg_raise_msg(MP_EOPNOTSUPP, "the modem cannot half-close a connection: shutdown(SHUT_RDWR) closes it");
+    }
+    if (!self->connected) {
+        masg_raise_msg(MP_ENOTCONN, "the stream socket is not connected");
+    }
+    close_stream(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(stream_shutdown_obj, stream_shutdown);
 
 /* ---- options ------------------------------------------------------------------ */
 
@@ -604,30 +663,23 @@ static mp_uint_t stream_p_write(mp_obj_t self_in, const void *buf, mp_uint_t siz
 }
 
 /* Whether a read would return at once: bytes ahead, bytes at the modem, or the
- * stream's end. "Readable" holds until the next read; "idle" is trusted for
- * POLL_INTERVAL_MS before the modem is asked again. */
+ * stream's end; for a listener, a connection waiting. "Readable" holds until
+ * the next read; otherwise the last poll sweep answers (socket_common.c). */
 static mp_uint_t poll_readable(stream_obj_t *self) {
     if (self->ahead_len > 0 || self->polled_readable) {
         return MP_STREAM_POLL_RD;
     }
-    uint32_t now = now_ms();
-    if (now - self->polled_ms < POLL_INTERVAL_MS) {
-        return 0;
-    }
-    mas_outcome out;
-    masg_op_enter(true);
-    int32_t err = masg_op_finish(mas_poll_begin(self->handle, now), &out);
-    bool readable = err == 0 && out.readable;
-    masg_op_leave();
+    bool ready;
+    int32_t err = masg_poll_ready(self->handle, &ready);
     if (err == MAS_EBADF) {
         return MP_STREAM_POLL_NVAL;
     }
     if (err != 0) {
         return MP_STREAM_POLL_ERR;
     }
-    self->polled_readable = readable;
-    self->polled_ms = now;
-    return readable ? MP_STREAM_POLL_RD : 0;
+    self->polled_readable = ready;
+    self->polled_ms = now_ms();
+    return ready ? MP_STREAM_POLL_RD : 0;
 }
 
 static mp_uint_t stream_p_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
@@ -645,7 +697,7 @@ static mp_uint_t stream_p_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t a
             /* The modem takes a send at once; a full buffer is waited out in the send. */
             ready |= MP_STREAM_POLL_WR;
         }
-        if ((arg & MP_STREAM_POLL_RD) && self->connected) {
+        if ((arg & MP_STREAM_POLL_RD) && (self->connected || (self->listening && self->has_slot))) {
             ready |= poll_readable(self);
         }
         return ready;
@@ -675,6 +727,8 @@ static const mp_rom_map_elem_t stream_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&stream_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&stream_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_setsockopt), MP_ROM_PTR(&stream_setsockopt_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&stream_getpeername_obj) },
+    { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&stream_shutdown_obj) },
     { MP_ROM_QSTR(MP_QSTR_makefile), MP_ROM_PTR(&stream_makefile_obj) },
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },

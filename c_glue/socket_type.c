@@ -16,10 +16,6 @@
 /* A blocking receive is run as operations of at most this long, so another
  * thread's send gets the engine in between. */
 #define RECEIVE_SLICE_MS (200)
-/* select.poll calls ioctl every few ms; the modem is asked at most this often per socket. */
-#define POLL_INTERVAL_MS (20)
-/* After any socket asked the modem, the others wait this long (one exchange per poll sweep). */
-#define POLL_SWEEP_MS (2)
 
 typedef masg_socket_t socket_obj_t;
 
@@ -174,6 +170,7 @@ static int32_t receive(socket_obj_t *self, uint8_t *buf, size_t cap, size_t *got
         mas_outcome out;
         masg_op_enter(true);
         int32_t err = masg_op_finish(mas_recvfrom_begin(self->handle, slice, now_ms()), &out);
+        int32_t wait = 0;
         if (err == 0) {
             /* out.data is valid until the next core call: copy under the lock. */
             *got = out.data_len < cap ? out.data_len : cap;
@@ -181,11 +178,15 @@ static int32_t receive(socket_obj_t *self, uint8_t *buf, size_t cap, size_t *got
                 memcpy(buf, out.data, *got);
             }
             *from = out.from;
+        } else if (err == MAS_ETIMEDOUT) {
+            wait = mas_recv_wait_ms(self->handle, now_ms());
         }
         masg_op_leave();
         self->polled = POLLED_UNKNOWN;
         bool more_time = timeout < 0 || (timeout > 0 && now_ms() - start < (uint32_t)timeout);
         if (err == MAS_ETIMEDOUT && more_time) {
+            /* Nothing yet: wait for the next read with the engine free. */
+            masg_wait_unlocked(wait, timeout < 0 ? -1 : (int32_t)((uint32_t)timeout - (now_ms() - start)));
             continue;
         }
         return err;
@@ -392,41 +393,24 @@ static mp_uint_t socket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_
     return sent;
 }
 
-/* Whether a datagram is waiting. "Readable" holds until the next receive or send;
- * "idle" is trusted for POLL_INTERVAL_MS before the modem is asked again. */
-/* When any socket last asked the modem: select.poll asks every registered
- * socket in one sweep, and one modem exchange per sweep keeps an asyncio
- * loop's stall to one exchange; the other sockets ask in the next sweeps. */
-static uint32_t modem_polled_ms;
-static bool modem_polled;
-
+/* Whether a datagram is waiting. "Readable" holds until the next receive or
+ * send; otherwise the last poll sweep (one modem exchange for every socket,
+ * socket_common.c) answers. */
 static mp_uint_t poll_readable(socket_obj_t *self) {
-    uint32_t now = now_ms();
     if (self->polled == POLLED_READABLE) {
         return MP_STREAM_POLL_RD;
     }
-    if (self->polled == POLLED_IDLE && now - self->polled_ms < POLL_INTERVAL_MS) {
-        return 0;
-    }
-    if (modem_polled && now - modem_polled_ms < POLL_SWEEP_MS) {
-        return 0;
-    }
-    mas_outcome out;
-    masg_op_enter(true);
-    int32_t err = masg_op_finish(mas_poll_begin(self->handle, now), &out);
-    bool readable = err == 0 && out.readable;
-    masg_op_leave();
+    bool ready;
+    int32_t err = masg_poll_ready(self->handle, &ready);
     if (err == MAS_EBADF) {
         return MP_STREAM_POLL_NVAL;
     }
     if (err != 0) {
         return MP_STREAM_POLL_ERR;
     }
-    self->polled = readable ? POLLED_READABLE : POLLED_IDLE;
-    self->polled_ms = now;
-    modem_polled = true;
-    modem_polled_ms = now_ms();
-    return readable ? MP_STREAM_POLL_RD : 0;
+    self->polled = ready ? POLLED_READABLE : POLLED_IDLE;
+    self->polled_ms = now_ms();
+    return ready ? MP_STREAM_POLL_RD : 0;
 }
 
 static mp_uint_t socket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {

@@ -308,7 +308,19 @@ int32_t mas_sendto_begin(mas_handle handle,
 // Starts a receive. `timeout_ms`: negative blocks forever, 0 does not block.
 int32_t mas_recvfrom_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
 
-// Starts a readiness check: is a datagram waiting?
+// After a receive that ended with `MAS_ETIMEDOUT` before its deadline: how many ms until its
+// next read is due. A receive that finds nothing ends at its first pause instead of sleeping
+// in the engine, so the caller waits this long with the engine free (another thread's
+// operation runs meanwhile), then starts the receive again. Negative: minus a core errno.
+int32_t mas_recv_wait_ms(mas_handle handle, uint32_t now_ms);
+
+// Readiness of `handle` as of the last poll sweep (`mas_poll_begin` on any socket): 1 data
+// or a connection is waiting (or a stream has ended), 0 not; no modem exchange.
+// Negative: minus a core errno.
+int32_t mas_poll_ready(mas_handle handle);
+
+// Starts a readiness sweep: one `AT+SQNSS` for all six slots. The outcome's `readable` is
+// `handle`'s; `mas_poll_ready` reads every other socket's without an exchange.
 int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
 
 // Starts a close; the slot is freed when the operation ends, whatever happens.

@@ -130,6 +130,9 @@ pub struct Slot {
     /// Bytes the modem said are waiting (`+SQNSRING`, `+SQNSI`); a hint, never trusted alone
     /// because Pycom firmware flushes URCs away before every command.
     pub buffered_hint: u32,
+    /// The last readiness sweep (`AT+SQNSS`) showed data or a connection waiting here;
+    /// cleared by the next read, accept or dial of this slot.
+    pub swept_ready: bool,
     /// Set when a receive ended at its deadline between two reads.
     pub poll: Option<PollSchedule>,
     pub modem: ModemSocket,
@@ -153,6 +156,7 @@ impl Pool {
             connected: false,
             local_port: 0,
             buffered_hint: 0,
+            swept_ready: false,
             poll: None,
             modem: ModemSocket {
                 configured: false,
@@ -233,6 +237,7 @@ impl Pool {
         for slot in &mut self.slots {
             slot.modem = ModemSocket::default();
             slot.buffered_hint = 0;
+            slot.swept_ready = false;
             // An open stream died with the modem.
             if slot.life == StreamLife::Open {
                 slot.life = StreamLife::Reset;

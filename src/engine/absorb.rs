@@ -96,6 +96,7 @@ impl Engine {
             let (event, used) = digest(&self.rx, &pending);
             let mut modes_lost = None;
             let mut status = None;
+            let mut sweep = None;
             let mut clock = None;
             let note = match event {
                 None => None,
@@ -112,6 +113,10 @@ impl Engine {
                     }
                     Some(Action::Status) if matches!(self.op, Op::Accept(_) | Op::StreamRecv(_) | Op::StreamSend { .. }) => {
                         status = super::stream::status_line(text);
+                        None
+                    }
+                    Some(Action::Status) if matches!(self.op, Op::Poll { .. }) => {
+                        sweep = super::stream::status_line(text);
                         None
                     }
                     _ => Some(Note::Info(info_numbers(text))),
@@ -160,6 +165,9 @@ impl Engine {
             }
             if let Some(line) = status {
                 self.note_status(line);
+            }
+            if let Some(line) = sweep {
+                self.note_sweep_status(line);
             }
             if let Some(year) = clock {
                 self.note_clock(year);
@@ -380,6 +388,7 @@ impl Engine {
         match action {
             // Without numeric codes errors are still recognised, only less precise.
             Action::NumericErrors => self.numeric_errors = true,
+            Action::Status if matches!(self.op, Op::Poll { .. }) => self.complete_sweep_status(ok),
             Action::Status => {
                 if let Op::Reset { status_read, open_mask } = &mut self.op {
                     *status_read = true;
@@ -409,6 +418,7 @@ impl Engine {
                         slot.modem.dialled = Some(crate::socket::Dialled { peer, local_port });
                         slot.modem.unknown = false;
                         slot.buffered_hint = 0;
+                        slot.swept_ready = false;
                     }
                 }
                 Some(Final::NoCarrier) => return Err(Error::HostUnreachable),

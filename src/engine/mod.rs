@@ -11,6 +11,7 @@ mod plan;
 mod resolve;
 pub mod secure;
 mod stream;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -103,7 +104,9 @@ enum Op {
     /// `resume_at`: the next read is due then (a receive going on with an earlier one's poll
     /// schedule, or one that waits out its deadline), not after a pause of its own.
     Receive { conn: ConnId, deadline: Deadline, got: bool, pause_ms: u32, read_since_pause: bool, errors: u8, resume_at: Option<u32> },
-    Poll { conn: ConnId, queried: bool },
+    /// `select.poll`: one `AT+SQNSS` answers for every slot (`sweep.rs`); `AT+SQNSI` for
+    /// this socket only where the modem did not answer the status query.
+    Poll { conn: ConnId, queried: bool, status_failed: bool },
     /// `tried`: AT+SQNSH was sent once; a refusal is not repeated (the connId's next user does).
     Close { conn: ConnId, tried: bool },
     Resolve(resolve::Resolve),
@@ -220,6 +223,10 @@ pub struct Engine {
     resync: bool,
     /// The modem's TLS settings as last written (`secure.rs`).
     secure: secure::SecureState,
+    /// A receive that finds nothing ends at its first pause (keeping its poll schedule in the
+    /// slot) instead of sleeping inside the operation: the caller waits outside the engine
+    /// ([`Engine::wait_hint_ms`]), so another thread's operation starts in between.
+    yield_waits: bool,
 }
 
 impl Engine {
@@ -246,7 +253,25 @@ impl Engine {
             now_ms: 0,
             resync: false,
             secure: secure::SecureState::new(),
+            yield_waits: false,
         }
+    }
+
+    /// See `yield_waits`. The C ABI turns it on: the shim sleeps between reads unlocked.
+    pub fn set_yield_waits(&mut self, on: bool) {
+        self.yield_waits = on;
+    }
+
+    /// How long until `handle`'s next receive read is due (0: now), after a receive that
+    /// yielded at a pause.
+    pub fn wait_hint_ms(&self, handle: Handle, now_ms: u32) -> Result<u32, Error> {
+        let conn = self.pool.conn(handle)?;
+        let until = self
+            .pool
+            .slot(conn)
+            .and_then(|s| s.poll)
+            .map_or(0, |s| s.next_read_ms.wrapping_sub(now_ms));
+        Ok(if until > u32::MAX / 2 { 0 } else { until })
     }
 
     fn idle(&self) -> Result<(), Error> {
@@ -422,7 +447,10 @@ impl Engine {
         // shim's next slice of one blocking receive) goes on with its poll schedule.
         // A read that must not wait, or data announced: read at once (a non-blocking read after
         // POLLIN must never answer EAGAIN without asking the modem).
-        let read_now = deadline == Deadline::NonBlocking || slot.buffered_hint > 0;
+        let read_now = deadline == Deadline::NonBlocking || slot.buffered_hint > 0 || slot.swept_ready;
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.swept_ready = false;
+        }
         let schedule = self.pool.slot_mut(conn).and_then(|s| s.poll.take());
         let (pause_ms, read_since_pause, resume_at) = match schedule {
             Some(_) if read_now => (0, false, None),
@@ -443,11 +471,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts a readiness check (for `select.poll`): at most one `AT+SQNSI`.
+    /// Starts a readiness sweep (for `select.poll`): one `AT+SQNSS` for all six slots; the
+    /// outcome says whether `handle` is readable, [`Engine::ready`] tells for the others.
     pub fn begin_poll(&mut self, handle: Handle) -> Result<(), Error> {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
-        self.start(Op::Poll { conn, queried: false });
+        self.start(Op::Poll { conn, queried: false, status_failed: false });
         Ok(())
     }
 

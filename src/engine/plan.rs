@@ -72,22 +72,7 @@ impl Engine {
             Op::Receive { conn, deadline, got, pause_ms, read_since_pause, .. } => {
                 self.plan_receive(conn, deadline, got, pause_ms, read_since_pause, now_ms)
             }
-            Op::Poll { conn, queried } => {
-                let slot = self.pool.slot(conn);
-                let hint = slot.map_or(0, |s| s.buffered_hint);
-                let dialled = slot.is_some_and(|s| s.modem.dialled.is_some());
-                // A stream's end is readable: the read gives EOF or the reset.
-                let ended = slot.is_some_and(|s| {
-                    matches!(s.life, crate::socket::StreamLife::Closed | crate::socket::StreamLife::Reset)
-                });
-                if ended {
-                    Next::Finish(Ok(Outcome { readable: true, ..Outcome::default() }))
-                } else if hint > 0 || queried || !dialled {
-                    Next::Finish(Ok(Outcome { readable: hint > 0, ..Outcome::default() }))
-                } else {
-                    Next::Act(Action::Info(conn))
-                }
-            }
+            Op::Poll { conn, queried, status_failed } => self.plan_poll(conn, queried, status_failed),
             Op::Resolve(r) => self.plan_resolve(r, now_ms),
             Op::StreamConnect { conn, peer } => self.plan_stream_connect(conn, peer),
             Op::StreamSend { conn, len, prompted, sent, verify, .. } => {
@@ -219,6 +204,14 @@ impl Engine {
                 (next, next)
             }
         };
+        if self.yield_waits {
+            // The caller waits (outside the engine) and starts the next read when it is due.
+            let schedule = crate::socket::PollSchedule { pause_ms: level, next_read_ms: now_ms.wrapping_add(pause) };
+            if let Some(slot) = self.pool.slot_mut(conn) {
+                slot.poll = Some(schedule);
+            }
+            return Next::Finish(Err(Error::TimedOut));
+        }
         if pause >= remaining {
             // The next read is due after the deadline: wait the deadline out and end there, with
             // no read of its own. A receive that goes on (the shim's next slice) reads on time.

@@ -44,9 +44,9 @@ pub(super) struct Recv {
 /// One `+SQNSS` line: connId, state and the peer fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct StatusLine {
-    conn: u32,
-    state: u32,
-    peer: Option<SocketAddr>,
+    pub(super) conn: u32,
+    pub(super) state: u32,
+    pub(super) peer: Option<SocketAddr>,
 }
 
 /// An accept in progress: status polls until the listener shows a waiting connection
@@ -69,7 +69,7 @@ const STREAM_CONNECT_MS: u32 = crate::at::command::STREAM_CONNECT_TIMEOUT_DS as 
 const DIAL_TIMEOUT_SLACK_MS: u32 = 1_000;
 
 /// `AT+SQNSS` state of a listening connId with a connection waiting.
-const STATE_INCOMING: u32 = 5;
+pub(super) const STATE_INCOMING: u32 = 5;
 
 /// Parses one `+SQNSS` line: `<id>,<state>[,"<locIP>",<locPort>,"<remIP>",<remPort>]`.
 pub(super) fn status_line(text: &[u8]) -> Option<StatusLine> {
@@ -145,6 +145,9 @@ impl Engine {
             Some(0) => Deadline::NonBlocking,
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.swept_ready = false;
+        }
         self.start(Op::Accept(Accept { conn, deadline, polled: false, pause_ms: 0, incoming: None, accepted: false }));
         Ok(())
     }
@@ -269,12 +272,18 @@ impl Engine {
             Some(ms) => Deadline::At(now_ms.wrapping_add(ms)),
         };
         self.datagram.clear();
+        // A read going on after a yielded pause keeps its pause level.
+        let mut pause_ms = 0;
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.swept_ready = false;
+            pause_ms = slot.poll.take().map_or(0, |s| s.pause_ms);
+        }
         self.start(Op::StreamRecv(Recv {
             conn,
             max,
             deadline,
             got: false,
-            pause_ms: 0,
+            pause_ms,
             read_since_pause: false,
             verify: false,
             alive: false,
@@ -370,6 +379,13 @@ impl Engine {
             return Next::Act(Action::ReceiveStream(conn, max));
         }
         let pause = if pause_ms == 0 { FIRST_POLL_PAUSE_MS } else { (pause_ms * 2).min(MAX_POLL_PAUSE_MS) };
+        if self.yield_waits {
+            // As for datagrams: the caller waits outside the engine, then reads again.
+            if let Some(slot) = self.pool.slot_mut(conn) {
+                slot.poll = Some(crate::socket::PollSchedule { pause_ms: pause, next_read_ms: now_ms.wrapping_add(pause) });
+            }
+            return Next::Finish(Err(Error::TimedOut));
+        }
         if let Op::StreamRecv(r) = &mut self.op {
             r.pause_ms = pause;
             r.read_since_pause = false;

@@ -34,7 +34,7 @@ pub mod secure;
 pub mod socket;
 pub mod stream;
 
-// The whole ABI under one path, as C sees it in one header (the fuzz targets drive it so).
+// One flat namespace for Rust callers (the fuzz targets, tests), as the C header has one.
 pub use addr::*;
 pub use modem::*;
 pub use resolve::*;

@@ -1,6 +1,6 @@
 //! Datagram sockets, and what every handle has: slot, liveness, close.
 
-use super::{mas_addr, mas_handle, slice_arg, status, with_engine, write_opened, MAS_EALREADY, MAS_EINVAL};
+use super::{errno_of, mas_addr, mas_handle, slice_arg, status, with_engine, write_opened, MAS_EALREADY, MAS_EINVAL};
 use crate::engine::Engine;
 use crate::socket::Handle;
 
@@ -74,10 +74,37 @@ pub unsafe extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, l
 #[no_mangle]
 pub extern "C" fn mas_recvfrom_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_recvfrom(Handle(handle), timeout, now_ms)))
+    with_engine(MAS_EALREADY, |e| {
+        e.set_yield_waits(true);
+        status(e.begin_recvfrom(Handle(handle), timeout, now_ms))
+    })
 }
 
-/// Starts a readiness check: is a datagram waiting?
+/// After a receive that ended with `MAS_ETIMEDOUT` before its deadline: how many ms until its
+/// next read is due. A receive that finds nothing ends at its first pause instead of sleeping
+/// in the engine, so the caller waits this long with the engine free (another thread's
+/// operation runs meanwhile), then starts the receive again. Negative: minus a core errno.
+#[no_mangle]
+pub extern "C" fn mas_recv_wait_ms(handle: mas_handle, now_ms: u32) -> i32 {
+    with_engine(MAS_EALREADY, |e| match e.wait_hint_ms(Handle(handle), now_ms) {
+        Ok(ms) => i32::try_from(ms).unwrap_or(i32::MAX),
+        Err(error) => -errno_of(error),
+    })
+}
+
+/// Readiness of `handle` as of the last poll sweep (`mas_poll_begin` on any socket): 1 data
+/// or a connection is waiting (or a stream has ended), 0 not; no modem exchange.
+/// Negative: minus a core errno.
+#[no_mangle]
+pub extern "C" fn mas_poll_ready(handle: mas_handle) -> i32 {
+    with_engine(MAS_EALREADY, |e| match e.ready(Handle(handle)) {
+        Ok(ready) => i32::from(ready),
+        Err(error) => -errno_of(error),
+    })
+}
+
+/// Starts a readiness sweep: one `AT+SQNSS` for all six slots. The outcome's `readable` is
+/// `handle`'s; `mas_poll_ready` reads every other socket's without an exchange.
 #[no_mangle]
 pub extern "C" fn mas_poll_begin(handle: mas_handle, now_ms: u32) -> i32 {
     let _ = now_ms;

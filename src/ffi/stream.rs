@@ -56,7 +56,10 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
 #[no_mangle]
 pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms)))
+    with_engine(MAS_EALREADY, |e| {
+        e.set_yield_waits(true);
+        status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms))
+    })
 }
 
 /// The peer a stream is connected to (`MAS_ENOTCONN` when it is not).

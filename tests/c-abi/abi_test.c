@@ -136,9 +136,14 @@ static void test_send_and_receive(void) {
     CHECK(out.data_len == 3 && out.data[0] == 0x00 && out.data[1] == 0xFF && out.data[2] == 'A');
     CHECK(out.from.family == 6 && out.from.port == 7 && out.from.ip[15] == 1);
     CHECK(mas_poll_begin(h, 0) == 0);
-    CHECK(drive(&exchanges).error == 0);
+    out = drive(&exchanges);
+    CHECK(out.error == 0 && exchanges == 1 && !out.readable); /* one AT+SQNSS for all six */
+    CHECK(mas_poll_ready(h) == 0);
+    CHECK(mas_poll_ready(0xdeadbeef) == -MAS_EBADF);
+    CHECK(mas_recv_wait_ms(h, 0) >= 0);
     CHECK(mas_close_begin(h) == 0);
-    CHECK(drive(&exchanges).error == 0 && exchanges == 1);
+    /* The sweep showed connId 1 closed: nothing is left to close at the modem. */
+    CHECK(drive(&exchanges).error == 0 && exchanges == 0);
     CHECK(mas_slots_in_use() == 0);
 }
 

@@ -376,7 +376,7 @@ for kind, suffix in (("ERROR", ""), ("+CME ERROR: 3", " cme 3")):
         ("%s on AT+SQNDNSLKUP" % kind, "getaddrinfo of a name", resolve(arm("fault error SQNDNSLKUP 2" + suffix)), RECOVERS),
         ("%s on AT+CMEE" % kind, "reset sweep, then sendto", reset_sweep(arm("fault error CMEE 1" + suffix)), RECOVERS),
         ("%s on AT+SQNSS" % kind, "reset sweep, then sendto", reset_sweep(arm("fault error SQNSS 1" + suffix)), RECOVERS),
-        ("%s on AT+SQNSI" % kind, "select.poll until readable (ring lost), recvfrom", poll_op(arm("fault error SQNSI 1" + suffix)), RECOVERS),
+        ("%s on AT+SQNSS in select.poll" % kind, "select.poll until readable (ring lost), recvfrom", poll_op(arm("fault error SQNSS 1" + suffix)), RECOVERS),
     ]
 CASES += [
     ("NO CARRIER on the dial", "first sendto", first_send(arm("fault no_carrier 1")), "OSError(EHOSTUNREACH)"),

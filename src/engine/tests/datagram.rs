@@ -457,7 +457,7 @@ fn sqnsh_crossing_a_read_delivers_then_redials() {
 }
 
 #[test]
-fn poll_uses_hint_or_one_sqnsi() {
+fn poll_uses_hint_or_one_status_sweep() {
     let mut e = Engine::new();
     let h = e.open().unwrap();
     let mut log = Log::new();
@@ -467,12 +467,10 @@ fn poll_uses_hint_or_one_sqnsi() {
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
     log.clear();
     e.begin_poll(h).unwrap();
-    let r = drive(&mut e, |_| b"\r\n+SQNSI: 1,1,0,12,0\r\n\r\nOK\r\n".to_vec(), &mut log);
+    let r = drive(&mut e, |_| b"\r\n+SQNSS: 1,3,\"::1\",4000,\"::1\",7\r\n+SQNSS: 2,0\r\n\r\nOK\r\n".to_vec(), &mut log);
     assert_eq!(r.map(|o| o.readable), Ok(true));
-    log.clear();
-    e.begin_poll(h).unwrap();
-    assert_eq!(drive(&mut e, happy, &mut log).map(|o| o.readable), Ok(true));
-    assert!(log.is_empty(), "a known hint needs no query");
+    assert_eq!(log, ["C AT+SQNSS"]);
+    assert_eq!(e.ready(h), Ok(true), "known without another query until it is read");
 }
 
 #[test]

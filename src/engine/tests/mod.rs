@@ -15,6 +15,7 @@ mod poll_schedule;
 mod remote_bytes;
 mod secure;
 mod stream;
+mod sweep;
 
 /// What the test transport saw: one line per exchange, e.g. `C AT+SQNSH=1`, `P 48656C6C6F`, `S 10`.
 pub(super) type Log = Vec<String>;

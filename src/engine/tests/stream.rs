@@ -188,10 +188,10 @@ fn poll_sees_the_end_of_a_stream_as_readable() {
     let (mut e, h, _) = connected();
     let mut log = Vec::new();
     e.begin_poll(h).unwrap();
-    let info = |line: &str| if line == "C AT+SQNSI=1" { b"\r\n+SQNSI: 1,0,0,0,0\r\n\r\nOK\r\n\r\n+SQNSH: 1\r\n".to_vec() } else { ok(line) };
+    let info = |line: &str| if line == "C AT+SQNSS" { b"\r\n+SQNSS: 1,1\r\n\r\nOK\r\n\r\n+SQNSH: 1\r\n".to_vec() } else { ok(line) };
     // The close rides in after the answer: the poll already reports it.
     assert_eq!(drive(&mut e, info, &mut log).map(|o| o.readable), Ok(true));
-    assert_eq!(log, ["C AT+SQNSI=1"]);
+    assert_eq!(log, ["C AT+SQNSS"]);
     e.begin_poll(h).unwrap();
     assert_eq!(drive(&mut e, ok, &mut log).map(|o| o.readable), Ok(true));
     assert_eq!(log.len(), 1, "no exchange once the end is known");

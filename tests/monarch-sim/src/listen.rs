@@ -20,16 +20,36 @@ pub(crate) struct Listener {
     /// loopback listeners accepted at the same moment).
     pub(crate) pending: VecDeque<(TcpStream, SocketAddr)>,
     stop: Arc<AtomicBool>,
+    /// The bound sockets (the accept threads hold duplicates), kept so a listener stopped by
+    /// an accept can hand its port to the next `AT+SQNSL` on it (see [`Listener::park`]).
+    sockets: Vec<TcpListener>,
+}
+
+/// A stopped listener's bound sockets, kept for the next `AT+SQNSL` on the same port.
+pub(crate) struct Parked {
+    pub(crate) port: u16,
+    sockets: Vec<TcpListener>,
 }
 
 impl Listener {
     /// Listens on `port` on both loopback addresses (the IPv6 one only where the host has it).
-    pub(crate) fn start(port: u16, conn: u8, token: u64, shared: Weak<Shared>) -> std::io::Result<Listener> {
-        let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
-        let port = v4.local_addr()?.port();
-        let v6 = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).ok();
+    /// `parked`: the sockets of a listener an accept stopped on this port, taken over so the
+    /// port stays open between two accepts (the modem listens again at once; binding afresh
+    /// would race the old accept threads for the port).
+    pub(crate) fn start(port: u16, conn: u8, token: u64, shared: Weak<Shared>, parked: Option<Parked>) -> std::io::Result<Listener> {
+        let sockets = match parked.filter(|p| p.port == port) {
+            Some(p) => p.sockets,
+            None => {
+                let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+                let port = v4.local_addr()?.port();
+                let v6 = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).ok();
+                std::iter::once(v4).chain(v6).collect()
+            }
+        };
+        let port = sockets.first().map(TcpListener::local_addr).transpose()?.map_or(port, |a| a.port());
         let stop = Arc::new(AtomicBool::new(false));
-        for listener in std::iter::once(v4).chain(v6) {
+        for socket in &sockets {
+            let listener = socket.try_clone()?;
             listener.set_nonblocking(true)?;
             let stop = Arc::clone(&stop);
             let shared = shared.clone();
@@ -37,11 +57,17 @@ impl Listener {
                 .name(format!("monarch-listen-{conn}"))
                 .spawn(move || accept_loop(&listener, conn, token, &stop, &shared))?;
         }
-        Ok(Listener { port, token, pending: VecDeque::new(), stop })
+        Ok(Listener { port, token, pending: VecDeque::new(), stop, sockets })
     }
 
     pub(crate) fn close(self) {
         self.stop.store(true, Ordering::Release);
+    }
+
+    /// Stops accepting but keeps the port bound for the next listen on it.
+    pub(crate) fn park(self) -> Parked {
+        self.stop.store(true, Ordering::Release);
+        Parked { port: self.port, sockets: self.sockets }
     }
 }
 

@@ -81,6 +81,8 @@ pub(crate) struct Modem {
     line: Vec<u8>,
     payload: Option<PayloadWait>,
     next_token: u64,
+    /// The port of the listener the last accept stopped, still bound for the next listen.
+    parked: Option<crate::listen::Parked>,
     /// connIds whose `+SQNSH` goes out after the answers being written (a TCP peer closed
     /// and the host has just read the last of its bytes).
     close_after_answer: Vec<usize>,
@@ -114,6 +116,7 @@ impl Modem {
             line: Vec::new(),
             payload: None,
             next_token: 1,
+            parked: None,
             close_after_answer: Vec::new(),
             shared: std::sync::Weak::new(),
             tls: tls::TlsState::default(),
@@ -170,6 +173,7 @@ impl Modem {
                 l.close();
             }
         }
+        self.parked = None;
     }
 
     /// A reboot: every socket and setting is gone; the modem says `+SYSSTART`.
@@ -690,7 +694,7 @@ impl Modem {
         }
         let token = self.next_token;
         self.next_token += 1;
-        match crate::listen::Listener::start(port, conn as u8, token, self.shared.clone()) {
+        match crate::listen::Listener::start(port, conn as u8, token, self.shared.clone(), self.parked.take()) {
             Ok(listener) => {
                 self.slots[index].listener = Some(listener);
                 ok()
@@ -717,8 +721,9 @@ impl Modem {
             return self.error(Some(3));
         };
         // The connId now carries the connection: the listener stops, and connections that
-        // waited behind this one are refused.
-        listener.close();
+        // waited behind this one are refused. Its port stays bound for the host's next
+        // AT+SQNSL on it (a server listens again at once).
+        self.parked = Some(listener.park());
         let token = self.next_token;
         self.next_token += 1;
         match OpenSocket::accepted(stream, peer, conn as u8, token, self.shared.clone()) {
@@ -813,9 +818,11 @@ impl Modem {
                     }
                 }
                 None => format!("+SQNSS: {},0", i + 1),
+                // State 3: suspended (command mode) with data waiting to be read.
                 Some(o) => format!(
-                    "+SQNSS: {},1,\"{}\",{},\"{}\",{}",
+                    "+SQNSS: {},{},\"{}\",{},\"{}\",{}",
                     i + 1,
+                    if o.buffered() > 0 { 3 } else { 1 },
                     o.local.ip(),
                     o.local.port(),
                     o.peer.ip(),

@@ -306,3 +306,27 @@ fn listen_refusals_and_stop() {
     std::thread::sleep(Duration::from_millis(100));
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the listener is gone");
 }
+
+#[test]
+fn a_server_listens_again_at_once_after_an_accept_and_data_shows_as_state_3() {
+    let sim = Monarch::start(SimConfig::default()).unwrap();
+    let uart = sim.uart();
+    ask(&uart, "AT+CMEE=1", b"OK\r\n");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_eq!(ask(&uart, &format!("AT+SQNSL=1,1,{port}"), b"\r\n"), b"\r\nOK\r\n");
+    let mut first = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    read_until(&uart, b"+SQNSRING: 1\r\n");
+    assert!(contains(&ask(&uart, "AT+SQNSA=1,1", b"OK\r\n"), b"\r\nOK\r\n"));
+    // The connId is the connection; the server listens on another one at once, same port.
+    assert_eq!(ask(&uart, &format!("AT+SQNSL=2,1,{port}"), b"\r\n"), b"\r\nOK\r\n");
+    let second = TcpStream::connect(("::1", port)).unwrap();
+    assert!(contains(&read_until(&uart, b"+SQNSRING: 2\r\n"), b"+SQNSRING: 2\r\n"));
+    let status = ask(&uart, "AT+SQNSS", b"OK\r\n");
+    let waiting = format!("+SQNSS: 2,5,\"127.0.0.1\",{port},\"::1\",{}", second.local_addr().unwrap().port());
+    assert!(contains(&status, waiting.as_bytes()), "{}", String::from_utf8_lossy(&status));
+    assert!(contains(&status, b"+SQNSS: 1,1,"), "nothing to read yet: {}", String::from_utf8_lossy(&status));
+    first.write_all(b"data").unwrap();
+    read_until(&uart, b"+SQNSRING: 1,4\r\n");
+    let status = ask(&uart, "AT+SQNSS", b"OK\r\n");
+    assert!(contains(&status, b"+SQNSS: 1,3,"), "data waiting: {}", String::from_utf8_lossy(&status));
+}
