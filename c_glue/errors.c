@@ -12,6 +12,13 @@
 #include <errno.h>
 #endif
 
+/* Nor ENETUNREACH (what a detached modem's failures become). */
+#if !MICROPY_USE_INTERNAL_ERRNO && defined(ENETUNREACH)
+#define MASG_ENETUNREACH ENETUNREACH
+#else
+#define MASG_ENETUNREACH (101)
+#endif
+
 /* MicroPython's own errno list has no EMSGSIZE. */
 #if defined(MP_EMSGSIZE)
 #define MASG_EMSGSIZE MP_EMSGSIZE
@@ -59,12 +66,17 @@ int masg_errno(int32_t mas_error) {
             return MP_ECONNABORTED;
         case MAS_EADDRINUSE:
             return MP_EADDRINUSE;
+        case MASG_NOT_ATTACHED:
+            return MASG_ENETUNREACH;
         default:
             return MP_EIO;
     }
 }
 
 void masg_raise(int32_t mas_error) {
+    if (mas_error == MASG_NOT_ATTACHED) {
+        masg_raise_msg(MASG_ENETUNREACH, MASG_NOT_ATTACHED_TEXT);
+    }
     mp_raise_OSError(masg_errno(mas_error));
 }
 

@@ -43,6 +43,9 @@
 
 /* ---- errors.c: errno values of the core as this port's OSError numbers ---- */
 int masg_errno(int32_t mas_error);
+/* Not a core errno: an operation failed and the modem says it is not attached (oprun.c). */
+#define MASG_NOT_ATTACHED (-1)
+#define MASG_NOT_ATTACHED_TEXT "the LTE is not attached: call lte.attach() and wait for lte.isattached()"
 NORETURN void masg_raise(int32_t mas_error);
 /* OSError(errno, message): an errno for code, a sentence for people. */
 NORETURN void masg_raise_msg(int errno_value, const char *message);
@@ -111,6 +114,19 @@ void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *rep
 void masg_lock(void);
 void masg_unlock(void);
 void masg_lock_init(void);
+
+/* ---- trace.c: microATsocket.trace() ---- */
+/* A trace is on: oprun.c calls the hooks below (and only then). */
+extern bool masg_tracing;
+MP_DECLARE_CONST_FUN_OBJ_KW(masg_trace_obj);
+void masg_trace_init(void);
+/* An operation's steps begin at `t` (the ms given to the core): writes the notes before it. */
+void masg_trace_op_start(uint32_t t);
+/* Performs `x` through the transport, writing it and its answer (or what it raised). */
+void masg_trace_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *reply, uint32_t t);
+void masg_trace_outcome(uint32_t t, const mas_outcome *out);
+/* Writes the calls the core noted since the last operation. */
+void masg_trace_notes(void);
 
 /* ---- oprun.c: one engine operation at a time ---- */
 /* Lock, then run a pending reset sweep and the queued closes (without a
@@ -237,9 +253,20 @@ extern const mp_obj_type_t masg_stream_type;
 mp_obj_t masg_stream_new(int family, mp_obj_t lte);
 /* For ssl.c: the core handle of an open stream socket; false for anything else. */
 bool masg_stream_handle(mp_obj_t obj, mas_handle *out);
+/* A dial asked for before connect() by a layer above (ssl.c's wrap): connect()
+ * then calls `dial(sock, request, &peer)` instead of dialling plain. False
+ * unless `obj` is an open stream that is neither connected nor listening. */
+typedef void (*masg_stream_dial_fn)(mp_obj_t sock, mp_obj_t request, const mas_addr *peer);
+bool masg_stream_defer_dial(mp_obj_t obj, masg_stream_dial_fn dial, mp_obj_t request);
 
 /* ---- ssl.c: TLS in the modem (microATsocket.ssl, microATsocket.wrap_socket) ---- */
 extern const mp_obj_module_t masg_ssl_module;
 MP_DECLARE_CONST_FUN_OBJ_KW(masg_ssl_wrap_socket_obj);
+/* The board self-check's certificate probe (probe.c): one write into a test slot the store
+ * never uses, or a delete (len 0). Returns 0 or a core errno. */
+int32_t masg_ssl_write_test_slot(int slot, const uint8_t *pem, size_t len);
+
+/* ---- probe.c: the board self-check's certificate probe ---- */
+MP_DECLARE_CONST_FUN_OBJ_1(masg_credential_probe_obj);
 
 #endif /* MICROATSOCKET_MAS_GLUE_H */

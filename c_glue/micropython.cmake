@@ -24,12 +24,16 @@ target_sources(usermod_microatsocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/socket_stream.c
     ${CMAKE_CURRENT_LIST_DIR}/socket_common.c
     ${CMAKE_CURRENT_LIST_DIR}/ssl.c
+    ${CMAKE_CURRENT_LIST_DIR}/ssl_creds.c
+    ${CMAKE_CURRENT_LIST_DIR}/ssl_store.c
     ${CMAKE_CURRENT_LIST_DIR}/getaddrinfo.c
     ${CMAKE_CURRENT_LIST_DIR}/addrargs.c
     ${CMAKE_CURRENT_LIST_DIR}/config.c
     ${CMAKE_CURRENT_LIST_DIR}/modem.c
     ${CMAKE_CURRENT_LIST_DIR}/oprun.c
     ${CMAKE_CURRENT_LIST_DIR}/lock.c
+    ${CMAKE_CURRENT_LIST_DIR}/trace.c
+    ${CMAKE_CURRENT_LIST_DIR}/probe.c
     ${CMAKE_CURRENT_LIST_DIR}/transport_mpcall.c
     ${CMAKE_CURRENT_LIST_DIR}/errors.c
 )

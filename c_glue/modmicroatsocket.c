@@ -67,6 +67,7 @@ static mp_obj_t mod_init(void) {
     masg_oprun_init();
     masg_modem_init();
     masg_dns_reset();
+    masg_trace_init();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);
@@ -83,6 +84,8 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_dnsserver), MP_ROM_PTR(&mod_dnsserver_obj) },
     { MP_ROM_QSTR(MP_QSTR_ssl), MP_ROM_PTR(&masg_ssl_module) },
     { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&masg_ssl_wrap_socket_obj) },
+    { MP_ROM_QSTR(MP_QSTR_trace), MP_ROM_PTR(&masg_trace_obj) },
+    { MP_ROM_QSTR(MP_QSTR__credential_probe), MP_ROM_PTR(&masg_credential_probe_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
 

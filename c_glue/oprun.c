@@ -60,13 +60,40 @@ static uint32_t now_ms(void) {
 static int32_t drive(mp_obj_t lte, mas_outcome *out) {
     mas_exchange next;
     masg_reply reply = { NULL, 0, MP_OBJ_NULL };
+    uint32_t now = now_ms();
+    if (masg_tracing) {
+        masg_trace_op_start(now);
+    }
     for (;;) {
-        if (mas_step(reply.data, reply.len, now_ms(), &next, out) == 0) {
+        if (mas_step(reply.data, reply.len, now, &next, out) == 0) {
             masg_transport_done();
+            if (masg_tracing) {
+                masg_trace_outcome(now, out);
+            }
             return out->error;
         }
-        masg_transport_perform(lte, &next, &reply);
+        /* One test per exchange while no trace is on (trace.c). */
+        if (masg_tracing) {
+            masg_trace_perform(lte, &next, &reply, now);
+        } else {
+            masg_transport_perform(lte, &next, &reply);
+        }
+        now = now_ms();
     }
+}
+
+/* A failure a detached modem would also give: ask the modem whether it is
+ * attached (AT+CGATT?, one exchange, only after such a failure) and, if it is
+ * not, say that instead (MASG_NOT_ATTACHED). */
+static int32_t explain_failure(mp_obj_t lte, int32_t err) {
+    if (err != MAS_EIO && err != MAS_EHOSTUNREACH && err != MAS_ECONNREFUSED && err != MAS_ECONNRESET && err != MAS_EPIPE) {
+        return err;
+    }
+    mas_outcome registration;
+    if (mas_registration_begin() == 0 && drive(lte, &registration) == 0 && !registration.readable) {
+        return MASG_NOT_ATTACHED;
+    }
+    return err;
 }
 
 static int32_t run(mp_obj_t lte, int32_t begun, mas_outcome *out) {
@@ -145,7 +172,7 @@ int32_t masg_op_finish(int32_t begun, mas_outcome *out) {
         if (lte == MP_OBJ_NULL) {
             masg_raise_no_modem();
         }
-        int32_t err = drive(lte, out);
+        int32_t err = explain_failure(lte, drive(lte, out));
         nlr_pop();
         return err;
     }
@@ -155,6 +182,9 @@ int32_t masg_op_finish(int32_t begun, mas_outcome *out) {
 }
 
 void masg_op_leave(void) {
+    if (masg_tracing) {
+        masg_trace_notes(); /* calls that needed no exchange (open, bind) */
+    }
     masg_unlock();
 }
 

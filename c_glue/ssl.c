@@ -1,19 +1,19 @@
 /*
  * TLS in the modem: wrap_socket and SSLContext, as microATsocket.ssl (point
- * sys.modules['ssl'] or ['ussl'] at it) and microATsocket.wrap_socket.
+ * sys.modules['ssl'], ['ussl'] or ['tls'] at it) and microATsocket.wrap_socket.
  *
- * The Monarch does the TLS itself (src/engine/secure.rs): wrapping a connected
- * stream writes the certificates it needs into the modem (only when they
- * differ from what it holds), then re-dials the connection with TLS. Nothing
- * has been sent on the plain connection yet (umqtt and urequests connect,
- * then wrap), so the peer sees one connection closed unused and a TLS one.
+ * The Monarch does the TLS itself (src/engine/secure.rs): wrapping a stream
+ * writes the credentials it needs into the modem (only when the store says
+ * the modem does not hold them), then dials the connection with TLS: at once
+ * for a connected stream (re-dialled: nothing has been sent on the plain
+ * connection yet, as umqtt and urequests connect, then wrap), or at connect()
+ * for a stream wrapped before it connected (CPython's order: one dial).
  *
- * Fingerprints: the SHA-256 of each credential written (with its kind) is kept
- * per modem slot (certificates and keys in slots 16..19) in RAM and in a small
- * text file on the board's flash (ssl.store(), default
- * /flash/microATsocket_tls.txt), so a credential the modem already holds is
- * not written again, not even after the board restarts. After a modem factory
- * reset or a modem swap, call ssl.forget() so everything is written afresh.
+ * Which slot holds what, which slot to write, when a credential is trusted
+ * and when a failed dial is retried are the core's rules (src/tls_store.rs);
+ * ssl_store.c keeps the store's file, ssl_creds.c turns the caller's paths,
+ * PEM and DER into checked PEM. Any failure inside a wrap closes the socket,
+ * so nothing can go out in clear after a wrap that did not happen.
  */
 #include <string.h>
 
@@ -23,6 +23,7 @@
 #include "py/stream.h"
 
 #include "mas_glue.h"
+#include "ssl_internal.h"
 
 #define CERT_NONE (0)
 #define CERT_OPTIONAL (1)
@@ -32,283 +33,11 @@
 
 /* certValidLevel as LR5 reads it: MAS_TLS_LEVEL_* in microatsocket.h. */
 
-/* Firmware 1.18 ends every write with CR LF: the core then leaves each PEM
- * line's LF to the firmware. Every later release ends writes with CR. */
-#if defined(MICROATSOCKET_TRANSPORT_LTEPPP) && MICROATSOCKET_LTEPPP_LAYOUT == 118
-#define LF_TERMINATOR (true)
-#else
-#define LF_TERMINATOR (false)
-#endif
-
-/* ---- the fingerprint store ------------------------------------------------- */
-
-#define FIRST_SLOT (16)
-#define SLOTS (4)
-#define HASH_LEN (32)
-#define PATH_CAP (128)
-
-typedef struct {
-    bool used;
-    uint32_t stamp; /* last use, for choosing which slot to overwrite */
-    uint8_t hash[HASH_LEN];
-} store_entry;
-
-static store_entry store[2][SLOTS]; /* [private key?][slot - FIRST_SLOT] */
-static bool store_loaded;
-static uint32_t store_clock;
-static char store_path[PATH_CAP] = "/flash/microATsocket_tls.txt";
-
-static mp_obj_t open_file(const char *path, size_t len, const char *mode) {
-    mp_obj_t args[2] = { mp_obj_new_str(path, len), mp_obj_new_str(mode, strlen(mode)) };
-    return mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), 2, 0, args);
-}
-
-static mp_obj_t call0(mp_obj_t obj, qstr method) {
+static void call0(mp_obj_t obj, qstr method) {
     mp_obj_t dest[2];
     mp_load_method(obj, method, dest);
-    return mp_call_method_n_kw(0, 0, dest);
+    mp_call_method_n_kw(0, 0, dest);
 }
-
-static void call1(mp_obj_t obj, qstr method, mp_obj_t arg) {
-    mp_obj_t dest[3];
-    mp_load_method(obj, method, dest);
-    dest[2] = arg;
-    mp_call_method_n_kw(1, 0, dest);
-}
-
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-/* Lines "<k|c> <slot> <stamp> <64 hex digits>". Anything else is skipped. */
-static void store_parse(const char *text, size_t len) {
-    const char *end = text + len;
-    while (text < end) {
-        const char *nl = memchr(text, '\n', (size_t)(end - text));
-        const char *line_end = nl == NULL ? end : nl;
-        unsigned slot = 0;
-        unsigned long stamp = 0;
-        const char *p = text;
-        int kind = (p < line_end && (*p == 'c' || *p == 'k')) ? (*p == 'k') : -1;
-        p += 2;
-        while (p < line_end && *p >= '0' && *p <= '9') {
-            slot = slot * 10 + (unsigned)(*p++ - '0');
-        }
-        p++;
-        while (p < line_end && *p >= '0' && *p <= '9') {
-            stamp = stamp * 10 + (unsigned long)(*p++ - '0');
-        }
-        p++;
-        if (kind >= 0 && slot >= FIRST_SLOT && slot < FIRST_SLOT + SLOTS && line_end - p == 2 * HASH_LEN) {
-            store_entry *e = &store[kind][slot - FIRST_SLOT];
-            bool good = true;
-            for (int i = 0; i < HASH_LEN; i++) {
-                int hi = hex_digit(p[2 * i]);
-                int lo = hex_digit(p[2 * i + 1]);
-                good = good && hi >= 0 && lo >= 0;
-                e->hash[i] = (uint8_t)((hi << 4) | lo);
-            }
-            e->used = good;
-            e->stamp = (uint32_t)stamp;
-            if (e->stamp > store_clock) {
-                store_clock = e->stamp;
-            }
-        }
-        text = line_end + 1;
-    }
-}
-
-static void store_load(void) {
-    if (store_loaded) {
-        return;
-    }
-    store_loaded = true;
-    memset(store, 0, sizeof(store));
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_obj_t f = open_file(store_path, strlen(store_path), "r");
-        mp_obj_t text = call0(f, MP_QSTR_read);
-        call0(f, MP_QSTR_close);
-        size_t len;
-        const char *data = mp_obj_str_get_data(text, &len);
-        store_parse(data, len);
-        nlr_pop();
-    }
-    /* No file yet (or unreadable): nothing is known to be in the modem. */
-}
-
-/* Best effort: a store that cannot be written costs a rewrite next time. */
-static void store_save(void) {
-    vstr_t text;
-    vstr_init(&text, 128);
-    static const char hex[] = "0123456789abcdef";
-    for (int kind = 0; kind < 2; kind++) {
-        for (int i = 0; i < SLOTS; i++) {
-            const store_entry *e = &store[kind][i];
-            if (!e->used) {
-                continue;
-            }
-            vstr_printf(&text, "%c %d %u ", kind ? 'k' : 'c', FIRST_SLOT + i, (unsigned)e->stamp);
-            for (int b = 0; b < HASH_LEN; b++) {
-                vstr_add_byte(&text, (byte)hex[e->hash[b] >> 4]);
-                vstr_add_byte(&text, (byte)hex[e->hash[b] & 15]);
-            }
-            vstr_add_byte(&text, '\n');
-        }
-    }
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_obj_t f = open_file(store_path, strlen(store_path), "w");
-        call1(f, MP_QSTR_write, mp_obj_new_str(text.buf, text.len));
-        call0(f, MP_QSTR_close);
-        nlr_pop();
-    }
-    vstr_clear(&text);
-}
-
-NORETURN static void raise_text(int errno_value, vstr_t *message) {
-    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(errno_value), mp_obj_new_str(message->buf, message->len) };
-    nlr_raise(mp_obj_new_exception_args(&mp_type_OSError, 2, args));
-}
-
-/* Writes `pem` into slot `slot` of the modem: AT+SQNSNVW, its prompt, then
- * pieces. Returns 0 or a core errno. */
-static int32_t write_credential(bool private_key, int slot, const uint8_t *pem, size_t len) {
-    mas_outcome out;
-    masg_op_enter(true);
-    int32_t err = masg_op_finish(mas_cred_write_begin(private_key, (uint8_t)slot, (uint16_t)len), &out);
-    size_t done = 0;
-    while (err == 0 && done < len) {
-        size_t taken = 0;
-        err = masg_op_finish(mas_cred_piece_begin(pem + done, len - done, LF_TERMINATOR, &taken), &out);
-        done += taken;
-    }
-    masg_op_leave();
-    return err;
-}
-
-/* The modem slot holding `pem`, written there first if no slot holds it.
- * `avoid`: a slot this connection already uses for another credential. */
-static int ensure_credential(bool private_key, const uint8_t *pem, size_t len, int avoid, const char *what, bool *known) {
-    uint8_t hash[HASH_LEN];
-    (void)mas_cred_fingerprint(pem, len, private_key, hash);
-    store_load();
-    store_entry *entries = store[private_key];
-    int pick = -1;
-    for (int i = 0; i < SLOTS; i++) {
-        if (entries[i].used && memcmp(entries[i].hash, hash, HASH_LEN) == 0) {
-            entries[i].stamp = ++store_clock;
-            *known = true;
-            return FIRST_SLOT + i;
-        }
-    }
-    for (int i = 0; i < SLOTS && pick < 0; i++) {
-        if (!entries[i].used && FIRST_SLOT + i != avoid) {
-            pick = i;
-        }
-    }
-    for (int i = 0; i < SLOTS && pick < 0; i++) {
-        if (FIRST_SLOT + i != avoid && (pick < 0 || entries[i].stamp < entries[pick].stamp)) {
-            pick = i;
-        }
-    }
-    /* Whatever happens next, the slot no longer holds what the store said. */
-    entries[pick].used = false;
-    int32_t err = write_credential(private_key, FIRST_SLOT + pick, pem, len);
-    if (err != 0) {
-        store_save();
-        vstr_t msg;
-        vstr_init(&msg, 96);
-        vstr_printf(&msg, "the modem did not store %s (AT+SQNSNVW)%s", what,
-            err == MAS_EMSGSIZE ? ": a PEM line is longer than one command of this transport" : "");
-        raise_text(err == MAS_EMSGSIZE ? masg_errno(err) : MP_EIO, &msg);
-    }
-    entries[pick].used = true;
-    entries[pick].stamp = ++store_clock;
-    memcpy(entries[pick].hash, hash, HASH_LEN);
-    store_save();
-    return FIRST_SLOT + pick;
-}
-
-/* The store said the modem holds the credential in `slot`, and the modem says otherwise. */
-static void store_drop(bool private_key, int slot) {
-    if (slot >= FIRST_SLOT && slot < FIRST_SLOT + SLOTS) {
-        store[private_key][slot - FIRST_SLOT].used = false;
-    }
-}
-
-/* ---- credentials from the caller ------------------------------------------- */
-
-/* `src` as PEM text with LF line ends (CR dropped), from the first
- * "-----BEGIN" on, ending in LF: bytes, or the path of a file. */
-static void load_pem(mp_obj_t src, const char *what, bool private_key, vstr_t *pem) {
-    mp_buffer_info_t buf;
-    mp_obj_t data = src;
-    if (mp_obj_is_str(src)) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            size_t len;
-            const char *path = mp_obj_str_get_data(src, &len);
-            mp_obj_t f = open_file(path, len, "rb");
-            data = call0(f, MP_QSTR_read);
-            call0(f, MP_QSTR_close);
-            nlr_pop();
-        } else {
-            vstr_t msg;
-            vstr_init(&msg, 64);
-            vstr_printf(&msg, "%s: cannot read the file %s", what, mp_obj_str_get_str(src));
-            raise_text(MP_ENOENT, &msg);
-        }
-    }
-    if (!mp_get_buffer(data, &buf, MP_BUFFER_READ)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("certificates and keys are file paths or bytes"));
-    }
-    const char *text = buf.buf;
-    const char *begin = NULL;
-    for (size_t i = 0; i + 10 <= buf.len; i++) {
-        if (memcmp(text + i, "-----BEGIN", 10) == 0) {
-            begin = text + i;
-            break;
-        }
-    }
-    vstr_init(pem, buf.len + 1);
-    if (begin != NULL) {
-        for (const char *p = begin; p < text + buf.len; p++) {
-            if (*p != '\r') {
-                vstr_add_byte(pem, (byte)*p);
-            }
-        }
-        if (pem->len > 0 && pem->buf[pem->len - 1] != '\n') {
-            vstr_add_byte(pem, '\n');
-        }
-    }
-    int32_t err = mas_cred_check((const uint8_t *)pem->buf, pem->len, private_key);
-    if (err != 0) {
-        vstr_t msg;
-        vstr_init(&msg, 64);
-        vstr_printf(&msg, "%s is not %s", what,
-            err == MAS_EMSGSIZE ? (private_key ? "a PEM key of at most 2 KiB" : "a PEM certificate file of at most 8 KiB")
-                                : (private_key ? "a PEM private key" : "a PEM certificate"));
-        raise_text(MP_EINVAL, &msg);
-    }
-}
-
-/* ---- wrapping ---------------------------------------------------------------- */
-
-typedef struct {
-    mp_obj_t ca;       /* MP_OBJ_NULL or None: absent */
-    mp_obj_t cert;
-    mp_obj_t key;
-    mp_obj_t hostname;
-    int cert_reqs;
-    bool check_hostname;
-} wrap_request;
 
 static bool given(mp_obj_t o) {
     return o != MP_OBJ_NULL && o != mp_const_none;
@@ -322,85 +51,208 @@ static void close_socket(mp_obj_t sock) {
     }
 }
 
-static void secure(mp_obj_t sock, const wrap_request *r) {
-    mas_handle handle;
-    if (!masg_stream_handle(sock, &handle)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("wrap_socket takes an open microATsocket stream socket"));
-    }
-    mas_addr peer;
-    masg_op_enter(true);
-    int32_t err = mas_stream_peer(handle, &peer);
-    masg_op_leave();
-    if (err != 0) {
-        masg_raise_msg(masg_errno(err), "connect() the socket before wrapping it");
-    }
+NORETURN static void refuse_server_side(void) {
+    masg_raise_msg(MP_EOPNOTSUPP, "the modem is a TLS client only: server_side=True is not supported");
+}
+
+/* ---- the request ------------------------------------------------------------- */
+
+/* What the caller asked for, as given. */
+typedef struct {
+    mp_obj_t ca;       /* MP_OBJ_NULL or None: absent */
+    mp_obj_t cert;
+    mp_obj_t key;
+    mp_obj_t hostname;
+    int cert_reqs;
+    bool check_hostname;
+} wrap_request;
+
+/* The request checked and its credentials read: all that is left is the modem.
+ * On the GC heap (a stream wrapped before connect() keeps it until then). */
+typedef struct {
+    vstr_t ca, cert, key; /* len 0: absent */
+    mp_obj_t host;        /* a str, or MP_OBJ_NULL */
+    bool dial_by_name;
+    uint8_t level;
+} prepared_wrap;
+
+static prepared_wrap *prepare(const wrap_request *r) {
     if (given(r->cert) != given(r->key)) {
-        masg_raise_msg(MP_EINVAL, "certfile and keyfile go together");
+        masg_raise_msg(MP_EINVAL, "certfile and keyfile (cert and key) go together");
     }
     if (r->cert_reqs != CERT_NONE && !given(r->ca)) {
-        masg_raise_msg(MP_EINVAL, "cert_reqs=CERT_REQUIRED needs ca_certs (load_verify_locations)");
+        masg_raise_msg(MP_EINVAL, "cert_reqs=CERT_REQUIRED needs ca_certs or cadata (load_verify_locations)");
     }
+    prepared_wrap *p = m_new0(prepared_wrap, 1);
+    p->host = MP_OBJ_NULL;
     /* Every credential is read and checked before anything reaches the modem. */
-    vstr_t ca, cert, key;
-    vstr_init(&ca, 0);
-    vstr_init(&cert, 0);
-    vstr_init(&key, 0);
     if (given(r->ca)) {
-        load_pem(r->ca, "ca_certs", false, &ca);
+        masg_cred_load(r->ca, "ca_certs", false, &p->ca);
     }
     if (given(r->cert)) {
-        load_pem(r->cert, "certfile", false, &cert);
-        load_pem(r->key, "keyfile", true, &key);
+        masg_cred_load(r->cert, "certfile", false, &p->cert);
+        masg_cred_load(r->key, "keyfile", true, &p->key);
     }
-    const char *host = NULL;
-    size_t host_len = 0;
     bool host_is_address = false;
     if (given(r->hostname)) {
-        host = mp_obj_str_get_data(r->hostname, &host_len);
+        if (!mp_obj_is_str(r->hostname)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("server_hostname must be a str"));
+        }
+        size_t len;
+        const char *host = mp_obj_str_get_data(r->hostname, &len);
         mas_addr literal;
-        host_is_address = mas_addr_parse(host, host_len, 0, &literal) == 0;
-        if (!host_is_address && !masg_is_host_name(host, host_len)) {
+        host_is_address = mas_addr_parse(host, len, 0, &literal) == 0;
+        if (!host_is_address && !masg_is_host_name(host, len)) {
             mp_raise_ValueError(MP_ERROR_TEXT("server_hostname is not a host name"));
         }
+        p->host = r->hostname;
     }
-    mas_secure params = { MAS_TLS_LEVEL_NONE, -1, -1, -1 };
+    p->level = MAS_TLS_LEVEL_NONE;
     if (r->cert_reqs != CERT_NONE) {
         /* The modem cannot report "unverified": CERT_OPTIONAL is checked as CERT_REQUIRED. */
-        params.level = (host != NULL && r->check_hostname) ? MAS_TLS_LEVEL_CA_DATES_AND_NAME : MAS_TLS_LEVEL_CA_AND_DATES;
+        p->level = (p->host != MP_OBJ_NULL && r->check_hostname) ? MAS_TLS_LEVEL_CA_DATES_AND_NAME : MAS_TLS_LEVEL_CA_AND_DATES;
     }
     /* A name is dialled as a name: the modem resolves it, sends it (SNI) and checks it. */
-    const char *dial_name = host_is_address ? NULL : host;
-    /* Two rounds at most: if the modem refuses the dial (a profile naming an empty slot)
-     * after credentials were taken from the store unwritten, the store was wrong (a modem
-     * factory reset): write them again and dial once more. */
-    for (int round = 0;; round++) {
-        bool known = false;
-        if (given(r->ca)) {
-            params.ca_slot = (int16_t)ensure_credential(false, (const uint8_t *)ca.buf, ca.len, -1, "the CA certificate", &known);
-        }
-        if (given(r->cert)) {
-            params.cert_slot = (int16_t)ensure_credential(false, (const uint8_t *)cert.buf, cert.len, params.ca_slot, "the client certificate", &known);
-            params.key_slot = (int16_t)ensure_credential(true, (const uint8_t *)key.buf, key.len, -1, "the private key", &known);
-        }
-        mas_outcome out;
-        masg_op_enter(true);
-        err = masg_op_finish(mas_secure_connect_begin(handle, &peer, dial_name, dial_name ? host_len : 0, &params), &out);
-        masg_op_leave();
-        if (err == MAS_EAGAIN) {
-            masg_raise_msg(MP_EAGAIN, "the modem's clock is not set (AT+CCLK? reads a year before 2020), so "
-                "certificate dates cannot be checked: try again once the network has set it");
-        }
-        if (err != MAS_EIO || !known || round > 0) {
-            break;
-        }
-        store_drop(false, params.ca_slot);
-        store_drop(false, params.cert_slot);
-        store_drop(true, params.key_slot);
-        store_save();
+    p->dial_by_name = p->host != MP_OBJ_NULL && !host_is_address;
+    return p;
+}
+
+/* ---- credentials into the modem ------------------------------------------------ */
+
+/* Writes `pem` into slot `slot` of the modem: AT+SQNSNVW, its prompt, then
+ * pieces. Returns 0 or a core errno. An exception on the way leaves the core
+ * owing the modem the rest of the upload, which it pays before the next
+ * command (src/engine/secure.rs). */
+static int32_t write_credential(bool private_key, int slot, const vstr_t *pem) {
+    mas_outcome out;
+    masg_op_enter(true);
+    int32_t err = masg_op_finish(mas_cred_write_begin(private_key, (uint8_t)slot, (uint16_t)pem->len, MASG_SSL_LF_TERMINATOR), &out);
+    size_t done = 0;
+    while (err == 0 && done < pem->len) {
+        size_t taken = 0;
+        err = masg_op_finish(mas_cred_piece_begin((const uint8_t *)pem->buf + done, pem->len - done, MASG_SSL_LF_TERMINATOR, &taken), &out);
+        done += taken;
     }
-    vstr_clear(&ca);
-    vstr_clear(&cert);
-    vstr_clear(&key);
+    masg_op_leave();
+    return err;
+}
+
+/* One credential of a wrap: where the store put it and what was done. */
+typedef struct {
+    const vstr_t *pem;
+    const char *what;
+    bool private_key;
+    int slot;   /* -1: not claimed */
+    int action; /* MAS_CLAIM_* */
+} cred_use;
+
+#define USES (3)
+
+static void write_claimed(cred_use *u) {
+    /* The slot is out of the file before the modem sees a byte of it. */
+    masg_store_save();
+    int32_t err = write_credential(u->private_key, u->slot, u->pem);
+    masg_store_written(u->private_key, u->slot, err == 0);
+    masg_store_save();
+    if (err != 0) {
+        vstr_t msg;
+        vstr_init(&msg, 96);
+        vstr_printf(&msg, "the modem did not store %s (AT+SQNSNVW)", u->what);
+        masg_ssl_raise_text(err == MAS_EMSGSIZE ? masg_errno(err) : MP_EIO, &msg);
+    }
+    u->action = MAS_CLAIM_HELD;
+}
+
+static void claim(cred_use *u, int avoid) {
+    mas_claim c;
+    if (masg_store_claim(u->private_key, u->pem, avoid, &c) != 0) {
+        masg_raise_msg(MP_EBUSY, "the modem's four credential slots are all in use by TLS wraps in progress: "
+            "try again when one has connected");
+    }
+    u->slot = c.slot;
+    u->action = (int)c.action;
+    if (u->action == MAS_CLAIM_WRITE) {
+        write_claimed(u);
+    }
+}
+
+static int32_t dial_once(mas_handle handle, const mas_addr *peer, const prepared_wrap *p, const cred_use *uses) {
+    mas_secure params = { p->level, (int16_t)uses[0].slot, (int16_t)uses[1].slot, (int16_t)uses[2].slot };
+    size_t host_len = 0;
+    const char *host = p->dial_by_name ? mp_obj_str_get_data(p->host, &host_len) : NULL;
+    mas_outcome out;
+    masg_op_enter(true);
+    int32_t err = masg_op_finish(mas_secure_connect_begin(handle, peer, host, host_len, &params), &out);
+    masg_op_leave();
+    return err;
+}
+
+/* Claims, writes what the modem lacks, dials; once more after writing again
+ * what only the store's file vouched for, when the core says so. */
+static int32_t dial_rounds(mas_handle handle, const mas_addr *peer, const prepared_wrap *p, cred_use *uses) {
+    masg_store_load();
+    for (int i = 0; i < USES; i++) {
+        if (uses[i].pem->len > 0) {
+            /* The client certificate never shares the CA's slot. */
+            claim(&uses[i], i == 1 ? uses[0].slot : -1);
+        }
+    }
+    for (uint8_t round = 0;; round++) {
+        int32_t err = dial_once(handle, peer, p, uses);
+        bool unconfirmed = false;
+        for (int i = 0; i < USES; i++) {
+            if (uses[i].slot < 0) {
+                continue;
+            }
+            if (err == 0) {
+                masg_store_confirm(uses[i].private_key, uses[i].slot);
+            }
+            unconfirmed = unconfirmed || uses[i].action == MAS_CLAIM_HELD_UNCONFIRMED;
+        }
+        int32_t verdict = mas_tls_after_dial(err, unconfirmed, round);
+        if (verdict != MAS_DIAL_RETRY_UNCONFIRMED && verdict != MAS_DIAL_RETRY_ALL) {
+            return err;
+        }
+        for (int i = 0; i < USES; i++) {
+            bool suspect = verdict == MAS_DIAL_RETRY_ALL || uses[i].action == MAS_CLAIM_HELD_UNCONFIRMED;
+            if (uses[i].slot >= 0 && suspect && masg_store_rewrite(uses[i].private_key, uses[i].slot)) {
+                write_claimed(&uses[i]);
+            }
+        }
+    }
+}
+
+static void release(cred_use *uses) {
+    for (int i = 0; i < USES; i++) {
+        if (uses[i].slot >= 0) {
+            masg_store_release(uses[i].private_key, uses[i].slot);
+            uses[i].slot = -1;
+        }
+    }
+}
+
+/* The secure dial of `handle` to `peer`; raises on failure. */
+static void secure_dial(mas_handle handle, const mas_addr *peer, const prepared_wrap *p) {
+    cred_use uses[USES] = {
+        { &p->ca, "the CA certificate", false, -1, 0 },
+        { &p->cert, "the client certificate", false, -1, 0 },
+        { &p->key, "the private key", true, -1, 0 },
+    };
+    int32_t err;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        err = dial_rounds(handle, peer, p, uses);
+        nlr_pop();
+    } else {
+        /* Slots this wrap pinned are free again; one it was writing is unknown. */
+        release(uses);
+        nlr_jump(nlr.ret_val);
+    }
+    release(uses);
+    if (err == MAS_EAGAIN) {
+        masg_raise_msg(MP_EAGAIN, "the modem's clock is not set (AT+CCLK? reads a year before 2020), so "
+            "certificate dates cannot be checked: try again once the network has set it");
+    }
     if (err == MAS_ECONNABORTED) {
         masg_raise_msg(masg_errno(err), "TLS handshake failed: the server's certificate is not trusted by ca_certs, "
             "has expired, or names another host, or no protocol or cipher is common (the modem does not say which)");
@@ -410,25 +262,52 @@ static void secure(mp_obj_t sock, const wrap_request *r) {
     }
 }
 
-/* Wraps `sock` in place and returns it; on any failure the socket is closed
- * (its modem slot freed) and the error raised. */
-static mp_obj_t wrap(mp_obj_t sock, const wrap_request *r) {
+/* ---- wrapping ---------------------------------------------------------------- */
+
+/* connect() of a stream wrapped before it connected (masg_stream_defer_dial). */
+static void dial_at_connect(mp_obj_t sock, mp_obj_t request, const mas_addr *peer) {
+    mas_handle handle;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        secure(sock, r);
+        if (!masg_stream_handle(sock, &handle)) {
+            mp_raise_OSError(MP_EBADF);
+        }
+        secure_dial(handle, peer, MP_OBJ_TO_PTR(request));
         nlr_pop();
-        return sock;
+        return;
     }
     close_socket(sock);
     nlr_jump(nlr.ret_val);
 }
 
+static void secure(mp_obj_t sock, const wrap_request *r) {
+    mas_handle handle;
+    if (!masg_stream_handle(sock, &handle)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("wrap_socket takes an open microATsocket stream socket"));
+    }
+    prepared_wrap *p = prepare(r);
+    mas_addr peer;
+    masg_op_enter(true);
+    int32_t err = mas_stream_peer(handle, &peer);
+    masg_op_leave();
+    if (err == 0) {
+        secure_dial(handle, &peer, p);
+        return;
+    }
+    /* Not connected yet: the secure dial happens at connect(), one dial instead of two. */
+    if (!masg_stream_defer_dial(sock, dial_at_connect, MP_OBJ_FROM_PTR(p))) {
+        masg_raise_msg(masg_errno(err), "wrap a stream socket before connect() or once it is connected, "
+            "not a listening or closed one");
+    }
+}
+
 // function ssl.wrap_socket(sock, keyfile=None, certfile=None, server_side=False,
-//     cert_reqs=CERT_NONE, ssl_version=0, ca_certs=None, server_hostname=None,
-//     saved_session=None, timeout=None, do_handshake=True): Pycom's ussl signature
-static mp_obj_t ssl_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+//     cert_reqs=CERT_NONE, ssl_version=None, ca_certs=None, server_hostname=None,
+//     saved_session=None, timeout=None, do_handshake=True, *, key=None, cert=None,
+//     cadata=None): Pycom's ussl keywords and MicroPython's ssl ones
+static mp_obj_t ssl_wrap_socket_checked(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_sock, ARG_keyfile, ARG_certfile, ARG_server_side, ARG_cert_reqs, ARG_ssl_version, ARG_ca_certs,
-           ARG_server_hostname, ARG_saved_session, ARG_timeout, ARG_do_handshake };
+           ARG_server_hostname, ARG_saved_session, ARG_timeout, ARG_do_handshake, ARG_key, ARG_cert, ARG_cadata };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_sock, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_keyfile, MP_ARG_OBJ, { .u_obj = mp_const_none } },
@@ -441,26 +320,66 @@ static mp_obj_t ssl_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_
         { MP_QSTR_saved_session, MP_ARG_OBJ, { .u_obj = mp_const_none } },
         { MP_QSTR_timeout, MP_ARG_OBJ, { .u_obj = mp_const_none } },
         { MP_QSTR_do_handshake, MP_ARG_BOOL, { .u_bool = true } },
+        { MP_QSTR_key, MP_ARG_KW_ONLY | MP_ARG_OBJ, { .u_obj = mp_const_none } },
+        { MP_QSTR_cert, MP_ARG_KW_ONLY | MP_ARG_OBJ, { .u_obj = mp_const_none } },
+        { MP_QSTR_cadata, MP_ARG_KW_ONLY | MP_ARG_OBJ, { .u_obj = mp_const_none } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed, args);
     if (args[ARG_server_side].u_bool) {
-        close_socket(args[ARG_sock].u_obj);
-        masg_raise_msg(MP_EOPNOTSUPP, "the modem's TLS is client-only: server_side is not supported");
+        refuse_server_side();
     }
     mp_int_t reqs = args[ARG_cert_reqs].u_int;
     if (reqs < CERT_NONE || reqs > CERT_REQUIRED) {
         mp_raise_ValueError(MP_ERROR_TEXT("cert_reqs must be CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED"));
     }
+    /* The two spellings of each credential are one argument. */
+    if ((given(args[ARG_keyfile].u_obj) && given(args[ARG_key].u_obj))
+        || (given(args[ARG_certfile].u_obj) && given(args[ARG_cert].u_obj))
+        || (given(args[ARG_ca_certs].u_obj) && given(args[ARG_cadata].u_obj))) {
+        mp_raise_TypeError(MP_ERROR_TEXT("keyfile/key, certfile/cert and ca_certs/cadata are two spellings of one argument: give one"));
+    }
     wrap_request r = {
-        .ca = args[ARG_ca_certs].u_obj,
-        .cert = args[ARG_certfile].u_obj,
-        .key = args[ARG_keyfile].u_obj,
+        .ca = given(args[ARG_cadata].u_obj) ? args[ARG_cadata].u_obj : args[ARG_ca_certs].u_obj,
+        .cert = given(args[ARG_cert].u_obj) ? args[ARG_cert].u_obj : args[ARG_certfile].u_obj,
+        .key = given(args[ARG_key].u_obj) ? args[ARG_key].u_obj : args[ARG_keyfile].u_obj,
         .hostname = args[ARG_server_hostname].u_obj,
         .cert_reqs = (int)reqs,
         .check_hostname = true,
     };
-    return wrap(args[ARG_sock].u_obj, &r);
+    secure(args[ARG_sock].u_obj, &r);
+    return args[ARG_sock].u_obj;
+}
+
+/* The socket a wrap call names, found without parsing (parsing may be what fails). */
+static mp_obj_t sock_argument(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, size_t index) {
+    if (n_args > index) {
+        return pos_args[index];
+    }
+    mp_map_elem_t *e = kw_args == NULL ? NULL : mp_map_lookup(kw_args, MP_OBJ_NEW_QSTR(MP_QSTR_sock), MP_MAP_LOOKUP);
+    return e == NULL ? MP_OBJ_NULL : e->value;
+}
+
+typedef mp_obj_t (*wrap_fn)(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
+
+/* Any failure inside a wrap, bad arguments included, closes the socket: a
+ * plain connection must never be left open to be written in clear. */
+static mp_obj_t wrap_or_close(wrap_fn fn, size_t sock_index, size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t sock = fn(n_args, pos_args, kw_args);
+        nlr_pop();
+        return sock;
+    }
+    mp_obj_t sock = sock_argument(n_args, pos_args, kw_args, sock_index);
+    if (sock != MP_OBJ_NULL) {
+        close_socket(sock);
+    }
+    nlr_jump(nlr.ret_val);
+}
+
+static mp_obj_t ssl_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    return wrap_or_close(ssl_wrap_socket_checked, 0, n_args, pos_args, kw_args);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(masg_ssl_wrap_socket_obj, 1, ssl_wrap_socket);
 
@@ -535,21 +454,22 @@ static mp_obj_t context_load_cert_chain(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(context_load_cert_chain_obj, 2, 3, context_load_cert_chain);
 
 // method SSLContext.wrap_socket(sock, server_side=False, do_handshake_on_connect=True,
-//     server_hostname=None)
-static mp_obj_t context_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_sock, ARG_server_side, ARG_do_handshake_on_connect, ARG_server_hostname };
+//     suppress_ragged_eofs=True, server_hostname=None, session=None)
+static mp_obj_t context_wrap_socket_checked(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_sock, ARG_server_side, ARG_do_handshake_on_connect, ARG_suppress_ragged_eofs, ARG_server_hostname, ARG_session };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_sock, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_server_side, MP_ARG_BOOL, { .u_bool = false } },
         { MP_QSTR_do_handshake_on_connect, MP_ARG_BOOL, { .u_bool = true } },
+        { MP_QSTR_suppress_ragged_eofs, MP_ARG_BOOL, { .u_bool = true } },
         { MP_QSTR_server_hostname, MP_ARG_OBJ, { .u_obj = mp_const_none } },
+        { MP_QSTR_session, MP_ARG_OBJ, { .u_obj = mp_const_none } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, args);
     context_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     if (args[ARG_server_side].u_bool) {
-        close_socket(args[ARG_sock].u_obj);
-        masg_raise_msg(MP_EOPNOTSUPP, "the modem's TLS is client-only: server_side is not supported");
+        refuse_server_side();
     }
     wrap_request r = {
         .ca = self->ca,
@@ -559,7 +479,12 @@ static mp_obj_t context_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_
         .cert_reqs = self->verify_mode,
         .check_hostname = self->check_hostname,
     };
-    return wrap(args[ARG_sock].u_obj, &r);
+    secure(args[ARG_sock].u_obj, &r);
+    return args[ARG_sock].u_obj;
+}
+
+static mp_obj_t context_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    return wrap_or_close(context_wrap_socket_checked, 1, n_args, pos_args, kw_args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(context_wrap_socket_obj, 2, context_wrap_socket);
 
@@ -610,25 +535,20 @@ MPCOMPAT_DEFINE_STREAM_TYPE(
 // function ssl.store([path]): the file that keeps the fingerprints of what the modem holds
 static mp_obj_t ssl_store(size_t n_args, const mp_obj_t *args) {
     if (n_args == 0) {
-        return mp_obj_new_str(store_path, strlen(store_path));
+        return masg_store_path_obj();
     }
-    size_t len;
-    const char *path = mp_obj_str_get_data(args[0], &len);
-    if (len == 0 || len >= PATH_CAP) {
-        mp_raise_ValueError(MP_ERROR_TEXT("store path must be 1 to 127 characters"));
-    }
-    memcpy(store_path, path, len);
-    store_path[len] = '\0';
-    store_loaded = false;
+    masg_store_set_path(args[0]);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ssl_store_obj, 0, 1, ssl_store);
 
-// function ssl.forget(): nothing is known to be in the modem (after a modem factory reset)
+// function ssl.forget(): nothing is known to be in the modem (after a modem factory reset):
+// every credential and security profile is written again before it is used
 static mp_obj_t ssl_forget(void) {
-    memset(store, 0, sizeof(store));
-    store_loaded = true;
-    store_save();
+    masg_store_forget();
+    masg_op_enter(false);
+    (void)mas_secure_forget();
+    masg_op_leave();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(ssl_forget_obj, ssl_forget);
@@ -651,3 +571,12 @@ const mp_obj_module_t masg_ssl_module = {
     .base = { &mp_type_module },
     .globals = (mp_obj_dict_t *)&ssl_globals,
 };
+
+/* The board self-check's certificate probe (probe.c): one write into a test
+ * slot the store never uses, or a delete (len 0). Returns 0 or a core errno. */
+int32_t masg_ssl_write_test_slot(int slot, const uint8_t *pem, size_t len) {
+    vstr_t text;
+    vstr_init_fixed_buf(&text, len + 1, (char *)pem); /* read only: write_credential never writes to it */
+    text.len = len;
+    return write_credential(false, slot, &text);
+}

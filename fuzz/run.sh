@@ -16,7 +16,7 @@ seconds="${1:-60}"
 mode="${2:-full}"
 shift $(( $# < 2 ? $# : 2 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(digest engine validators dns remote_datagram)
+[ ${#targets[@]} -gt 0 ] || targets=(digest engine validators dns remote_datagram tls_store)
 input_timeout="${FUZZ_INPUT_TIMEOUT:-10}"
 flags=(--sanitizer none -O -a)
 

@@ -161,3 +161,12 @@ write("remote_datagram", "raw-in-hex-mode-urc-and-ok", bytes([2]) + b"\r\n+SQNSH
 write("remote_datagram", "raw-mode-final-codes", bytes([1]) + b"\r\nERROR\r\n+SYSSTART\r\n> \r\n+CME ERROR: 3\r\n")
 write("remote_datagram", "raw-hex-digits", bytes([2]) + b"BEEF")
 write("remote_datagram", "1500-bytes", bytes([0]) + bytes(range(256)) * 5 + bytes(220))
+
+
+# --- tls_store: the fingerprint store's file, as the store writes it and as flash may spoil it
+STORE_LINE = b"c 16 7 " + b"0123456789abcdef" * 4 + b"\n"
+write("tls_store", "two-lines", STORE_LINE + b"k 19 4294967295 " + b"f" * 64 + b"\r\n")
+write("tls_store", "slot-flipped", STORE_LINE.replace(b" 16 ", b" 17 "))
+write("tls_store", "not-utf8", STORE_LINE + STORE_LINE.replace(b"c 16", b"c 1\xff"))
+write("tls_store", "torn", STORE_LINE + STORE_LINE[:30])
+write("tls_store", "duplicates-and-junk", STORE_LINE + STORE_LINE.replace(b" 7 ", b" 9 ") + b"\n\n x 20 1 00\n")

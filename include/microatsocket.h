@@ -63,6 +63,27 @@
 
 #define MAS_TLS_LEVEL_CA_DATES_AND_NAME 7
 
+// Longest store file `mas_store_save` writes.
+#define MAS_STORE_TEXT_MAX 648
+
+// `mas_claim.action`: the slot holds the credential (confirmed in this run, or only by the
+// file), or the credential is to be written there.
+#define MAS_CLAIM_HELD 0
+
+#define MAS_CLAIM_HELD_UNCONFIRMED 1
+
+#define MAS_CLAIM_WRITE 2
+
+// `mas_tls_after_dial`'s answers: done; write again (`mas_store_rewrite`) the credentials
+// only the file vouched for, or every credential used, and dial once more; fail.
+#define MAS_DIAL_DONE 0
+
+#define MAS_DIAL_RETRY_UNCONFIRMED 1
+
+#define MAS_DIAL_RETRY_ALL 3
+
+#define MAS_DIAL_FAIL 2
+
 enum mas_exchange_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -149,6 +170,11 @@ typedef struct mas_secure {
   int16_t key_slot;
 } mas_secure;
 
+typedef struct mas_claim {
+  int32_t action;
+  uint8_t slot;
+} mas_claim;
+
 
 
 #ifdef __cplusplus
@@ -182,6 +208,10 @@ int32_t mas_reset_begin(void);
 // Starts the same sweep for the first modem the module meets: handles of sockets made before
 // any modem was known stay valid (they have never been dialled).
 int32_t mas_reset_keep_sockets_begin(void);
+
+// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the modem
+// is attached to the network; `MAS_EIO` when its answer does not say.
+int32_t mas_registration_begin(void);
 
 // Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
 // `*next` filled when another exchange is needed, or 0 with `*outcome` filled when the
@@ -250,7 +280,36 @@ int32_t mas_cred_fingerprint(const uint8_t *pem, size_t len, bool private_key, u
 // Starts `AT+SQNSNVW` for a certificate or private key of `size` bytes into `index` (0..19);
 // size 0 deletes. The operation ends at the modem's prompt; the PEM follows with
 // `mas_cred_piece_begin`.
-int32_t mas_cred_write_begin(bool private_key, uint8_t index, uint16_t size);
+// `lf_terminator`: the transport ends every write with CR LF (firmware 1.18): what an
+// abandoned upload's filler must count.
+int32_t mas_cred_write_begin(bool private_key, uint8_t index, uint16_t size, bool lf_terminator);
+
+// Whether `pem` can be written in pieces on the configured transport (every line within one
+// write): 0 or `MAS_EMSGSIZE`. Checked before `AT+SQNSNVW`, so nothing is refused after the
+// modem's prompt.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_cred_pieces_check(const uint8_t *pem, size_t len, bool lf_terminator);
+
+// Forgets every security profile written (after a modem factory reset): each is written
+// again before its next dial.
+int32_t mas_secure_forget(void);
+
+// The PEM text of DER bytes (certificates back to back, or one private key) into `out`
+// (`cap` bytes); `out` NULL asks for the length needed. The length, or `-MAS_EINVAL` (not
+// DER), `-MAS_EMSGSIZE` (`cap` too small).
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+ptrdiff_t mas_cred_der_to_pem(const uint8_t *der,
+                              size_t len,
+                              bool private_key,
+                              uint8_t *out,
+                              size_t cap);
+
+// Whether `data` is DER (a certificate or key as bytes) rather than PEM text.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+bool mas_cred_is_der(const uint8_t *data, size_t len);
 
 // Starts writing the next piece of the PEM after the prompt: `rest` is what is left of it;
 // `*taken` is set to how much of it this piece uses. The piece that uses all of `rest` is
@@ -326,6 +385,51 @@ int32_t mas_poll_begin(mas_handle handle, uint32_t now_ms);
 // Starts a close; the slot is freed when the operation ends, whatever happens.
 int32_t mas_close_begin(mas_handle handle);
 
+// Reads the store file's text (`len` bytes, any bytes): every slot no wrap uses takes what its
+// line says. Returns the number of lines skipped as unreadable.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_store_load(const uint8_t *text, size_t len);
+
+// The store file's text into `out` (`cap` bytes, `MAS_STORE_TEXT_MAX` suffice): its length,
+// or -1.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+ptrdiff_t mas_store_save(uint8_t *out, size_t cap);
+
+// Nothing is known to be in the modem (after a modem factory reset or swap).
+void mas_store_forget(void);
+
+// Chooses the slot for `pem` (`len` bytes) and pins it for the caller's wrap, which must call
+// `mas_store_release` for it at the end, whatever happens. `avoid`: a certificate slot the
+// wrap already uses, or -1. 0, or `MAS_ENOMEM` when wraps in progress use every slot.
+// # Safety
+// Pointer arguments are NULL or valid for the sizes given; they are not kept.
+int32_t mas_store_claim(bool private_key,
+                        const uint8_t *pem,
+                        size_t len,
+                        int16_t avoid,
+                        struct mas_claim *out);
+
+// The outcome of a write a claim asked for: the modem's OK, or not (the slot is then unknown).
+void mas_store_written(bool private_key, uint8_t slot, bool ok);
+
+// Before writing again a credential only the file vouched for: true if the slot is now being
+// written (report with `mas_store_written`).
+bool mas_store_rewrite(bool private_key, uint8_t slot);
+
+// A dial with this slot's credential succeeded.
+void mas_store_confirm(bool private_key, uint8_t slot);
+
+// The caller's wrap is done with the slot (a write it never reported leaves it unknown).
+void mas_store_release(bool private_key, uint8_t slot);
+
+// What to do after a secure dial that ended with `err` (0 or an errno), in round `round`
+// (0 first), `used_unconfirmed` when some credential came from the file unconfirmed:
+// `MAS_DIAL_DONE`, `MAS_DIAL_RETRY_UNCONFIRMED` / `MAS_DIAL_RETRY_ALL` (write those again
+// after `mas_store_rewrite`, dial again) or `MAS_DIAL_FAIL`.
+int32_t mas_tls_after_dial(int32_t err, bool used_unconfirmed, uint8_t round);
+
 // Takes a free modem slot for a TCP stream (no AT exchange). `MAS_ENOMEM` when all six
 // connIds (shared by every kind of socket) are in use.
 // # Safety
@@ -365,6 +469,39 @@ int32_t mas_listen_begin(mas_handle handle, uint16_t port);
 // connId; the listener has stopped) and `outcome.from` its peer: listen again with a new
 // stream to take the next one. `timeout_ms` as for receives.
 int32_t mas_accept_begin(mas_handle handle, int32_t timeout_ms, uint32_t now_ms);
+
+// Starts (`true`) or stops noting calls. Starting drops any old notes and notes the current
+// transport limits first, so a replay begins with the same configuration.
+void mas_trace_enable(bool on);
+
+// The noted lines (each ending in LF) since the last `mas_trace_notes_done`: `*text` points at
+// them (valid until the next `mas_*` call) and their length is returned; `*lost` (if not NULL)
+// gets the count of lines that did not fit. No copy: the shim writes them out, then calls
+// `mas_trace_notes_done`.
+// # Safety
+// `text` is valid for one write; `lost` is NULL or valid for one write.
+size_t mas_trace_notes(const uint8_t **text, uint32_t *lost);
+
+// Forgets the lines `mas_trace_notes` gave and the lost count.
+void mas_trace_notes_done(void);
+
+// SHA-256 of `len` bytes at `data` into `out` (32 bytes): how a trace names a payload it does
+// not show. 0, or `MAS_EINVAL` for a NULL pointer.
+// # Safety
+// `data` is valid for `len` reads (NULL only with 0); `out` for 32 writes.
+int32_t mas_sha256(const uint8_t *data, size_t len, uint8_t *out);
+
+// Where the next received payload in `answer` lies, looking from `from`: the data after a
+// `+SQNSRECV: <id>,<n>` line (`n` bytes, `2n` hex digits in hex mode). Returns 1 with
+// `*start`/`*end` set, or 0 when there is none. A trace shows these bytes as length and
+// SHA-256 unless asked for payloads; the rest of the answer is kept as is.
+// # Safety
+// `answer` is valid for `len` reads; `start` and `end` for one write each.
+int32_t mas_trace_payload_span(const uint8_t *answer,
+                               size_t len,
+                               size_t from,
+                               size_t *start,
+                               size_t *end);
 
 #ifdef __cplusplus
 }  // extern "C"

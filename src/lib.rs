@@ -27,7 +27,9 @@ pub mod hex;
 pub mod hostname;
 pub mod limits;
 pub mod payload;
+pub mod pem;
 pub mod socket;
+pub mod tls_store;
 
 /// Largest UDP payload the modem accepts in one `AT+SQNSSENDEXT` or returns in one `AT+SQNSRECV`.
 pub const MAX_DATAGRAM: usize = 1500;

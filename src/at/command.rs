@@ -80,6 +80,8 @@ pub enum Command<'a> {
     Info { conn: ConnId },
     /// `AT+SQNSS`: state of all six slots.
     Status,
+    /// `AT+CGATT?`: attached to the packet domain (1) or not (0).
+    Registration,
     /// `AT+SQNDNSLKUP="<host>"[,<ipv>]`.
     DnsLookup { host: &'a HostName, version: Option<IpVersion> },
     /// `AT+SQNSNVW="certificate"|"privatekey",<index>,<size>`: the PEM follows the prompt;
@@ -121,6 +123,7 @@ impl Command<'_> {
             Command::Close { .. } => b"SQNSH",
             Command::Info { .. } => b"SQNSI",
             Command::Status => b"SQNSS",
+            Command::Registration => b"CGATT",
             Command::DnsLookup { .. } => b"SQNDNSLKUP",
             Command::NvWrite { .. } => b"SQNSNVW",
             Command::SecurityProfile { .. } => b"SQNSPCFG",
@@ -201,6 +204,7 @@ impl Command<'_> {
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
             Command::Info { conn } => write!(out, "AT+SQNSI={}", conn.get()),
             Command::Status => write!(out, "AT+SQNSS"),
+            Command::Registration => write!(out, "AT+CGATT?"),
             Command::NvWrite { private_key, index, size } => {
                 let kind = if private_key { "privatekey" } else { "certificate" };
                 write!(out, "AT+SQNSNVW=\"{kind}\",{index},{size}")

@@ -243,6 +243,12 @@ impl Engine {
                     *open_mask |= 1 << c.index();
                 }
             }
+            // +CGATT: <state>
+            (Action::Registration, [Some(state), ..]) => {
+                if let Op::Registration { attached, .. } = &mut self.op {
+                    *attached = Some(state == 1);
+                }
+            }
             // +SQNSI: <conn>,<sent>,<received>,<buff_in>,<ack_waiting>
             (Action::Info(conn), [Some(id), _, _, Some(buffered)]) if id == u32::from(conn.get()) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
@@ -293,8 +299,9 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
-                // A rebooted modem waits for no payload.
+                // A rebooted modem waits for no payload, and for no upload.
                 self.resync = false;
+                self.secure.upload = None;
                 // The pending command died with the modem: no answer will come. The operation
                 // plans again from the state the reboot left.
                 if let Some(a) = self.awaiting.as_mut() {
@@ -536,6 +543,11 @@ impl Engine {
                     *queried = true;
                 }
             }
+            Action::Registration => {
+                if let Op::Registration { asked, .. } = &mut self.op {
+                    *asked = true;
+                }
+            }
             Action::DnsLookup(_) => {
                 if !ok || self.addresses.is_empty() {
                     if let Op::Resolve(r) = &mut self.op {
@@ -546,6 +558,7 @@ impl Engine {
             // Handled by `complete_secure`.
             Action::NvWrite(..)
             | Action::CredPiece(_)
+            | Action::UploadFill(..)
             | Action::SecurityProfile(_)
             | Action::SecureConfig(..)
             | Action::DialSecure(..)
@@ -631,13 +644,14 @@ impl Engine {
             | Action::ReceiveStream(..)
             | Action::Info(_)
             | Action::DnsLookup(_)
-            | Action::NvWrite(..)
-            | Action::CredPiece(_)
-            | Action::SecurityProfile(_)
-            | Action::SecureConfig(..)
             | Action::ReadClock
+            | Action::Registration
             | Action::Pause(_)
             | Action::Resync => {}
+            // What the modem's TLS settings are after a lost answer (`secure.rs`).
+            Action::NvWrite(..) | Action::CredPiece(_) | Action::UploadFill(..) | Action::SecurityProfile(_) | Action::SecureConfig(..) => {
+                self.secure_unknown(action)
+            }
         }
     }
 }

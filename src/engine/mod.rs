@@ -118,12 +118,16 @@ enum Op {
     StreamSend { conn: ConnId, len: u16, prompted: bool, sent: bool, verify: bool, alive: bool },
     StreamRecv(stream::Recv),
     /// TLS (`secure.rs`): `AT+SQNSNVW` to its prompt; one piece of the PEM; a secure dial.
-    CredWrite { private_key: bool, index: u8, size: u16, done: bool },
-    CredPiece { last: bool, sent: bool },
+    /// `lf_terminator`: the transport ends every write with CR LF (the LF counts).
+    CredWrite { private_key: bool, index: u8, size: u16, lf_terminator: bool, done: bool },
+    /// `counted`: the bytes of the upload this piece accounts for.
+    CredPiece { last: bool, sent: bool, counted: u16 },
     SecureConnect(secure::SecureConnect),
     /// Listeners: start listening; wait for a connection and accept it.
     Listen { conn: ConnId, port: u16 },
     Accept(stream::Accept),
+    /// `AT+CGATT?` after a failure: is the modem attached to the network (`attached`, once read)?
+    Registration { asked: bool, attached: Option<bool> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,12 +168,19 @@ enum Action {
     /// `AT+SQNSPCFG`, `AT+SQNSSCFG` (on?), and the secure dial by address or by name (port).
     NvWrite(bool, u8, u16),
     CredPiece(bool),
+    /// Filler for an upload abandoned half-way (`secure.rs`, `UploadLeft`): this many `-`
+    /// bytes as one write (last?), so a modem still counting PEM bytes ends the upload before
+    /// any command reaches it. A modem that was not waiting reads a line of dashes, never a
+    /// command, and refuses it.
+    UploadFill(u16, bool),
     SecurityProfile(secure::ProfileCmd),
     SecureConfig(ConnId, bool),
     DialSecure(ConnId, SocketAddr),
     DialSecureName(ConnId, u16),
     /// `AT+CCLK?` before a dial that checks certificate dates.
     ReadClock,
+    /// `AT+CGATT?`: packet-domain attach state.
+    Registration,
 }
 
 /// Progress of the pending action's answer.
@@ -477,6 +488,15 @@ impl Engine {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
         self.start(Op::Poll { conn, queried: false, status_failed: false });
+        Ok(())
+    }
+
+    /// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the
+    /// modem is attached; an answer without the state ends with `Error::Modem`. The shim asks
+    /// after an operation failed, to tell a detached modem from a refusing peer.
+    pub fn begin_registration(&mut self) -> Result<(), Error> {
+        self.idle()?;
+        self.start(Op::Registration { asked: false, attached: None });
         Ok(())
     }
 

@@ -32,6 +32,10 @@ impl Engine {
             // The transport was reconfigured to one that cannot carry it: nothing to write.
             self.resync = false;
         }
+        // Then a modem perhaps still counting the bytes of an abandoned upload gets them.
+        if let Some(action) = self.upload_fill_step() {
+            return Next::Act(action);
+        }
         match self.op {
             Op::Idle => Next::Finish(Err(Error::InvalidArgument)),
             Op::Reset { status_read, open_mask } => self.plan_reset(status_read, open_mask),
@@ -79,10 +83,15 @@ impl Engine {
                 self.plan_stream_send(conn, len, prompted, sent, verify)
             }
             Op::StreamRecv(r) => self.plan_stream_recv(r, now_ms),
-            Op::CredWrite { private_key, index, size, done } => self.plan_cred_write(private_key, index, size, done),
-            Op::CredPiece { last, sent } => self.plan_cred_piece(last, sent),
+            Op::CredWrite { private_key, index, size, done, .. } => self.plan_cred_write(private_key, index, size, done),
+            Op::CredPiece { last, sent, .. } => self.plan_cred_piece(last, sent),
             Op::SecureConnect(s) => self.plan_secure_connect(s),
             Op::Listen { conn, port } => self.plan_listen(conn, port),
+            Op::Registration { asked: false, .. } => Next::Act(Action::Registration),
+            Op::Registration { attached, .. } => Next::Finish(match attached {
+                Some(attached) => Ok(Outcome { readable: attached, ..Outcome::default() }),
+                None => Err(Error::Modem),
+            }),
             Op::Accept(a) => self.plan_accept(a, now_ms),
             Op::Close { conn, tried } => {
                 let modem = self.pool.slot(conn).map(|s| s.modem).unwrap_or_default();
@@ -268,6 +277,7 @@ impl Engine {
             Action::Resync => (ExchangeKind::Payload, 5_000),
             Action::SendCombined(..) => (ExchangeKind::CommandWithPayload, 10_000),
             Action::CredPiece(last) => (ExchangeKind::Payload, Self::piece_wait_ms(last)),
+            Action::UploadFill(_, last) => (ExchangeKind::Command, Self::piece_wait_ms(last)),
             // The TCP connect timeout, then the handshake.
             Action::DialSecure(..) | Action::DialSecureName(..) => (ExchangeKind::Command, Self::SECURE_DIAL_WAIT_MS),
             _ => (ExchangeKind::Command, 0),
@@ -281,6 +291,13 @@ impl Engine {
             }
             None => {
                 self.command.clear();
+                if let Action::UploadFill(n, _) = action {
+                    for _ in 0..n {
+                        if self.command.push('-').is_err() {
+                            return Step::Done(self.finish(Err(Error::InvalidArgument)));
+                        }
+                    }
+                }
                 budget_ms
             }
         };
@@ -328,6 +345,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },
         Action::Close(conn) => Command::Close { conn },
         Action::Info(conn) => Command::Info { conn },
+        Action::Registration => Command::Registration,
         Action::DnsLookup(kind) => Command::DnsLookup {
             host: host?,
             version: Some(match kind {
@@ -349,6 +367,6 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::DialSecure(conn, peer) => Command::DialTcp { conn, peer },
         Action::DialSecureName(conn, port) => Command::DialTcpName { conn, host: host?, port },
         Action::ReadClock => Command::Clock,
-        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) | Action::Resync => return None,
+        Action::Payload(_) | Action::Pause(_) | Action::CredPiece(_) | Action::UploadFill(..) | Action::Resync => return None,
     })
 }

@@ -115,20 +115,56 @@ pub fn clock_year(text: &[u8]) -> Option<u32> {
     })
 }
 
-/// What the engine remembers of the modem's TLS settings.
+/// What the engine believes of the modem's TLS settings. The rule: a belief is only as good as
+/// the last answer seen. After a lost, late or unexpected answer the setting is unknown, and
+/// unknown is never "done":
+/// * a profile whose `AT+SQNSPCFG` went unanswered is forgotten, so the next secure dial on
+///   that spId writes it again (never skipped on a cached copy);
+/// * a connId whose `AT+SQNSSCFG` went unanswered (or was refused) counts as perhaps secure, so
+///   the next plain dial on it turns TLS off first;
+/// * an upload (`AT+SQNSNVW`) abandoned after its command left (prompt seen or not) counts as
+///   still waiting for every byte not known to have arrived, and the next operation, whatever
+///   it is, first writes that many filler bytes (`UploadFill`);
+/// * which credential a slot holds is the store's business (`crate::tls_store`), which hears
+///   of every write's outcome from the shim.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SecureState {
-    /// The profile last written to each spId (one per connId: sp = connId).
+    /// The profile last written to each spId (one per connId: sp = connId); `None`: unknown.
     profiles: [Option<ProfileCmd>; CONN_IDS],
     /// The `AT+SQNSPCFG` spelling the modem accepted.
     dialect: u8,
-    /// connIds whose TLS flag was last set to 1.
+    /// connIds whose TLS flag was last set to 1, or perhaps (an answer lost or refused).
     secured: u8,
+    /// An upload the modem may still be counting bytes of.
+    pub(super) upload: Option<UploadLeft>,
+}
+
+/// The bytes an abandoned upload may still be waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadLeft {
+    /// Counted bytes not known to have reached the modem.
+    pub remaining: u16,
+    /// The transport ends every write with CR LF, and the modem counts the LF.
+    pub lf_terminator: bool,
 }
 
 impl SecureState {
     pub const fn new() -> SecureState {
-        SecureState { profiles: [None; CONN_IDS], dialect: 0, secured: 0 }
+        SecureState { profiles: [None; CONN_IDS], dialect: 0, secured: 0, upload: None }
+    }
+}
+
+/// The filler write that ends an abandoned upload: `(dashes, last)`, for a modem still counting
+/// `left.remaining` bytes and writes of at most `max` bytes. `None` when nothing is owed.
+pub fn upload_fill(left: UploadLeft, max: u16) -> Option<(u16, bool)> {
+    let terminator = u16::from(left.lf_terminator);
+    if left.remaining == 0 || max == 0 {
+        return None;
+    }
+    if left.remaining <= max.saturating_add(terminator) {
+        Some((left.remaining - terminator.min(left.remaining), true))
+    } else {
+        Some((max, false))
     }
 }
 
@@ -185,13 +221,43 @@ impl Engine {
     /// Starts `AT+SQNSNVW`: a credential of `size` bytes into `index`, or a delete (size 0).
     /// Ends at the prompt; the PEM follows with [`Engine::begin_cred_piece`].
     pub fn begin_cred_write(&mut self, private_key: bool, index: u8, size: u16) -> Result<(), Error> {
+        self.begin_cred_upload(private_key, index, size, false)
+    }
+
+    /// [`Engine::begin_cred_write`] on a transport that ends writes with CR LF
+    /// (`lf_terminator`: the modem counts the LF), which an abandoned upload's filler must know.
+    pub fn begin_cred_upload(&mut self, private_key: bool, index: u8, size: u16, lf_terminator: bool) -> Result<(), Error> {
         self.idle()?;
         let max = if private_key { MAX_PRIVATE_KEY } else { MAX_CERTIFICATE };
         if index > 19 || usize::from(size) > max {
             return Err(Error::InvalidArgument);
         }
-        self.start(Op::CredWrite { private_key, index, size, done: false });
+        self.start(Op::CredWrite { private_key, index, size, lf_terminator, done: false });
         Ok(())
+    }
+
+    /// Whether `pem` can be written in pieces on this transport: every line must fit one write.
+    /// Checked before `AT+SQNSNVW`, so a credential that cannot go is refused before the prompt.
+    pub fn check_cred_pieces(&self, pem: &[u8], lf_terminator: bool) -> Result<(), Error> {
+        let max = self.piece_max();
+        let mut rest = pem;
+        while !rest.is_empty() {
+            let (_, taken) = next_piece(rest, max, lf_terminator)?;
+            if taken == 0 {
+                return Err(Error::MessageTooLong);
+            }
+            rest = rest.get(taken..).ok_or(Error::InvalidArgument)?;
+        }
+        Ok(())
+    }
+
+    fn piece_max(&self) -> usize {
+        self.limits.max_command_len.map_or(PAYLOAD_TEXT_CAP, usize::from).min(PAYLOAD_TEXT_CAP)
+    }
+
+    /// Forgets every profile written (after a modem factory reset): each is written again.
+    pub fn forget_security_profiles(&mut self) {
+        self.secure.profiles = [None; CONN_IDS];
     }
 
     /// Starts writing the next piece of `rest` (what is left of the PEM after the prompt);
@@ -199,13 +265,13 @@ impl Engine {
     /// waits for the modem's verdict.
     pub fn begin_cred_piece(&mut self, rest: &[u8], lf_terminator: bool) -> Result<usize, Error> {
         self.idle()?;
-        let max = self.limits.max_command_len.map_or(PAYLOAD_TEXT_CAP, usize::from).min(PAYLOAD_TEXT_CAP);
-        let (len, taken) = next_piece(rest, max, lf_terminator)?;
+        let (len, taken) = next_piece(rest, self.piece_max(), lf_terminator)?;
         let piece = rest.get(..len).ok_or(Error::InvalidArgument)?;
+        let counted = u16::try_from(taken).map_err(|_| Error::MessageTooLong)?;
         self.payload.clear();
         self.payload.extend_from_slice(piece).map_err(|_| Error::MessageTooLong)?;
         let last = taken == rest.len();
-        self.start(Op::CredPiece { last, sent: false });
+        self.start(Op::CredPiece { last, sent: false, counted });
         Ok(taken)
     }
 
@@ -273,9 +339,45 @@ impl Engine {
         Next::Act(Action::NvWrite(private_key, index, size))
     }
 
+    /// The next filler write an abandoned upload is owed, before any other operation's first
+    /// step (the upload's own pieces excepted).
+    pub(super) fn upload_fill_step(&self) -> Option<Action> {
+        // The upload's own pieces, and the write whose prompt just came, owe nothing.
+        if matches!(self.op, Op::Idle | Op::CredPiece { .. } | Op::CredWrite { done: true, .. }) {
+            return None;
+        }
+        let max = u16::try_from(self.piece_max().min(crate::at::command::COMMAND_CAP)).unwrap_or(u16::MAX);
+        let (dashes, last) = upload_fill(self.secure.upload?, max)?;
+        Some(Action::UploadFill(dashes, last))
+    }
+
+    /// What a lost (or unexpected) answer leaves the engine believing; see `SecureState`.
+    pub(super) fn secure_unknown(&mut self, action: Action) {
+        match action {
+            Action::SecurityProfile(cmd) => {
+                if let Some(entry) = self.secure.profiles.get_mut(usize::from(cmd.sp).saturating_sub(1)) {
+                    *entry = None;
+                }
+            }
+            Action::SecureConfig(conn, _) => self.secure.secured |= 1 << conn.index(),
+            Action::NvWrite(_, _, size) if size > 0 => {
+                let lf_terminator = matches!(self.op, Op::CredWrite { lf_terminator: true, .. });
+                self.secure.upload = Some(UploadLeft { remaining: size, lf_terminator });
+            }
+            // A piece or a filler that may or may not have arrived: its bytes stay owed (a
+            // filler longer than what the modem still waits for ends in a line it refuses).
+            _ => {}
+        }
+    }
+
     pub(super) fn plan_cred_piece(&mut self, last: bool, sent: bool) -> Next {
         if sent {
             return Next::Finish(Ok(Outcome::default()));
+        }
+        if self.secure.upload.is_none() {
+            // No prompt is pending (the modem answered, rebooted, or the upload was ended):
+            // PEM text must never reach it as command lines.
+            return Next::Finish(Err(Error::Modem));
         }
         if !self.numeric_errors {
             // The modem rebooted since its prompt (`AT+CMEE=1` came before it): the prompt
@@ -356,18 +458,28 @@ impl Engine {
     pub(super) fn complete_secure(&mut self, action: Action, result: Option<Final>, prompt: bool) -> Option<Result<(), Error>> {
         let ok = result == Some(Final::Ok);
         Some(match (action, self.op) {
-            (Action::NvWrite(..), Op::CredWrite { size, .. }) => {
+            (Action::NvWrite(..), Op::CredWrite { size, lf_terminator, .. }) => {
                 if (size > 0 && !prompt) || (size == 0 && !ok) {
                     return Some(Err(Error::Modem));
+                }
+                if size > 0 {
+                    self.secure.upload = Some(UploadLeft { remaining: size, lf_terminator });
                 }
                 if let Op::CredWrite { done, .. } = &mut self.op {
                     *done = true;
                 }
                 Ok(())
             }
+            (Action::UploadFill(..), _) => {
+                // Answered: the upload is over (the filler ended it, or the modem was not
+                // waiting and refused a line of dashes). Not the operation's business.
+                self.secure.upload = None;
+                Ok(())
+            }
             (Action::CredPiece(last), _) => {
-                // Only the last piece is answered; an answer to another means the modem
-                // counted differently (or refused the bytes).
+                // Any answer ends the upload. Only the last piece is answered; an answer to
+                // another means the modem counted differently (or refused the bytes).
+                self.secure.upload = None;
                 if !ok || !last {
                     return Some(Err(Error::Modem));
                 }
@@ -407,6 +519,8 @@ impl Engine {
             }
             (Action::SecureConfig(conn, enable), _) => {
                 if !ok {
+                    // Refused or garbled: perhaps secure, so a plain dial turns it off first.
+                    self.secure.secured |= 1 << conn.index();
                     return Some(Err(Error::Modem));
                 }
                 let bit = 1u8 << conn.index();
@@ -459,13 +573,38 @@ impl Engine {
 
     /// A piece before the last gets no answer: its silence is success.
     pub(super) fn piece_needs_no_answer(&mut self, action: Action) -> bool {
-        if action != Action::CredPiece(false) {
-            return false;
+        match action {
+            Action::CredPiece(false) => {
+                let mut owed = 0;
+                if let Op::CredPiece { sent, counted, .. } = &mut self.op {
+                    *sent = true;
+                    owed = *counted;
+                }
+                self.owe_less(owed);
+                true
+            }
+            Action::UploadFill(dashes, false) => {
+                let terminator = self.secure.upload.map_or(0, |u| u16::from(u.lf_terminator));
+                self.owe_less(dashes.saturating_add(terminator));
+                true
+            }
+            // The last filler went unanswered: the modem's own upload timeout ends it, if it
+            // was waiting at all. Not repeated.
+            Action::UploadFill(_, true) => {
+                self.secure.upload = None;
+                true
+            }
+            _ => false,
         }
-        if let Op::CredPiece { sent, .. } = &mut self.op {
-            *sent = true;
+    }
+
+    fn owe_less(&mut self, counted: u16) {
+        if let Some(left) = self.secure.upload.as_mut() {
+            left.remaining = left.remaining.saturating_sub(counted);
+            if left.remaining == 0 {
+                self.secure.upload = None;
+            }
         }
-        true
     }
 
     /// The secure dial: the TCP connect timeout, then the handshake (two network round trips

@@ -27,12 +27,25 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::socket::Handle;
 
+/// The call's result, noted for a trace when one is on (`trace.rs`): `name args -> result`.
+macro_rules! traced {
+    ($result:expr, $($note:tt)*) => {{
+        let result = $result;
+        if $crate::ffi::trace::on() {
+            $crate::ffi::trace::note(format_args!("{} -> {}", format_args!($($note)*), result));
+        }
+        result
+    }};
+}
+
 pub mod addr;
 pub mod modem;
 pub mod resolve;
 pub mod secure;
 pub mod socket;
+pub mod store;
 pub mod stream;
+mod trace;
 
 // One flat namespace for Rust callers (the fuzz targets, tests), as the C header has one.
 pub use addr::*;
@@ -40,6 +53,7 @@ pub use modem::*;
 pub use resolve::*;
 pub use secure::*;
 pub use socket::*;
+pub use store::*;
 pub use stream::*;
 
 /// Largest datagram any transport can carry (the modem's limit).
@@ -69,7 +83,7 @@ pub const MAS_EALREADY: i32 = 114;
 pub const MAS_ENONAME: i32 = 202;
 
 /// The one place errors become errno values.
-fn errno_of(error: Error) -> i32 {
+pub fn errno_of(error: Error) -> i32 {
     match error {
         Error::BadHandle => MAS_EBADF,
         Error::NoFreeSlot => MAS_ENOMEM,

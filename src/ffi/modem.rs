@@ -86,7 +86,15 @@ pub unsafe extern "C" fn mas_configure(limits: *const mas_limits) -> i32 {
         combined_send: limits.combined_send,
         pdp_cid: limits.pdp_cid,
     };
-    with_engine(MAS_EALREADY, |e| status(e.configure(limits)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.configure(limits))),
+        "configure max_command={} send_hex={} recv_hex={} combined={} cid={}",
+        limits.max_command_len.unwrap_or(0),
+        u8::from(limits.send_hex),
+        u8::from(limits.recv_hex),
+        u8::from(limits.combined_send),
+        limits.pdp_cid
+    )
 }
 
 /// Largest datagram the configured transport can send.
@@ -99,14 +107,21 @@ pub extern "C" fn mas_max_datagram() -> usize {
 /// Every existing handle becomes stale.
 #[no_mangle]
 pub extern "C" fn mas_reset_begin() -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_reset()))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_reset())), "reset")
 }
 
 /// Starts the same sweep for the first modem the module meets: handles of sockets made before
 /// any modem was known stay valid (they have never been dialled).
 #[no_mangle]
 pub extern "C" fn mas_reset_keep_sockets_begin() -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets()))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_reset_keeping_sockets())), "reset_keep_sockets")
+}
+
+/// Starts a registration check (`AT+CGATT?`): the outcome's `readable` is whether the modem
+/// is attached to the network; `MAS_EIO` when its answer does not say.
+#[no_mangle]
+pub extern "C" fn mas_registration_begin() -> i32 {
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_registration())), "registration")
 }
 
 /// Feeds the reply to the previous exchange (NULL/0 on the first call) and returns 1 with
@@ -207,6 +222,9 @@ pub unsafe extern "C" fn mas_step(
 #[no_mangle]
 pub extern "C" fn mas_abort() {
     with_engine((), |e| e.abort());
+    if super::trace::on() {
+        super::trace::note(format_args!("abort -> 0"));
+    }
 }
 
 /// The last `+CME ERROR` code the modem gave, or -1.

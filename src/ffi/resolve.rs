@@ -2,6 +2,7 @@
 
 use core::net::SocketAddr;
 
+use super::trace::{Peer, Text};
 use super::{mas_addr, slice_arg, status, with_engine, MAS_EALREADY, MAS_EINVAL};
 
 /// Most addresses one resolve returns.
@@ -54,7 +55,12 @@ pub unsafe extern "C" fn mas_resolve_begin(
 ) -> i32 {
     // Safety: as documented above, passed on.
     match unsafe { resolve_args(host, len, family, server) } {
-        Ok((host, kind, server)) => with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id))),
+        Ok((host, kind, server)) => traced!(
+            with_engine(MAS_EALREADY, |e| status(e.begin_resolve(host, kind, server, query_id))),
+            "resolve host={} family={family} server={} id={query_id}",
+            Text(host),
+            Peer(server)
+        ),
         Err(code) => code,
     }
 }
@@ -77,7 +83,12 @@ pub unsafe extern "C" fn mas_resolve_own_begin(
     // Safety: as documented above, passed on.
     match unsafe { resolve_args(host, len, family, server) } {
         Ok((host, kind, Some(server))) => {
-            with_engine(MAS_EALREADY, |e| status(e.begin_resolve_own(host, kind, server, query_id)))
+            traced!(
+                with_engine(MAS_EALREADY, |e| status(e.begin_resolve_own(host, kind, server, query_id))),
+                "resolve_own host={} family={family} server={} id={query_id}",
+                Text(host),
+                Peer(Some(server))
+            )
         }
         Ok((_, _, None)) => MAS_EINVAL,
         Err(code) => code,

@@ -1,5 +1,6 @@
 //! Datagram sockets, and what every handle has: slot, liveness, close.
 
+use super::trace::Peer;
 use super::{errno_of, mas_addr, mas_handle, slice_arg, status, with_engine, write_opened, MAS_EALREADY, MAS_EINVAL};
 use crate::engine::Engine;
 use crate::socket::Handle;
@@ -10,13 +11,15 @@ use crate::socket::Handle;
 #[no_mangle]
 pub unsafe extern "C" fn mas_socket_open(out: *mut mas_handle) -> i32 {
     // Safety: as this function's own contract.
-    unsafe { write_opened(out, Engine::open) }
+    let result = unsafe { write_opened(out, Engine::open) };
+    // Safety: written when `result` is 0.
+    traced!(result, "socket_open handle={}", if result == 0 { unsafe { out.read() } } else { 0 })
 }
 
 /// Sets the local port the socket will be dialled from (0 = modem picks).
 #[no_mangle]
 pub extern "C" fn mas_socket_bind(handle: mas_handle, port: u16) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.bind(Handle(handle), port)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.bind(Handle(handle), port))), "bind h={handle} port={port}")
 }
 
 /// Whether `handle` is a live socket (not closed, not stale).
@@ -48,7 +51,7 @@ pub unsafe extern "C" fn mas_connect_begin(handle: mas_handle, peer: *const mas_
     let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
         return MAS_EINVAL;
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_connect(Handle(handle), peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_connect(Handle(handle), peer))), "connect h={handle} peer={}", Peer(Some(peer)))
 }
 
 /// Starts a send of `len` bytes to `peer` (NULL: the connected peer). The bytes are copied.
@@ -67,17 +70,20 @@ pub unsafe extern "C" fn mas_sendto_begin(handle: mas_handle, data: *const u8, l
             None => return MAS_EINVAL,
         }
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_sendto(Handle(handle), data, peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_sendto(Handle(handle), data, peer))), "sendto h={handle} len={len} peer={}", Peer(peer))
 }
 
 /// Starts a receive. `timeout_ms`: negative blocks forever, 0 does not block.
 #[no_mangle]
 pub extern "C" fn mas_recvfrom_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| {
-        e.set_yield_waits(true);
-        status(e.begin_recvfrom(Handle(handle), timeout, now_ms))
-    })
+    traced!(
+        with_engine(MAS_EALREADY, |e| {
+            e.set_yield_waits(true);
+            status(e.begin_recvfrom(Handle(handle), timeout, now_ms))
+        }),
+        "recvfrom h={handle} timeout={timeout_ms} now={now_ms}"
+    )
 }
 
 /// After a receive that ended with `MAS_ETIMEDOUT` before its deadline: how many ms until its
@@ -108,11 +114,11 @@ pub extern "C" fn mas_poll_ready(handle: mas_handle) -> i32 {
 #[no_mangle]
 pub extern "C" fn mas_poll_begin(handle: mas_handle, now_ms: u32) -> i32 {
     let _ = now_ms;
-    with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle))))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_poll(Handle(handle)))), "poll h={handle} now={now_ms}")
 }
 
 /// Starts a close; the slot is freed when the operation ends, whatever happens.
 #[no_mangle]
 pub extern "C" fn mas_close_begin(handle: mas_handle) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_close(Handle(handle))))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_close(Handle(handle)))), "close h={handle}")
 }

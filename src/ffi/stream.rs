@@ -1,5 +1,6 @@
 //! TCP streams: open, dial, send, receive, peer; listeners and accept.
 
+use super::trace::Peer;
 use super::{errno_of, mas_addr, mas_handle, slice_arg, status, with_engine, write_opened, MAS_EALREADY, MAS_EINVAL};
 use crate::engine::Engine;
 use crate::socket::Handle;
@@ -11,7 +12,9 @@ use crate::socket::Handle;
 #[no_mangle]
 pub unsafe extern "C" fn mas_stream_open(out: *mut mas_handle) -> i32 {
     // Safety: as this function's own contract.
-    unsafe { write_opened(out, Engine::open_stream) }
+    let result = unsafe { write_opened(out, Engine::open_stream) };
+    // Safety: written when `result` is 0.
+    traced!(result, "stream_open handle={}", if result == 0 { unsafe { out.read() } } else { 0 })
 }
 
 /// Starts dialling a stream to `peer` (once per stream: `MAS_EISCONN` after that). The
@@ -24,7 +27,7 @@ pub unsafe extern "C" fn mas_stream_connect_begin(handle: mas_handle, peer: *con
     let Some(peer) = (unsafe { peer.as_ref() }).and_then(|p| p.to_socket_addr()) else {
         return MAS_EINVAL;
     };
-    with_engine(MAS_EALREADY, |e| status(e.begin_stream_connect(Handle(handle), peer)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_stream_connect(Handle(handle), peer))), "stream_connect h={handle} peer={}", Peer(Some(peer)))
 }
 
 /// Starts sending the first bytes of `data` (`len` > 0) that one command of this transport
@@ -40,14 +43,16 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
     if taken.is_null() {
         return MAS_EINVAL;
     }
-    with_engine(MAS_EALREADY, |e| match e.begin_stream_send(Handle(handle), data) {
+    let result = with_engine(MAS_EALREADY, |e| match e.begin_stream_send(Handle(handle), data) {
         Ok(n) => {
             // Safety: checked non-NULL above.
             unsafe { taken.write(n) };
             0
         }
         Err(error) => errno_of(error),
-    })
+    });
+    // Safety: checked non-NULL above; written when `result` is 0.
+    traced!(result, "stream_send h={handle} len={len} taken={}", if result == 0 { unsafe { taken.read() } } else { 0 })
 }
 
 /// Starts a read of at most `max` bytes (capped at `MAS_MAX_DATAGRAM`; the rest stays at the
@@ -56,10 +61,13 @@ pub unsafe extern "C" fn mas_stream_send_begin(handle: mas_handle, data: *const 
 #[no_mangle]
 pub extern "C" fn mas_stream_recv_begin(handle: mas_handle, max: usize, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| {
-        e.set_yield_waits(true);
-        status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms))
-    })
+    traced!(
+        with_engine(MAS_EALREADY, |e| {
+            e.set_yield_waits(true);
+            status(e.begin_stream_recv(Handle(handle), max, timeout, now_ms))
+        }),
+        "stream_recv h={handle} max={max} timeout={timeout_ms} now={now_ms}"
+    )
 }
 
 /// The peer a stream is connected to (`MAS_ENOTCONN` when it is not).
@@ -84,7 +92,7 @@ pub unsafe extern "C" fn mas_stream_peer(handle: mas_handle, out: *mut mas_addr)
 /// handle becomes a listener. The operation ends with `MAS_EADDRINUSE` when the modem refuses.
 #[no_mangle]
 pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
-    with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port)))
+    traced!(with_engine(MAS_EALREADY, |e| status(e.begin_listen(Handle(handle), port))), "listen h={handle} port={port}")
 }
 
 /// Starts waiting for a connection on a listener and accepting it (`AT+SQNSS` polls, then
@@ -94,5 +102,8 @@ pub extern "C" fn mas_listen_begin(handle: mas_handle, port: u16) -> i32 {
 #[no_mangle]
 pub extern "C" fn mas_accept_begin(handle: mas_handle, timeout_ms: i32, now_ms: u32) -> i32 {
     let timeout = u32::try_from(timeout_ms).ok();
-    with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms)))
+    traced!(
+        with_engine(MAS_EALREADY, |e| status(e.begin_accept(Handle(handle), timeout, now_ms))),
+        "accept h={handle} timeout={timeout_ms} now={now_ms}"
+    )
 }

@@ -23,6 +23,13 @@ EAFNOSUPPORT = 97
 ENOTCONN = 107
 ETIMEDOUT = 110
 
+# The board's /flash (where ssl's default store lives), mapped to a folder of this test run.
+if os.getenv("MICROATSOCKET_FLASH"):
+    try:
+        os.mount(os.VfsPosix(os.getenv("MICROATSOCKET_FLASH")), "/flash")
+    except OSError:
+        pass  # already mounted
+
 # The firmware profile the runner chose (or the fake's default).
 STARTING_PROFILE = network._lte_profile()
 
@@ -143,6 +150,18 @@ def run_example(name, **settings):
         source = f.read()
     exec(source, {"__name__": "__main__"})
     check(socket._slots_in_use() == 0, "%s closed its sockets" % name)
+
+
+def trace_check_dir():
+    """build/traces/ of this checkout (made if missing): where tests leave traces for the
+    replay check of `make test` (mk/trace.mk)."""
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    folder = here + "/../../build/traces"
+    try:
+        os.mkdir(folder)
+    except OSError:
+        pass  # there already
+    return folder
 
 
 def free_port(index):

@@ -21,6 +21,7 @@ What a script gets in its environment:
                                   third-party client libraries (see tcp_peers.py)
     TLS_DIR, MQTTS_*, HTTPS_PORT6   a PKI made for the run, mosquitto with TLS listeners
                                   and an HTTPS server on ::1 (see tls_peers.py)
+    MICROATSOCKET_FLASH           a folder of this run that mas_testlib mounts as /flash
                                   (ECHO_PORT6 absent when the host has no ::1)
 
 Before each script the simulator gets "reboot" (every modem slot closed,
@@ -324,6 +325,10 @@ def main():
     tls_env, tls_closers = tls_peers.start(tls_dir)
     dns_closers += tls_closers + [lambda: shutil.rmtree(tls_dir, ignore_errors=True)]
     tcp_env.update(tls_env)
+    # The board's /flash for this run (mas_testlib mounts it): ssl's default store is saved.
+    flash_dir = tempfile.mkdtemp(prefix="flash-")
+    dns_closers.append(lambda: shutil.rmtree(flash_dir, ignore_errors=True))
+    tcp_env["MICROATSOCKET_FLASH"] = flash_dir
     passed = failed = 0
     try:
         sim.start()

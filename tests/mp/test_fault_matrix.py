@@ -22,7 +22,7 @@ DNS_PORT = int(os.getenv("DNS_PORT") or "0")
 PEER = echo6() or echo4()
 FAMILY = socket.AF_INET6 if PEER == echo6() else socket.AF_INET
 RECOVERS = "recovers"
-ERRNO_NAMES = {EIO: "EIO", EBADF: "EBADF", ETIMEDOUT: "ETIMEDOUT", 113: "EHOSTUNREACH",
+ERRNO_NAMES = {EIO: "EIO", EBADF: "EBADF", ETIMEDOUT: "ETIMEDOUT", 113: "EHOSTUNREACH", 101: "ENETUNREACH",
                ENOMEM: "ENOMEM", -202: "EAI_FAIL"}
 
 
@@ -214,6 +214,22 @@ def wait_with(line):
     return op
 
 
+def attached_again(op):
+    """`op`, then the network back and the LTE attached, so the next case starts attached."""
+    def run(sockets):
+        try:
+            op(sockets)
+        finally:
+            sim("network back")
+            if not lte.isattached():
+                lte.attach()
+    return run
+
+
+def detach():
+    lte.detach()
+
+
 def close_op(setup):
     def op(sockets):
         s = warm()
@@ -398,6 +414,11 @@ CASES += [
     ("PPP data state (LTE.connect()), nothing reaches the modem", "sendto", data_state("sendto"), "OSError(data state)"),
     ("PPP data state (LTE.connect()), nothing reaches the modem", "recvfrom", data_state("recvfrom"), "OSError(data state)"),
     ("PPP data state (LTE.connect()), nothing reaches the modem", "close (the slot is freed)", data_state("close"), "OSError(data state)"),
+    # Not attached: the module asks AT+CGATT? after the failure and says so (the message names
+    # lte.attach()); the network closes every socket when the registration goes.
+    ("the LTE detached (lte.detach())", "first sendto", attached_again(first_send(detach)), "OSError(ENETUNREACH)"),
+    ("the network lost, the radio on", "sendto on a dialled socket", attached_again(steady_send(arm("network lose"))), "OSError(ENETUNREACH)"),
+    ("the network lost, the radio on", "connect", attached_again(connect_op(arm("network lose"))), "OSError(ENETUNREACH)"),
 ]
 
 

@@ -317,9 +317,17 @@ lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool call
     memcpy(trx_buffer, item->bytes, copy);
     memset(trx_buffer + copy, 0, fw_size - copy);
 
+    {
+        /* Before the task runs it: the answer overwrites the buffer. */
+        const char *data = (const char *)trx_buffer + ESP32_CMD_OFF_DATA;
+        size_t cap = fw_size > ESP32_CMD_OFF_DATA ? fw_size - ESP32_CMD_OFF_DATA : 0;
+        const char *nul = memchr(data, '\0', cap);
+        fake_lose_item_seen(data, nul != NULL ? (size_t)(nul - data) : cap);
+    }
     task_outcome_t outcome = task_execute(fw);
     previous_was_continuation = outcome == OUTCOME_NO_ANSWER;
     fake_interrupt_item_done();
+    fake_lose_item_done(outcome == OUTCOME_ANSWERED);
 
     if (caller_waits) {
         if (outcome == OUTCOME_ANSWERED) {

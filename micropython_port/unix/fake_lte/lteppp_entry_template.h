@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "esp32_cmd_image.h"
+#include "interrupt_hook.h"
 #include "lteppp.h"
 #include "lteppp_task.h"
 
@@ -25,4 +26,5 @@ void lteppp_send_at_command(lte_task_cmd_data_t *cmd, lte_task_rsp_data_t *rsp) 
     item.bytes[ESP32_CMD_OFF_CONT] = expect_continuation ? 1 : 0;
 #endif
     (void)lteppp_task_submit(&item, lteppp_task_caller_waits(expect_continuation), rsp);
+    fake_lose_raise_if_fired(true);
 }

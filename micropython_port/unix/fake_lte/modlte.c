@@ -9,6 +9,7 @@
  * flushes pending URCs, as on the device) and track the PPP state that makes
  * send_at_cmd refuse to run.
  */
+#include "interrupt_hook.h"
 #include "modlte.h"
 
 #include <stdio.h>
@@ -81,7 +82,9 @@ static lteppp_task_result_t push_at_command(const char *cmd, size_t len, uint32_
     esp32_cmd_image_fill(&item, fw->cmd_layout, timeout_ms, cmd, len, continuation);
     /* The firmware decides whether to wait from the struct, after the copy. */
     bool flagged = fw->cmd_layout >= LTEPPP_CMD_LAYOUT_1_20_2 && item.bytes[ESP32_CMD_OFF_CONT] != 0;
-    return lteppp_task_submit(&item, lteppp_task_caller_waits(flagged), &modlte_rsp);
+    lteppp_task_result_t result = lteppp_task_submit(&item, lteppp_task_caller_waits(flagged), &modlte_rsp);
+    fake_lose_raise_if_fired(false);
+    return result;
 }
 
 static void push_or_raise(const char *cmd, size_t len, uint32_t timeout_ms, bool continuation) {

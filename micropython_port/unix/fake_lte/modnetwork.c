@@ -133,6 +133,23 @@ static mp_obj_t network_lte_interrupt(mp_obj_t items_in, mp_obj_t kind_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(network_lte_interrupt_obj, network_lte_interrupt);
 
+// function network._lte_lose(text, nth=1): the modem carries out the nth item from
+// now that holds `text` (or the first answered item after it), and its answer is lost:
+// the caller gets KeyboardInterrupt instead (see interrupt_hook.c); text '' disarms.
+// -> whether a previous arming had not fired yet.
+static mp_obj_t network_lte_lose(size_t n_args, const mp_obj_t *args) {
+    size_t len;
+    const char *text = mp_obj_str_get_data(args[0], &len);
+    mp_int_t nth = n_args > 1 ? mp_obj_get_int(args[1]) : 1;
+    if (nth < 1 || len > 64) {
+        mp_raise_ValueError(MP_ERROR_TEXT("nth must be >= 1 and text at most 64 bytes"));
+    }
+    bool was_armed = fake_lose_armed();
+    fake_lose_arm(text, len, (uint32_t)nth);
+    return mp_obj_new_bool(was_armed);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lte_lose_obj, 1, 2, network_lte_lose);
+
 static const mp_rom_map_elem_t network_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_network) },
     { MP_ROM_QSTR(MP_QSTR_LTE), MP_ROM_PTR(&network_lte_type) },
@@ -142,6 +159,7 @@ static const mp_rom_map_elem_t network_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR__sim), MP_ROM_PTR(&network_sim_obj) },
     { MP_ROM_QSTR(MP_QSTR__lteppp_send), MP_ROM_PTR(&network_lteppp_send_obj) },
     { MP_ROM_QSTR(MP_QSTR__lte_interrupt), MP_ROM_PTR(&network_lte_interrupt_obj) },
+    { MP_ROM_QSTR(MP_QSTR__lte_lose), MP_ROM_PTR(&network_lte_lose_obj) },
 };
 static MP_DEFINE_CONST_DICT(network_module_globals, network_module_globals_table);
 

@@ -93,3 +93,25 @@ fn an_abort_in_raw_mode_resyncs_with_the_raw_payload() {
     assert_eq!(log.first().map(String::as_str), Some("P hi\r\n\0"), "{log:?}");
     assert!(log.iter().any(|l| l == "C AT+SQNSH=1"), "{log:?}");
 }
+
+#[test]
+fn registration_reads_the_attach_state() {
+    use crate::engine::{Engine, Step};
+    let mut e = Engine::new();
+    for (answer, expected) in [
+        (&b"\r\n+CGATT: 0\r\n\r\nOK\r\n"[..], Some(false)),
+        (&b"\r\n+CGATT: 1\r\n\r\nOK\r\n"[..], Some(true)),
+        (&b"\r\nERROR\r\n"[..], None),
+    ] {
+        e.begin_registration().expect("idle");
+        match e.step(b"", 0) {
+            Step::Exchange(x) => assert_eq!(x.command, b"AT+CGATT?"),
+            other => panic!("{other:?}"),
+        }
+        match (e.step(answer, 1), expected) {
+            (Step::Done(Ok(o)), Some(attached)) => assert_eq!(o.readable, attached),
+            (Step::Done(Err(_)), None) => {}
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+}

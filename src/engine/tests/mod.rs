@@ -14,6 +14,7 @@ mod datagram;
 mod poll_schedule;
 mod remote_bytes;
 mod secure;
+mod secure_lost;
 mod stream;
 mod sweep;
 

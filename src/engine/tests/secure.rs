@@ -11,7 +11,7 @@ use super::super::secure::*;
 use super::super::*;
 use crate::addr::parse_socket_addr;
 
-fn describe(x: &Exchange<'_>) -> String {
+pub(super) fn describe(x: &Exchange<'_>) -> String {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match x.kind {
         ExchangeKind::Command => std::format!("C {}", text(x.command)),
@@ -22,13 +22,13 @@ fn describe(x: &Exchange<'_>) -> String {
     }
 }
 
-fn drive(engine: &mut Engine, modem: impl FnMut(&str) -> Vec<u8>, log: &mut Vec<String>) -> Result<Outcome, Error> {
+pub(super) fn drive(engine: &mut Engine, modem: impl FnMut(&str) -> Vec<u8>, log: &mut Vec<String>) -> Result<Outcome, Error> {
     super::drive_described(engine, describe, modem, log)
 }
 
 /// A modem that accepts everything: the prompt for uploads, silence for pieces before the
 /// last (their wait is 20 ms), OK for the rest.
-fn ok(line: &str) -> Vec<u8> {
+pub(super) fn ok(line: &str) -> Vec<u8> {
     if line == "C AT+CCLK?" {
         b"\r\n+CCLK: \"26/12/03,00:45:00+00\"\r\n\r\nOK\r\n".to_vec()
     } else if line.starts_with("C AT+SQNSNVW") && !line.ends_with(",0") {
@@ -40,11 +40,11 @@ fn ok(line: &str) -> Vec<u8> {
     }
 }
 
-fn broker() -> SocketAddr {
+pub(super) fn broker() -> SocketAddr {
     parse_socket_addr(b"::1", 8883).unwrap()
 }
 
-fn connected() -> (Engine, Handle) {
+pub(super) fn connected() -> (Engine, Handle) {
     let mut e = Engine::new();
     let h = e.open_stream().unwrap();
     let mut log = Vec::new();
@@ -53,7 +53,7 @@ fn connected() -> (Engine, Handle) {
     (e, h)
 }
 
-const CA: SecureParams = SecureParams { level: LEVEL_CA_DATES_AND_NAME, ca: Some(19), cert: None, key: None };
+pub(super) const CA: SecureParams = SecureParams { level: LEVEL_CA_DATES_AND_NAME, ca: Some(19), cert: None, key: None };
 
 fn upload(e: &mut Engine, pem: &[u8], modem: impl FnMut(&str) -> Vec<u8> + Copy) -> (Result<(), Error>, Vec<String>) {
     let mut log = Vec::new();
@@ -71,7 +71,7 @@ fn upload(e: &mut Engine, pem: &[u8], modem: impl FnMut(&str) -> Vec<u8> + Copy)
     (Ok(()), log)
 }
 
-fn pem(lines: usize) -> Vec<u8> {
+pub(super) fn pem(lines: usize) -> Vec<u8> {
     let mut text = b"-----BEGIN CERTIFICATE-----\n".to_vec();
     for i in 0..lines {
         text.extend(std::iter::repeat_n(b'A' + (i % 26) as u8, 64));

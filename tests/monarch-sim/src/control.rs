@@ -40,6 +40,10 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
             Ok(c) if modem.network_close(c, out) => "OK".into(),
             _ => "ERR no open socket with that connId".into(),
         },
+        ["network", "lose"] | ["network", "back"] => {
+            modem.set_coverage(words[1] == "back", out);
+            "OK".into()
+        }
         ["clock", "unset"] | ["clock", "network"] => {
             modem.tls.clock_unset = words[1] == "unset";
             "OK".into()

@@ -9,6 +9,9 @@ pub(crate) struct Faults {
     pub(crate) error: HashMap<String, (u32, Option<u16>)>,
     /// Command name -> remaining answers never sent.
     pub(crate) silent: HashMap<String, u32>,
+    /// Command name (or `PAYLOAD`, an upload's bytes after the prompt) -> remaining arrivals
+    /// the modem runs in full and whose answer is then lost on the way to the host.
+    pub(crate) lost: HashMap<String, u32>,
     pub(crate) no_carrier: u32,
     pub(crate) no_prompt: u32,
     pub(crate) drop_urc: u32,
@@ -64,6 +67,10 @@ impl Faults {
         self.silent.get_mut(name).is_some_and(take)
     }
 
+    pub(crate) fn take_lost(&mut self, name: &str) -> bool {
+        self.lost.get_mut(name).is_some_and(take)
+    }
+
     pub(crate) fn take_reboot_at(&mut self, name: &str) -> bool {
         self.reboot_at.get_mut(name).is_some_and(take)
     }
@@ -92,6 +99,10 @@ impl Faults {
             Some("silent") => {
                 let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
                 self.silent.insert(name, count(2)?);
+            }
+            Some("lost") => {
+                let name = words.get(1).ok_or("missing command name")?.to_ascii_uppercase();
+                self.lost.insert(name, count(2)?);
             }
             Some("no_carrier") => self.no_carrier = count(1)?,
             Some("no_prompt") => self.no_prompt = count(1)?,

@@ -188,6 +188,23 @@ impl Modem {
         self.emit_urc(out, "+SYSSTART");
     }
 
+    /// The registration is gone (detach, or coverage lost): every open socket is closed by
+    /// the network, each with its `+SQNSH`.
+    pub(crate) fn network_lost(&mut self, out: &Output) {
+        for conn in 1..=self.slots.len() {
+            self.network_close(conn, out);
+        }
+    }
+
+    /// Whether the network is there (control lines `network lose` / `network back`).
+    pub(crate) fn set_coverage(&mut self, coverage: bool, out: &Output) {
+        let registered = self.radio.registration_stat() == 1;
+        self.radio.set_coverage(coverage);
+        if registered && self.radio.registration_stat() == 0 {
+            self.network_lost(out);
+        }
+    }
+
     /// The network closed `conn`: the modem says `+SQNSH: <conn>`.
     pub(crate) fn network_close(&mut self, conn: usize, out: &Output) -> bool {
         match self.slots.get_mut(conn.wrapping_sub(1)).and_then(|s| s.socket.take()) {
@@ -325,7 +342,11 @@ impl Modem {
                 let (rest, answer) = self.feed_upload(bytes);
                 bytes = rest;
                 if let Some(answer) = answer {
-                    answers.push(self.shape(answer));
+                    if self.faults.take_lost("PAYLOAD") {
+                        self.counters.errors_injected += 1;
+                    } else {
+                        answers.push(self.shape(answer));
+                    }
                 }
                 continue;
             }
@@ -434,8 +455,27 @@ impl Modem {
         }
     }
 
-    /// Runs one command line; `None` when the modem stays silent.
+    /// Runs one command line; `None` when the modem stays silent (or its answer is lost:
+    /// `fault lost`, the command carried out all the same).
     fn execute(&mut self, line: &[u8], out: &Output) -> Option<Vec<u8>> {
+        let text = String::from_utf8_lossy(line).trim().to_ascii_uppercase();
+        let name: String = text
+            .strip_prefix("AT")
+            .unwrap_or("")
+            .trim_start_matches('+')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let lost = !name.is_empty() && self.faults.take_lost(&name);
+        let answer = self.execute_line(line, out);
+        if lost && answer.is_some() {
+            self.counters.errors_injected += 1;
+            return None;
+        }
+        answer
+    }
+
+    fn execute_line(&mut self, line: &[u8], out: &Output) -> Option<Vec<u8>> {
         let text = String::from_utf8_lossy(line).trim().to_string();
         if text.is_empty() {
             return None;
@@ -477,7 +517,11 @@ impl Modem {
         }
         let args = body_raw.split_once('=').map(|(_, a)| a.trim());
         let query = body.ends_with('?');
+        let registered = self.radio.registration_stat() == 1;
         if let Some(answer) = self.radio.answer(body, &name, args) {
+            if registered && self.radio.registration_stat() == 0 {
+                self.network_lost(out);
+            }
             return Some(answer);
         }
         Some(match (body, name.as_str()) {
@@ -497,7 +541,15 @@ impl Modem {
                 }
                 None => self.error(Some(50)),
             },
+            // Not attached: no PDP context, so no address (the cid alone, as 27.007 lists it).
+            (_, "CGPADDR") if self.radio.registration_stat() == 0 => info(&["+CGPADDR: 1".to_string()]),
             (_, "CGPADDR") => info(&[format!("+CGPADDR: 1,\"{}\",\"{}\"", self.cgpaddr.0, self.cgpaddr.1)]),
+            // Not attached: nothing to dial over. The Monarch's answer here is not in any source
+            // read; the module asks AT+CGATT? after any failed dial, whatever the code.
+            (_, "SQNSD") if self.radio.registration_stat() == 0 => {
+                self.counters.dial += 1;
+                self.error(Some(4))
+            }
             (_, "SQNSCFG") => self.socket_config(args),
             (_, "SQNSCFGEXT") if query => self.socket_config_ext_query(),
             (_, "SQNSCFGEXT") => self.socket_config_ext(args),

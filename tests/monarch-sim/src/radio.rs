@@ -11,19 +11,27 @@
 #[derive(Debug)]
 pub(crate) struct Radio {
     cfun: u8,
+    /// The network is there (control lines `network lose` / `network back`: coverage lost
+    /// and found while the radio stays on).
+    coverage: bool,
 }
 
 impl Default for Radio {
     fn default() -> Radio {
         // A Monarch that Pycom's firmware has run before boots with its radio on.
-        Radio { cfun: 1 }
+        Radio { cfun: 1, coverage: true }
     }
 }
 
 impl Radio {
     /// The `<stat>` of `+CEREG`: 1 (registered, home network) while the radio is on.
     pub(crate) fn registration_stat(&self) -> u8 {
-        u8::from(self.cfun == 1)
+        u8::from(self.cfun == 1 && self.coverage)
+    }
+
+    /// Whether the network is there for a radio that is on (`network lose` / `network back`).
+    pub(crate) fn set_coverage(&mut self, coverage: bool) {
+        self.coverage = coverage;
     }
 
     /// The answer to a radio command, or `None` when `body` (the command after "AT",

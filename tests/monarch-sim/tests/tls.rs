@@ -235,3 +235,27 @@ fn secure_flag_and_profile_arguments_are_checked() {
     assert!(text(&answer).contains("+CME ERROR: 4"), "{}", text(&answer));
     assert_eq!(stat(&sim, "profile_writes"), 5);
 }
+
+#[test]
+fn a_lost_answer_is_carried_out_all_the_same() {
+    let sim = Monarch::start(SimConfig::default()).unwrap();
+    let uart = sim.uart();
+    ask(&uart, "AT+CMEE=1", b"OK\r\n");
+    // The profile is written, its OK never comes.
+    assert!(sim.control("fault lost SQNSPCFG 1").starts_with("OK"));
+    let answer = ask(&uart, "AT+SQNSPCFG=1,2,\"\",0,,,,\"\"", b"\r\n");
+    assert!(!text(&answer).contains("OK"), "{}", text(&answer));
+    assert_eq!(stat(&sim, "profile_writes"), 1);
+    assert_eq!(stat(&sim, "errors_injected"), 1);
+    // An upload's final answer lost: the credential is stored all the same.
+    assert!(sim.control("fault lost PAYLOAD 1").starts_with("OK"));
+    let pki = pki();
+    let prompt = ask(&uart, &format!("AT+SQNSNVW=\"certificate\",19,{}", pki.ca_pem.len()), b"> ");
+    assert!(text(&prompt).contains("> "));
+    uart.write(pki.ca_pem.as_bytes());
+    let answer = read_until(&uart, b"OK\r\n");
+    assert!(!text(&answer).contains("OK"), "{}", text(&answer));
+    assert_eq!(stat(&sim, "nvm_writes"), 1);
+    // Disarmed after its count: the next one is answered.
+    assert!(text(&ask(&uart, "AT+SQNSPCFG=1,2,\"\",0,,,,\"\"", b"OK\r\n")).contains("OK"));
+}
