@@ -59,8 +59,8 @@ FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "release-v1.20": "r
 FREE_OPS = ("getaddrinfo of a literal", "socket() + close()")
 REQUIRED_OPS = ("first sendto to a new peer", "steady sendto", "recvfrom, datagram waiting",
                 "recvfrom, must wait 150 ms for the echo") + FREE_OPS
-SHIM_OBJS = "build/micropython-src/ports/unix/build-standard/microatsocket/*.o"
-FAKE_LTE_OBJS = "build/micropython-src/ports/unix/build-standard/fake_lte/*.o"
+SHIM_OBJS = "build/micropython-src/ports/unix/build-pycom/microatsocket/*.o"
+FAKE_LTE_OBJS = "build/micropython-src/ports/unix/build-pycom/fake_lte/*.o"
 
 
 def wire_us(nbytes):

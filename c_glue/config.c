@@ -26,6 +26,9 @@ static mp_obj_t config_get(qstr name) {
             return mp_obj_new_bool(!limits.recv_hex);
         case MP_QSTR_max_datagram: {
             masg_lock();
+            /* The core takes the limits when a modem is set; before that (no
+             * __init__ applies them at start) it must follow them here too. */
+            (void)masg_modem_configure(&limits);
             size_t max = mas_max_datagram();
             masg_unlock();
             return mp_obj_new_int_from_uint(max);

@@ -66,6 +66,8 @@ int masg_errno(int32_t mas_error) {
             return MP_ECONNABORTED;
         case MAS_EADDRINUSE:
             return MP_EADDRINUSE;
+        case MAS_ENOTSENDER:
+            return MP_EOPNOTSUPP;
         case MASG_NOT_ATTACHED:
             return MASG_ENETUNREACH;
         default:

@@ -59,20 +59,13 @@ static bool cache_enabled = true;
  * work on this network (a modem whose resolver cannot reach the operator's DNS,
  * or answers no AAAA). Each of its refusals costs a +CME ERROR, and the LTE task
  * idle-waits a second on every one, so it rests for RESOLVER_REST_MS before it is
- * asked again. Forgotten at module reset and by config(dns_cache=...). */
+ * asked again. Forgotten by config(dns_cache=...). */
 #define RESOLVER_REST_MS (10u * 60u * 1000u)
 static bool resolver_resting;
 static uint32_t resolver_rest_from_ms;
 
 static void resolver_forget(void) {
     resolver_resting = false;
-}
-
-void masg_dns_reset(void) {
-    dns_servers_ready = false;
-    cache_clear();
-    cache_enabled = true;
-    resolver_forget();
 }
 
 /* A query ID nobody on the path can guess from the previous one. */

@@ -14,6 +14,15 @@
 
 /* ---- the lock ------------------------------------------------------------ */
 
+/* The core after a soft reset: the previous VM's operation and slots go. */
+static void free_previous_slots(void) {
+    mas_trace_enable(false); /* its target went with the previous VM (trace.c) */
+    mas_abort();
+    if (mas_reset_begin() == 0) {
+        mas_abort(); /* every slot is free; the modem sweep waits for the first modem */
+    }
+}
+
 #if MICROPY_PY_THREAD
 static mp_thread_mutex_t engine_mutex;
 static bool engine_mutex_ready;
@@ -50,7 +59,25 @@ static bool my_turn(uint32_t mine) {
     return turn;
 }
 
+/* The VM the lock was made in (vm.c). */
+static uint32_t lock_vm;
+
+/* A new VM (vm.c), the first included: the lock is made afresh (a thread the
+ * soft reset deleted may have held it or a ticket, forever), an operation such
+ * a thread left half-done is aborted, and every slot is freed without modem
+ * I/O (the previous VM's handles, queued closes included, are stale now). */
+static void lock_make(void) {
+    mp_thread_mutex_init(&engine_mutex);
+    mp_thread_mutex_init(&ticket_mutex);
+    engine_mutex_ready = true;
+    ticket_next = 0;
+    ticket_now = 0;
+    engine_owner = NULL;
+    free_previous_slots();
+}
+
 void masg_lock(void) {
+    masg_vm_sync(&lock_vm, lock_make);
     struct _mp_state_thread_t *me = mp_thread_get_state();
     if (engine_owner == me) {
         mp_raise_OSError(MP_EALREADY);
@@ -88,7 +115,15 @@ void masg_unlock(void) {
 #else
 static bool engine_busy;
 
+static uint32_t lock_vm;
+
+static void lock_make(void) {
+    engine_busy = false;
+    free_previous_slots();
+}
+
 void masg_lock(void) {
+    masg_vm_sync(&lock_vm, lock_make);
     if (engine_busy) {
         mp_raise_OSError(MP_EALREADY);
     }
@@ -99,9 +134,3 @@ void masg_unlock(void) {
     engine_busy = false;
 }
 #endif
-
-void masg_lock_init(void) {
-    #if MICROPY_PY_THREAD
-    mutexes_init();
-    #endif
-}

@@ -50,6 +50,15 @@ NORETURN void masg_raise(int32_t mas_error);
 /* OSError(errno, message): an errno for code, a sentence for people. */
 NORETURN void masg_raise_msg(int errno_value, const char *message);
 
+/* ---- vm.c: the VM the module's C state belongs to ---- */
+/* For a file whose state must not outlive a soft reset (which runs neither
+ * finalisers nor __init__): when the VM changed since `*seen` was set, runs
+ * `forget` first (no I/O, no Python calls; other threads wait meanwhile). Call
+ * it before reading that state. */
+void masg_vm_sync(uint32_t *seen, void (*forget)(void));
+/* VMs the module has been used in since the process (the board) started. */
+uint32_t masg_vm_count(void);
+
 /* ---- modem.c: which LTE object carries the sockets, and what it can carry ---- */
 mp_obj_t masg_modem(void);                 /* MP_OBJ_NULL when none is set */
 /* chunking: -1 keep the current setting, 0 stock 124-byte commands, 1 PR 429 chunking */
@@ -60,11 +69,10 @@ void masg_modem_set(mp_obj_t lte, int chunking);
 typedef enum { MASG_SWEEP_NONE, MASG_SWEEP_FULL, MASG_SWEEP_KEEP_SOCKETS } masg_sweep;
 masg_sweep masg_modem_needs_sweep(void);
 void masg_modem_sweep_done(void);
-/* Without a modem set, takes the board's (network.LTE()). Returns whether a
- * modem is set now; raises what the LTE object raises. */
-bool masg_modem_find(void);
-/* Module (re)initialisation: forget the modem, default limits. */
-void masg_modem_init(void);
+/* Without a modem set, takes the board's (network.LTE()); called with the
+ * engine lock held. Returns the modem, MP_OBJ_NULL when there is none to be
+ * had; raises what the LTE object raises. */
+mp_obj_t masg_modem_find_locked(void);
 NORETURN void masg_raise_no_modem(void);
 /* The transport limits (config() reads and sets them through these). */
 mas_limits masg_modem_limits(void);
@@ -113,13 +121,11 @@ void masg_transport_perform(mp_obj_t lte, const mas_exchange *x, masg_reply *rep
  * (a callback re-entering the module mid-operation). */
 void masg_lock(void);
 void masg_unlock(void);
-void masg_lock_init(void);
 
 /* ---- trace.c: microATsocket.trace() ---- */
 /* A trace is on: oprun.c calls the hooks below (and only then). */
 extern bool masg_tracing;
 MP_DECLARE_CONST_FUN_OBJ_KW(masg_trace_obj);
-void masg_trace_init(void);
 /* An operation's steps begin at `t` (the ms given to the core): writes the notes before it. */
 void masg_trace_op_start(uint32_t t);
 /* Performs `x` through the transport, writing it and its answer (or what it raised). */
@@ -142,7 +148,6 @@ void masg_op_leave(void);
 /* Queues a close: no modem I/O, no heap, no lock, so finalisers can call it.
  * The slot is closed by the next masg_op_enter(). */
 void masg_defer_close(mas_handle handle);
-void masg_oprun_init(void);
 
 /* ---- addrargs.c: Python address arguments <-> mas_addr ---- */
 typedef enum { MASG_ADDR_PEER, MASG_ADDR_LOCAL } masg_addr_use;
@@ -155,7 +160,6 @@ mp_obj_t masg_addr_to_obj(const mas_addr *addr);   /* (ip_str, port) */
 
 /* getaddrinfo.c */
 mp_obj_t masg_dnsserver(size_t n_args, const mp_obj_t *args);
-void masg_dns_reset(void);
 /* config(dns_cache=...): keep getaddrinfo answers (on by default). */
 bool masg_dns_cache_enabled(void);
 void masg_dns_cache_enable(bool on);

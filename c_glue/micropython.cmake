@@ -34,6 +34,7 @@ target_sources(usermod_microatsocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/lock.c
     ${CMAKE_CURRENT_LIST_DIR}/trace.c
     ${CMAKE_CURRENT_LIST_DIR}/probe.c
+    ${CMAKE_CURRENT_LIST_DIR}/vm.c
     ${CMAKE_CURRENT_LIST_DIR}/transport_mpcall.c
     ${CMAKE_CURRENT_LIST_DIR}/errors.c
 )

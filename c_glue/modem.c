@@ -80,14 +80,25 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
         .pdp_cid = 1, \
 }
 
-static const mas_limits default_limits = DEFAULT_LIMITS;
-/* Initialised here too: ports without MICROPY_MODULE_BUILTIN_INIT never call __init__. */
+/* Set here once: a soft reset keeps them (vm.c). */
 static mas_limits limits = DEFAULT_LIMITS;
 static masg_sweep sweep_needed;
 /* A modem was set since the module started: sockets may have been dialled on it. */
 static bool ever_had_modem;
 
+/* The VM the modem state belongs to (vm.c). */
+static uint32_t modem_vm;
+
+/* A new VM: the modem object was on the previous heap (on >= 1.20 its root
+ * pointer may still name it), and the next modem is the first one again. */
+static void modem_forget(void) {
+    MPCOMPAT_MODEM_ROOT_SET(MP_OBJ_NULL);
+    sweep_needed = MASG_SWEEP_NONE;
+    ever_had_modem = false;
+}
+
 mp_obj_t masg_modem(void) {
+    masg_vm_sync(&modem_vm, modem_forget);
     return MPCOMPAT_MODEM_ROOT_GET();
 }
 
@@ -101,34 +112,6 @@ void masg_modem_sweep_done(void) {
 
 void masg_raise_no_modem(void) {
     masg_raise_msg(MP_ENODEV, "no modem: no LTE object was given and network.LTE() is not available");
-}
-
-/* A GPy has one modem, and Pycom's network.LTE() hands back its one LTE object
- * (initialising it on first use), so a script that never named the modem gets
- * the board's. Called without the engine lock: LTE() may talk to the modem. */
-bool masg_modem_find(void) {
-    if (masg_modem() != MP_OBJ_NULL) {
-        return true;
-    }
-    mp_obj_t lte = MP_OBJ_NULL;
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_obj_t network = mp_import_name(MP_QSTR_network, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-        mp_obj_t lte_type = mp_load_attr(network, MP_QSTR_LTE);
-        lte = mp_call_function_0(lte_type);
-        nlr_pop();
-    } else {
-        /* No network module or no LTE class: this is not a board with an LTE modem.
-         * Anything else (the LTE object's own errors) goes to the caller. */
-        mp_obj_t exc_type = MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type);
-        if (!mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_ImportError))
-            && !mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_AttributeError))) {
-            nlr_jump(nlr.ret_val);
-        }
-        return false;
-    }
-    masg_modem_set(lte, -1);
-    return true;
 }
 
 /* Applies `limits` to the core. Called with the lock held. */
@@ -153,10 +136,7 @@ int32_t masg_modem_configure(const mas_limits *wanted) {
     return err;
 }
 
-void masg_modem_set(mp_obj_t lte, int chunking) {
-    if (lte == mp_const_none) {
-        lte = MP_OBJ_NULL;
-    }
+static void check_modem_object(mp_obj_t lte) {
     if (lte != MP_OBJ_NULL) {
         mp_obj_t method[2];
         mp_load_method_maybe(lte, MP_QSTR_send_at_cmd, method);
@@ -164,12 +144,12 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
             mp_raise_TypeError(MP_ERROR_TEXT("the modem must be an LTE object with send_at_cmd()"));
         }
     }
-#if !MICROATSOCKET_TRANSPORT_LTEPPP
-    /* Python calls: made before the engine lock is taken. */
-    masg_transport_probe(lte);
-#endif
-    masg_lock();
-    mp_obj_t previous = MPCOMPAT_MODEM_ROOT_GET();
+}
+
+/* Makes `lte` the modem; the caller holds the lock and has probed `lte`.
+ * Returns what mas_configure returned. */
+static int32_t set_locked(mp_obj_t lte, int chunking) {
+    mp_obj_t previous = masg_modem();
     if (lte != previous) {
         MPCOMPAT_MODEM_ROOT_SET(lte);
         bool had_modem = ever_had_modem;
@@ -198,18 +178,63 @@ void masg_modem_set(mp_obj_t lte, int chunking) {
         limits.max_command_len = cap;
     }
 #endif
-    int32_t err = apply_limits();
+    return apply_limits();
+}
+
+/* A GPy has one modem, and Pycom's network.LTE() hands back its one LTE object
+ * (initialising it on first use), so a script that never named the modem gets
+ * the board's. Called with the engine lock held, so that threads starting
+ * together make one LTE() call and one sweep; LTE() and the send_at_cmd probe
+ * are the firmware's own methods, which never call back into this module. */
+mp_obj_t masg_modem_find_locked(void) {
+    mp_obj_t lte = masg_modem();
+    if (lte != MP_OBJ_NULL) {
+        return lte;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t network = mp_import_name(MP_QSTR_network, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        mp_obj_t lte_type = mp_load_attr(network, MP_QSTR_LTE);
+        lte = mp_call_function_0(lte_type);
+        nlr_pop();
+    } else {
+        /* No network module or no LTE class: this is not a board with an LTE modem.
+         * Anything else (the LTE object's own errors) goes to the caller. */
+        mp_obj_t exc_type = MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type);
+        if (!mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_ImportError))
+            && !mp_obj_is_subclass_fast(exc_type, MP_OBJ_FROM_PTR(&mp_type_AttributeError))) {
+            nlr_jump(nlr.ret_val);
+        }
+        return MP_OBJ_NULL;
+    }
+    if (lte == mp_const_none) {
+        return MP_OBJ_NULL;
+    }
+    check_modem_object(lte);
+#if !MICROATSOCKET_TRANSPORT_LTEPPP
+    masg_transport_probe(lte);
+#endif
+    int32_t err = set_locked(lte, -1);
+    if (err != 0) {
+        masg_raise(err);
+    }
+    return lte;
+}
+
+void masg_modem_set(mp_obj_t lte, int chunking) {
+    if (lte == mp_const_none) {
+        lte = MP_OBJ_NULL;
+    }
+    check_modem_object(lte);
+#if !MICROATSOCKET_TRANSPORT_LTEPPP
+    /* Python calls: made before the engine lock is taken (a modem object of
+     * the script's own may call back into the module). */
+    masg_transport_probe(lte);
+#endif
+    masg_lock();
+    int32_t err = set_locked(lte, chunking);
     masg_unlock();
     if (err != 0) {
         masg_raise(err);
     }
-}
-
-void masg_modem_init(void) {
-    MPCOMPAT_MODEM_ROOT_SET(MP_OBJ_NULL);
-    sweep_needed = MASG_SWEEP_NONE;
-    ever_had_modem = false;
-    limits = default_limits;
-    masg_transport_forget();
-    (void)mas_configure(&limits);
 }

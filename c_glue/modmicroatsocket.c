@@ -62,19 +62,15 @@ static mp_obj_t mod_modem_restarts(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_modem_restarts_obj, mod_modem_restarts);
 
-// function microATsocket.__init__(): first import, and again after a soft reset
-static mp_obj_t mod_init(void) {
-    masg_oprun_init();
-    masg_modem_init();
-    masg_dns_reset();
-    masg_trace_init();
-    return mp_const_none;
+// function microATsocket._soft_resets(): new VMs the module has recognised since the
+// process (the board) started, the first not counted
+static mp_obj_t mod_soft_resets(void) {
+    return mp_obj_new_int_from_uint(masg_vm_count() - 1);
 }
-static MP_DEFINE_CONST_FUN_OBJ_0(mod_init_obj, mod_init);
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_soft_resets_obj, mod_soft_resets);
 
 static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_microATsocket) },
-    { MP_ROM_QSTR(MP_QSTR___init__), MP_ROM_PTR(&mod_init_obj) },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&masg_socket_type) },
     { MP_ROM_QSTR(MP_QSTR_MicroATSocket), MP_ROM_PTR(&masg_original_type) },
     { MP_ROM_QSTR(MP_QSTR_set_modem), MP_ROM_PTR(&mod_set_modem_obj) },
@@ -88,6 +84,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR__credential_probe), MP_ROM_PTR(&masg_credential_probe_obj) },
     { MP_ROM_QSTR(MP_QSTR__slots_in_use), MP_ROM_PTR(&mod_slots_in_use_obj) },
     { MP_ROM_QSTR(MP_QSTR__modem_restarts), MP_ROM_PTR(&mod_modem_restarts_obj) },
+    { MP_ROM_QSTR(MP_QSTR__soft_resets), MP_ROM_PTR(&mod_soft_resets_obj) },
 
     { MP_ROM_QSTR(MP_QSTR_AF_INET), MP_ROM_INT(MASG_AF_INET) },
     { MP_ROM_QSTR(MP_QSTR_AF_INET6), MP_ROM_INT(MASG_AF_INET6) },

@@ -143,13 +143,15 @@ static void housekeeping(mp_obj_t lte) {
 }
 
 bool masg_op_enter(bool need_modem) {
-    if (need_modem) {
-        (void)masg_modem_find();
-    }
     masg_lock();
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mp_obj_t lte = masg_modem();
+        if (lte == MP_OBJ_NULL && need_modem) {
+            /* Found and swept under the lock: threads that all start without
+             * a modem agree on one, and the first sweep runs once. */
+            lte = masg_modem_find_locked();
+        }
         if (lte == MP_OBJ_NULL && need_modem) {
             masg_raise_no_modem();
         }
@@ -188,7 +190,3 @@ void masg_op_leave(void) {
     masg_unlock();
 }
 
-void masg_oprun_init(void) {
-    deferred_clear();
-    masg_lock_init();
-}

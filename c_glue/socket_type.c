@@ -109,6 +109,10 @@ NORETURN static void raise_send_error(int32_t err) {
     if (err == MAS_EMSGSIZE) {
         masg_raise_msg(masg_errno(err), "datagram too long for this modem transport: see config('max_datagram')");
     }
+    if (err == MAS_ENOTSENDER) {
+        masg_raise_msg(masg_errno(err), "a UDP server socket (bound, never connected) can only answer the sender "
+            "of the last datagram it received, and only when the modem reported that sender");
+    }
     masg_raise(err);
 }
 
@@ -237,6 +241,12 @@ static mp_obj_t socket_recvfrom(size_t n_args, const mp_obj_t *args) {
             return mp_obj_new_tuple(2, items);
         }
         masg_raise(err);
+    }
+    if (from.family == 0) {
+        /* A UDP server's datagram whose +SQNSRECV header did not name its sender: the
+         * datagram is consumed, but no address is made up (recv() takes such datagrams). */
+        masg_raise_msg(MP_EIO, "the modem did not report the sender of this datagram: "
+            "recvfrom() cannot give its address (recv() returns the data alone)");
     }
     items[1] = masg_addr_to_obj(&from);
     return mp_obj_new_tuple(2, items);

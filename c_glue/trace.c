@@ -23,9 +23,20 @@ static bool owns_target;
 /* The transport's description last written (an `H` line), to write it again when it changes. */
 static char last_header[96];
 
+/* The VM the trace belongs to (vm.c). */
+static uint32_t trace_vm;
+
+/* A soft reset: the target went with the previous VM's loaded-modules dict;
+ * the trace is off (lock.c turns the core's notes off with the slots). */
+static void trace_forget(void) {
+    masg_tracing = false;
+    owns_target = false;
+}
+
 /* The target lives in the loaded-modules dict, which the GC always scans
  * (every MicroPython version this module builds on has it). */
 static mp_obj_t target_get(void) {
+    masg_vm_sync(&trace_vm, trace_forget);
     mp_map_elem_t *elem = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
         MP_OBJ_NEW_QSTR(MP_QSTR__microATsocket_trace), MP_MAP_LOOKUP);
     return elem == NULL ? MP_OBJ_NULL : elem->value;
@@ -471,10 +482,3 @@ static mp_obj_t mod_trace(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
     return mp_const_none;
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(masg_trace_obj, 1, mod_trace);
-
-void masg_trace_init(void) {
-    masg_tracing = false;
-    owns_target = false;
-    piece_len = 0;
-    mas_trace_enable(false);
-}

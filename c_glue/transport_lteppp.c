@@ -273,9 +273,14 @@ static void forget_joined(void) {
     joined_alloc = 0;
 }
 
+/* The VM `joined` belongs to (vm.c): a joined answer of a previous VM was on
+ * its heap, which is gone, so it is dropped, never freed. */
+static uint32_t joined_vm;
+
 void masg_transport_done(void) {
     /* Called right after the core read the last reply, whose pointer on the
      * caller's stack kept the block alive until now. */
+    masg_vm_sync(&joined_vm, forget_joined);
     if (joined != NULL) {
         m_del(char, joined, joined_alloc);
     }

@@ -52,6 +52,10 @@
 // Not an errno: name resolution failed. MicroPython's ports raise `OSError(-202)` for it.
 #define MAS_ENONAME 202
 
+// `sendto` on a UDP server socket to an address other than the last datagram's sender
+// (the modem answers only that one). Not an errno: the shim raises EOPNOTSUPP with its reason.
+#define MAS_ENOTSENDER 203
+
 // Most addresses one resolve returns.
 #define MAS_MAX_ADDRESSES 4
 

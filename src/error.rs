@@ -43,6 +43,10 @@ pub enum Error {
     /// A secure dial ended in `NO CARRIER`: the TLS handshake (or the TCP connection under
     /// it) failed. The modem does not say why (untrusted, expired, wrong name, no cipher).
     TlsHandshake,
+    /// `sendto` on a UDP server socket to an address other than the sender of the last
+    /// datagram it read (the modem answers only that one), or after a datagram whose sender
+    /// the modem did not report.
+    NotLastSender,
     /// The modem's clock is not set (`AT+CCLK?` reads a year before 2020): certificate dates
     /// cannot be checked until the network sets it.
     ClockNotSet,

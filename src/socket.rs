@@ -135,6 +135,12 @@ pub struct Slot {
     pub swept_ready: bool,
     /// Set when a receive ended at its deadline between two reads.
     pub poll: Option<PollSchedule>,
+    /// A bound datagram socket read before it had a peer: the modem listens on its port for
+    /// any sender (`AT+SQNSLUDP`, engine/udp_server.rs).
+    pub udp_server: bool,
+    /// A UDP server's last datagram came from here (`None`: none yet, or the modem did not
+    /// say): the only address a reply can go to.
+    pub last_sender: Option<SocketAddr>,
     pub modem: ModemSocket,
     pub kind: SlotKind,
     /// Streams only.
@@ -158,6 +164,8 @@ impl Pool {
             buffered_hint: 0,
             swept_ready: false,
             poll: None,
+            udp_server: false,
+            last_sender: None,
             modem: ModemSocket {
                 configured: false,
                 stream_timeouts: false,

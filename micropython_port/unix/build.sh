@@ -5,7 +5,9 @@
 #   micropython_port/unix/build.sh            -> build/micropython
 #
 # Environment knobs (all optional):
-#   MP_VARIANT        unix port variant (default: standard)
+#   MP_VARIANT        unix port variant (default: pycom, this folder's
+#                     variants/pycom: the standard variant with Ctrl-C raised
+#                     at the next pending check, as on the board)
 #   MP_CFLAGS_EXTRA   extra C flags, e.g. "-fsanitize=address,undefined -g"
 #   MP_LDFLAGS_EXTRA  extra linker flags for the same purpose
 #   MP_BUILD_DIR      make's BUILD directory, relative to ports/unix; set it
@@ -34,7 +36,7 @@ build="$repo/build"
 src="$build/micropython-src"
 usermods="$build/usermods"
 
-variant="${MP_VARIANT:-standard}"
+variant="${MP_VARIANT:-pycom}"
 output="${MP_OUTPUT:-$build/micropython}"
 case "$output" in /*) ;; *) output="$repo/$output" ;; esac
 jobs="${MP_JOBS:-$(nproc 2>/dev/null || echo 2)}"
@@ -155,6 +157,24 @@ invalidate_qstrs_if_modules_changed() {
     fi
 }
 
+# make does not see a changed configuration header or variant: objects built
+# with another configuration in the same directory (MP_BUILD_DIR) would stay.
+invalidate_build_if_variant_changed() {
+    local built_dir="$1"
+    local stamp="$src/ports/unix/$built_dir/variant.stamp"
+    local current
+    current="$(
+        printf '%s\n' "$variant"
+        cat "$script_dir/variants/$variant/"* 2>/dev/null || true
+    )"
+    current="$(printf '%s' "$current" | sha256sum)"
+    if [ -d "$src/ports/unix/$built_dir" ] && { [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$current" ]; }; then
+        rm -rf "${src:?}/ports/unix/$built_dir"
+    fi
+    mkdir -p "$src/ports/unix/$built_dir"
+    printf '%s\n' "$current" >"$stamp"
+}
+
 build_port() {
     make -C "$src/mpy-cross" -j"$jobs" >/dev/null
     # Flags, and why:
@@ -164,9 +184,13 @@ build_port() {
     #   FROZEN_MANIFEST=        the variant's manifest freezes micropython-lib,
     #                           which the repack does not ship either
     #   MICROPY_PY_FFI=0        no libffi-dev needed; nothing here uses ffi
+    local variant_arg=(VARIANT="$variant")
+    if [ -d "$script_dir/variants/$variant" ]; then
+        variant_arg=(VARIANT_DIR="$script_dir/variants/$variant")
+    fi
     local args=(
         -C "$src/ports/unix"
-        VARIANT="$variant"
+        "${variant_arg[@]}"
         MICROPY_PY_BTREE=0
         MICROPY_PY_SSL=0
         MICROPY_SSL_MBEDTLS=0
@@ -197,6 +221,7 @@ build_port() {
         args+=(BUILD="$MP_BUILD_DIR")
     fi
     local built_dir="${MP_BUILD_DIR:-$default_dir}"
+    invalidate_build_if_variant_changed "$built_dir"
     invalidate_qstrs_if_modules_changed "$built_dir"
     make "${args[@]}"
     mkdir -p "$(dirname "$output")"

@@ -70,6 +70,9 @@ pub enum Command<'a> {
     Listen { conn: ConnId, port: u16 },
     /// `AT+SQNSA=<conn>,1`: accept the waiting connection, in command mode.
     Accept { conn: ConnId },
+    /// `AT+SQNSLUDP=<conn>,1,<port>`: receive UDP datagrams from any sender on `port`
+    /// (LR5's listenState 1; sequans-at-sockets.md §2.10).
+    ListenUdp { conn: ConnId, port: u16 },
     /// `AT+SQNSSENDEXT=<conn>,<bytes>`; the payload follows the `> ` prompt.
     SendExt { conn: ConnId, len: u16 },
     /// `AT+SQNSRECV=<conn>,<max>`.
@@ -118,6 +121,7 @@ impl Command<'_> {
             Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
             Command::Listen { .. } => b"SQNSL",
             Command::Accept { .. } => b"SQNSA",
+            Command::ListenUdp { .. } => b"SQNSLUDP",
             Command::SendExt { .. } => b"SQNSSENDEXT",
             Command::Receive { .. } => b"SQNSRECV",
             Command::Close { .. } => b"SQNSH",
@@ -199,6 +203,7 @@ impl Command<'_> {
             ),
             Command::Listen { conn, port } => write!(out, "AT+SQNSL={},1,{}", conn.get(), port),
             Command::Accept { conn } => write!(out, "AT+SQNSA={},1", conn.get()),
+            Command::ListenUdp { conn, port } => write!(out, "AT+SQNSLUDP={},1,{}", conn.get(), port),
             Command::SendExt { conn, len } => write!(out, "AT+SQNSSENDEXT={},{}", conn.get(), len),
             Command::Receive { conn, max } => write!(out, "AT+SQNSRECV={},{}", conn.get(), max),
             Command::Close { conn } => write!(out, "AT+SQNSH={}", conn.get()),
@@ -310,6 +315,13 @@ mod tests {
         assert_eq!(text(Command::StreamSocketConfig { conn: c2, pdp_cid: 1 }).as_str(), "AT+SQNSCFG=2,1,300,0,80,50");
         assert_eq!(text(Command::Listen { conn: c2, port: 8080 }).as_str(), "AT+SQNSL=2,1,8080");
         assert_eq!(text(Command::Accept { conn: c2 }).as_str(), "AT+SQNSA=2,1");
+    }
+
+    #[test]
+    fn udp_listen_command() {
+        let c5 = ConnId::new(5).unwrap();
+        assert_eq!(text(Command::ListenUdp { conn: c5, port: 5683 }).as_str(), "AT+SQNSLUDP=5,1,5683");
+        assert_eq!(Command::ListenUdp { conn: c5, port: 5683 }.name(), b"SQNSLUDP");
     }
 
     #[test]

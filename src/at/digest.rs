@@ -9,6 +9,8 @@
 //! naming the pending command is that command's answer; URCs come from an explicit list;
 //! any other `+SQN...` line belongs to features this module does not use and is ignored.
 
+use core::net::SocketAddr;
+
 use super::fields::{next_number, split};
 
 /// A final result code.
@@ -51,8 +53,10 @@ pub enum Event<'a> {
     Info(&'a [u8]),
     /// An `AT+SQNSRECV` answer: header and payload, the payload as on the wire. `hex`: the
     /// payload is hex text; false when it came raw (always in raw mode, and in hex mode from a
-    /// modem that lost its settings).
-    Received { conn: u8, data: &'a [u8], hex: bool },
+    /// modem that lost its settings). `from`: the sender, when the header names it
+    /// (`<conn>,<n>,<addr>,<port>`, the form Walter's driver reads for a socket that takes
+    /// datagrams from any sender); `None` for the two-field header of a dialled socket.
+    Received { conn: u8, data: &'a [u8], hex: bool, from: Option<SocketAddr> },
     Urc(Urc),
     /// Text that is none of the above (stray lines, garbage); skipped.
     Noise,
@@ -98,9 +102,9 @@ pub fn digest<'a>(buf: &'a [u8], pending: &Pending) -> (Option<Event<'a>>, usize
     let after_line = skipped + line_len;
     match classify(line, pending) {
         Classified::Event(event) => (Some(event), after_line),
-        Classified::ReceiveHeader { conn, len } => {
+        Classified::ReceiveHeader { conn, len, from } => {
             match receive_payload(buf, after_line, len, pending.recv_hex) {
-                PayloadScan::Complete { data, end, hex } => (Some(Event::Received { conn, data, hex }), end),
+                PayloadScan::Complete { data, end, hex } => (Some(Event::Received { conn, data, hex, from }), end),
                 PayloadScan::Incomplete => (None, skipped),
             }
         }
@@ -109,7 +113,7 @@ pub fn digest<'a>(buf: &'a [u8], pending: &Pending) -> (Option<Event<'a>>, usize
 
 enum Classified<'a> {
     Event(Event<'a>),
-    ReceiveHeader { conn: u8, len: usize },
+    ReceiveHeader { conn: u8, len: usize, from: Option<SocketAddr> },
 }
 
 fn classify<'a>(line: &'a [u8], pending: &Pending) -> Classified<'a> {
@@ -143,9 +147,10 @@ fn classify_named<'a>(named: &'a [u8], pending: &Pending) -> Classified<'a> {
             let mut fields = split(rest);
             let conn = next_number(&mut fields).and_then(|n| u8::try_from(n).ok());
             let len = next_number(&mut fields).and_then(|n| usize::try_from(n).ok());
+            let from = sender(&mut fields);
             return match (conn, len) {
                 (Some(conn), Some(len)) if len <= crate::MAX_DATAGRAM => {
-                    Classified::ReceiveHeader { conn, len }
+                    Classified::ReceiveHeader { conn, len, from }
                 }
                 _ => Classified::Event(Event::Noise),
             };
@@ -166,6 +171,19 @@ fn classify_named<'a>(named: &'a [u8], pending: &Pending) -> Classified<'a> {
         _ => Urc::Ignored,
     };
     Classified::Event(Event::Urc(urc))
+}
+
+/// The sender fields after `<conn>,<n>`: `<addr>,<port>`, the address quoted or not, in any
+/// form the modem prints addresses (dotted IPv4, colon IPv6, 16 dotted bytes). `None` when
+/// they are absent, or are not exactly an address and a port: a header the module cannot
+/// read the sender from never makes one up (the payload is still read by its count).
+fn sender(fields: &mut super::fields::Fields<'_>) -> Option<SocketAddr> {
+    let ip = fields.next().and_then(crate::addr::parse_modem_ip)?;
+    let port = next_number(fields).and_then(|n| u16::try_from(n).ok())?;
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(SocketAddr::new(ip, port))
 }
 
 enum PayloadScan<'a> {

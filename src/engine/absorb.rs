@@ -19,8 +19,9 @@ enum Note {
     Prompt,
     /// The first four numeric fields of an information line (non-numbers are `None`).
     Info([Option<u32>; 4]),
-    /// A `+SQNSRECV` datagram decoded into `Engine::datagram`; `len` 0 = nothing was waiting.
-    Received { conn: u8, len: usize },
+    /// A `+SQNSRECV` datagram decoded into `Engine::datagram`; `len` 0 = nothing was waiting;
+    /// `from`: the sender the header named.
+    Received { conn: u8, len: usize, from: Option<core::net::SocketAddr> },
     /// A `+SQNSRECV` answer whose payload did not decode (odd or non-hex text).
     Garbled,
     Urc(Urc),
@@ -97,6 +98,7 @@ impl Engine {
             let mut modes_lost = None;
             let mut status = None;
             let mut sweep = None;
+            let mut sender_line = None;
             let mut clock = None;
             let note = match event {
                 None => None,
@@ -115,6 +117,10 @@ impl Engine {
                         status = super::stream::status_line(text);
                         None
                     }
+                    Some(Action::Status) if matches!(self.op, Op::Receive { .. }) => {
+                        sender_line = super::stream::status_line(text);
+                        None
+                    }
                     Some(Action::Status) if matches!(self.op, Op::Poll { .. }) => {
                         sweep = super::stream::status_line(text);
                         None
@@ -126,8 +132,8 @@ impl Engine {
                 // Only a block with data for the socket being read is taken: an empty one or
                 // another socket's, later in the same answer, must not replace what was taken.
                 Some(Event::Received { conn, .. }) if !self.reads(conn) => None,
-                Some(Event::Received { conn, data: [], .. }) => Some(Note::Received { conn, len: 0 }),
-                Some(Event::Received { conn, data, hex }) => {
+                Some(Event::Received { conn, data: [], .. }) => Some(Note::Received { conn, len: 0, from: None }),
+                Some(Event::Received { conn, data, hex, from }) => {
                     if !hex && data.contains(&0) {
                         // The firmware idle-waited on this answer: this socket reads hex now.
                         if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
@@ -146,7 +152,7 @@ impl Engine {
                         modes_lost = ConnId::new(conn);
                     }
                     Some(match decoded {
-                        Some(len) => Note::Received { conn, len },
+                        Some(len) => Note::Received { conn, len, from },
                         None => Note::Garbled,
                     })
                 }
@@ -168,6 +174,9 @@ impl Engine {
             }
             if let Some(line) = sweep {
                 self.note_sweep_status(line);
+            }
+            if let (Some(line), Op::Receive { conn, .. }) = (sender_line, self.op) {
+                self.note_sender_status(conn, line);
             }
             if let Some(year) = clock {
                 self.note_clock(year);
@@ -208,7 +217,7 @@ impl Engine {
                 let action = awaiting.action;
                 self.apply_info(action, numbers);
             }
-            Note::Received { conn, len } => self.apply_received(conn, len),
+            Note::Received { conn, len, from } => self.apply_received(conn, len, from),
             Note::Garbled => {
                 if let Op::Receive { .. } | Op::StreamRecv(_) = self.op {
                     self.datagram.clear();
@@ -259,8 +268,11 @@ impl Engine {
         }
     }
 
-    fn apply_received(&mut self, conn: u8, len: usize) {
+    fn apply_received(&mut self, conn: u8, len: usize, from: Option<core::net::SocketAddr>) {
         let Some(conn) = ConnId::new(conn) else { return };
+        if len > 0 {
+            self.sender = from;
+        }
         if let Some(slot) = self.pool.slot_mut(conn) {
             slot.buffered_hint = if len == 0 {
                 0
@@ -389,6 +401,9 @@ impl Engine {
             return done;
         }
         if let Some(done) = self.complete_secure(action, result, prompt) {
+            return done;
+        }
+        if let Some(done) = self.complete_udp_listen(action, result) {
             return done;
         }
         let ok = result == Some(Final::Ok);
@@ -531,7 +546,7 @@ impl Engine {
                     // The socket is free for its next user, who closes it again first.
                     Op::Close { tried, .. } => *tried = true,
                     // Closing before a dial: try again with the next operation, not in a loop.
-                    Op::Connect { .. } | Op::SendTo { .. } | Op::Receive { .. } if !ok => return Err(Error::Modem),
+                    Op::Connect { .. } | Op::SendTo { .. } | Op::Receive { .. } | Op::Poll { .. } if !ok => return Err(Error::Modem),
                     _ => {}
                 }
                 if let Op::Reset { open_mask, .. } = &mut self.op {
@@ -570,6 +585,8 @@ impl Engine {
             | Action::Listen(..)
             | Action::Accept(_)
             | Action::ConfigureStream(_) => {}
+            // Handled by `complete_udp_listen`.
+            Action::ListenUdp(..) => {}
             Action::Pause(_) => {}
             Action::Resync => self.resync = false,
         }
@@ -629,6 +646,7 @@ impl Engine {
             | Action::DialSecure(conn, _)
             | Action::DialSecureName(conn, _)
             | Action::Listen(conn, _)
+            | Action::ListenUdp(conn, _)
             | Action::Accept(conn)
             | Action::SendExt(conn, _)
             | Action::Payload(conn)

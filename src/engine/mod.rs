@@ -12,6 +12,7 @@ mod resolve;
 pub mod secure;
 mod stream;
 mod sweep;
+mod udp_server;
 #[cfg(test)]
 mod tests;
 
@@ -153,6 +154,8 @@ enum Action {
     Payload(ConnId),
     SendCombined(ConnId, u16),
     Receive(ConnId),
+    /// `AT+SQNSLUDP=<conn>,1,<port>`: a UDP server's listener.
+    ListenUdp(ConnId, u16),
     /// `AT+SQNSRECV=<conn>,<max>` for a stream.
     ReceiveStream(ConnId, u16),
     Listen(ConnId, u16),
@@ -216,6 +219,11 @@ pub struct Engine {
     modem_restarts: u32,
     /// The pending `+SQNSRECV` answer did not decode.
     garbled: bool,
+    /// The sender the last `+SQNSRECV` header named (UDP servers; `None`: it named none), or
+    /// the remote `AT+SQNSS` showed for the listening connId right after the read.
+    sender: Option<SocketAddr>,
+    /// This receive asked `AT+SQNSS` for the sender a two-field header did not name.
+    sender_asked: bool,
     /// The name being resolved, and the query sent for it on the fallback path.
     host: Option<HostName>,
     query: heapless::Vec<u8, { crate::dns::MAX_MESSAGE }>,
@@ -257,6 +265,8 @@ impl Engine {
             last_cme: None,
             modem_restarts: 0,
             garbled: false,
+            sender: None,
+            sender_asked: false,
             host: None,
             query: heapless::Vec::new(),
             addresses: heapless::Vec::new(),
@@ -351,6 +361,10 @@ impl Engine {
     pub fn begin_connect(&mut self, handle: Handle, peer: SocketAddr) -> Result<(), Error> {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
+        // A UDP server that connects becomes a client of that peer (its listener is closed).
+        if let Some(slot) = self.pool.slot_mut(conn) {
+            slot.udp_server = false;
+        }
         self.start(Op::Connect { conn, peer });
         Ok(())
     }
@@ -444,10 +458,13 @@ impl Engine {
     pub fn begin_recvfrom(&mut self, handle: Handle, timeout_ms: Option<u32>, now_ms: u32) -> Result<(), Error> {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
-        let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
-        if slot.peer.is_none() {
+        // A socket bound to a port and read before it has a peer is a UDP server.
+        if !self.serve_if_bound(conn) && self.pool.slot(conn).is_some_and(|s| s.peer.is_none()) {
             return Err(Error::NotConnected);
         }
+        let slot = self.pool.slot(conn).ok_or(Error::BadHandle)?;
+        self.sender = None;
+        self.sender_asked = false;
         let deadline = match timeout_ms {
             None => Deadline::Forever,
             Some(0) => Deadline::NonBlocking,
@@ -487,6 +504,7 @@ impl Engine {
     pub fn begin_poll(&mut self, handle: Handle) -> Result<(), Error> {
         self.idle()?;
         let conn = self.pool.conn(handle)?;
+        self.serve_if_bound(conn);
         self.start(Op::Poll { conn, queried: false, status_failed: false });
         Ok(())
     }

@@ -58,13 +58,18 @@ impl Engine {
                         *staged = true;
                     }
                 }
+                let server = self.is_udp_server(conn);
                 if sent {
-                    if let Some(slot) = self.pool.slot_mut(conn) {
+                    if let Some(slot) = self.pool.slot_mut(conn).filter(|_| !server) {
                         slot.peer = Some(peer);
                     }
                     return Next::Finish(Ok(Outcome { sent: usize::from(len), ..Outcome::default() }));
                 }
-                if let Some(action) = self.dial_step(conn, peer) {
+                if server {
+                    if let Some(next) = self.plan_udp_reply(conn, peer) {
+                        return next;
+                    }
+                } else if let Some(action) = self.dial_step(conn, peer) {
                     return Next::Act(action);
                 }
                 Next::Act(match (self.limits.combined_send, prompted) {
@@ -156,18 +161,32 @@ impl Engine {
         read_since_pause: bool,
         now_ms: u32,
     ) -> Next {
+        let server = self.is_udp_server(conn);
+        if got && server {
+            if let Some(action) = self.ask_sender() {
+                return Next::Act(action);
+            }
+            return Next::Finish(Ok(self.udp_server_received(conn)));
+        }
         let slot = self.pool.slot(conn);
         if got {
             let from = slot.and_then(|s| s.modem.dialled.map(|d| d.peer).or(s.peer));
             return Next::Finish(Ok(Outcome { received: self.datagram.len(), from, ..Outcome::default() }));
         }
-        let Some(peer) = slot.and_then(|s| s.peer) else {
-            return Next::Finish(Err(Error::NotConnected));
+        // After a reboot or a +SQNSH the modem socket is gone: dial it (or, for a UDP server,
+        // listen) again to go on receiving.
+        let step = if server {
+            self.udp_listen_step(conn)
+        } else {
+            let Some(peer) = slot.and_then(|s| s.peer) else {
+                return Next::Finish(Err(Error::NotConnected));
+            };
+            self.dial_step(conn, peer)
         };
-        // After a reboot or a +SQNSH the modem socket is gone: dial it again to go on receiving.
-        if let Some(action) = self.dial_step(conn, peer) {
+        if let Some(action) = step {
             return Next::Act(action);
         }
+        let slot = self.pool.slot(conn);
         if !read_since_pause {
             return Next::Act(Action::Receive(conn));
         }
@@ -340,6 +359,7 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::ReceiveStream(conn, max) => Command::Receive { conn, max },
         Action::Listen(conn, port) => Command::Listen { conn, port },
         Action::Accept(conn) => Command::Accept { conn },
+        Action::ListenUdp(conn, port) => Command::ListenUdp { conn, port },
         Action::SendExt(conn, len) | Action::SendCombined(conn, len) => Command::SendExt { conn, len },
         // Always ask for a whole datagram: what a shorter read does to the rest is unknown.
         Action::Receive(conn) => Command::Receive { conn, max: MAX_DATAGRAM as u16 },

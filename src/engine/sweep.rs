@@ -23,6 +23,11 @@ const STATE_CLOSED: u32 = 0;
 
 impl Engine {
     pub(super) fn plan_poll(&mut self, conn: ConnId, queried: bool, status_failed: bool) -> Next {
+        if self.is_udp_server(conn) {
+            if let Some(action) = self.udp_listen_step(conn) {
+                return Next::Act(action);
+            }
+        }
         if !queried {
             if status_failed {
                 let dialled = self.pool.slot(conn).is_some_and(|s| s.modem.dialled.is_some());
@@ -69,6 +74,10 @@ impl Engine {
         }
         slot.swept_ready = match slot.kind {
             SlotKind::Listener => line.state == STATE_INCOMING,
+            // A UDP server: which state LR5 shows for a listening connId with a datagram
+            // waiting is not known (Telit's #SLUDP, the family this mirrors, shows 5): both
+            // count (README: readiness and servers).
+            SlotKind::Datagram if slot.udp_server => matches!(line.state, STATE_PENDING_DATA | STATE_INCOMING),
             SlotKind::Datagram | SlotKind::Stream => line.state == STATE_PENDING_DATA,
         };
         if line.state == STATE_CLOSED {

@@ -81,6 +81,9 @@ pub const MAS_EHOSTUNREACH: i32 = 113;
 pub const MAS_EALREADY: i32 = 114;
 /// Not an errno: name resolution failed. MicroPython's ports raise `OSError(-202)` for it.
 pub const MAS_ENONAME: i32 = 202;
+/// `sendto` on a UDP server socket to an address other than the last datagram's sender
+/// (the modem answers only that one). Not an errno: the shim raises EOPNOTSUPP with its reason.
+pub const MAS_ENOTSENDER: i32 = 203;
 
 /// The one place errors become errno values.
 pub fn errno_of(error: Error) -> i32 {
@@ -105,6 +108,7 @@ pub fn errno_of(error: Error) -> i32 {
         // Try again later: the network sets the clock some time after attach.
         Error::ClockNotSet => MAS_EAGAIN,
         Error::AddressInUse => MAS_EADDRINUSE,
+        Error::NotLastSender => MAS_ENOTSENDER,
     }
 }
 

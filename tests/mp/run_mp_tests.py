@@ -43,6 +43,7 @@ import time
 
 import dns_peers
 import tcp_peers
+import udp_peers
 import tls_peers
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -321,6 +322,9 @@ def main():
     dns_env, dns_closers = dns_peers.start()
     tcp_env, tcp_closers = tcp_peers.start()
     dns_closers += tcp_closers
+    udp_env, udp_closers = udp_peers.start()
+    dns_closers += udp_closers
+    tcp_env.update(udp_env)
     tls_dir = tempfile.mkdtemp(prefix="tls-peers-")
     tls_env, tls_closers = tls_peers.start(tls_dir)
     dns_closers += tls_closers + [lambda: shutil.rmtree(tls_dir, ignore_errors=True)]

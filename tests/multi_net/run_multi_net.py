@@ -31,6 +31,7 @@ BOTH_ROLES = [
     "asyncio_tcp_readexactly.py",
     "asyncio_tcp_readinto.py",
     "asyncio_tcp_close_write.py",
+    "udp_data.py",
 ]
 # Tests whose subject is the server's (instance 0): the board is the server.
 BOARD_AS_SERVER = [

@@ -26,6 +26,23 @@ static char trx_buffer[LTE_UART_BUFFER_SIZE + 1 + 1];
 /* The command queue has depth one and the buffer is shared: one at a time. */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* On the board the task is its own FreeRTOS task: a soft reset deletes the
+ * caller's thread, never the task, which finishes the item it took. Here the
+ * task runs on the caller's thread, and the soft-reset emulation
+ * (soft_reset.c) cancels the previous VM's threads: cancellation is held off
+ * while the task works, so the item completes and the queue is free again. */
+static int task_enter(void) {
+    int previous;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
+    pthread_mutex_lock(&queue_lock);
+    return previous;
+}
+
+static void task_leave(int previous) {
+    pthread_mutex_unlock(&queue_lock);
+    pthread_setcancelstate(previous, NULL);
+}
+
 static lte_state_t lte_state = E_LTE_INIT;
 /* Set when a command made the task write past its buffer; see task_execute. */
 static bool task_wedged;
@@ -217,10 +234,10 @@ static void uart_send(const char *data, size_t len) {
 }
 
 void lteppp_fake_delay_ms(uint32_t ms) {
-    pthread_mutex_lock(&queue_lock);
+    int cancel_state = task_enter();
     lte_real_sleep_model_us((uint64_t)ms * 1000u);
     lte_model_advance_us((uint64_t)ms * 1000u);
-    pthread_mutex_unlock(&queue_lock);
+    task_leave(cancel_state);
     fake_interrupt_check_pending();
 }
 
@@ -295,7 +312,7 @@ static lteppp_task_result_t hang(uint32_t timeout_ms, lte_task_rsp_data_t *rsp) 
 
 lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool caller_waits,
     lte_task_rsp_data_t *rsp) {
-    pthread_mutex_lock(&queue_lock);
+    int cancel_state = task_enter();
     const lte_profile_info_t *fw = lte_profile_info();
     uint32_t timeout_ms = esp32_le32(item->bytes + ESP32_CMD_OFF_TIMEOUT);
     lteppp_task_result_t result = LTEPPP_TASK_OK;
@@ -303,7 +320,7 @@ lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool call
 
     if (task_wedged) {
         result = hang(timeout_ms, caller_waits ? rsp : NULL);
-        pthread_mutex_unlock(&queue_lock);
+        task_leave(cancel_state);
         return result;
     }
 
@@ -337,6 +354,6 @@ lteppp_task_result_t lteppp_task_submit(const esp32_cmd_image_t *item, bool call
             result = hang(timeout_ms, rsp);
         }
     }
-    pthread_mutex_unlock(&queue_lock);
+    task_leave(cancel_state);
     return result;
 }

@@ -16,6 +16,8 @@ enum Owned {
     Received(u8, Vec<u8>),
     /// Raw bytes.
     ReceivedRaw(u8, Vec<u8>),
+    /// A header that named its sender: conn, payload as on the wire, hex, sender.
+    ReceivedFrom(u8, Vec<u8>, bool, core::net::SocketAddr),
     Urc(Urc),
 }
 
@@ -24,8 +26,9 @@ fn own(event: Event<'_>) -> Option<Owned> {
         Event::Final(f) => Owned::Final(f),
         Event::Prompt => Owned::Prompt,
         Event::Info(text) => Owned::Info(text.to_vec()),
-        Event::Received { conn, data, hex: true } => Owned::Received(conn, data.to_vec()),
-        Event::Received { conn, data, hex: false } => Owned::ReceivedRaw(conn, data.to_vec()),
+        Event::Received { conn, data, hex, from: Some(from) } => Owned::ReceivedFrom(conn, data.to_vec(), hex, from),
+        Event::Received { conn, data, hex: true, from: None } => Owned::Received(conn, data.to_vec()),
+        Event::Received { conn, data, hex: false, from: None } => Owned::ReceivedRaw(conn, data.to_vec()),
         Event::Urc(u) => Owned::Urc(u),
         Event::Noise => return None,
     })
@@ -340,5 +343,59 @@ mod properties {
             }
             prop_assert_eq!(run_pieces(pieces, &p), whole);
         }
+    }
+}
+
+fn addr(text: &str) -> core::net::SocketAddr {
+    text.parse().unwrap()
+}
+
+#[test]
+fn receive_header_with_the_sender_in_every_address_form() {
+    // `+SQNSRECV: <conn>,<n>,<addr>,<port>` (the four-field header Walter's driver reads for
+    // a socket that takes datagrams from any sender): the address as printed, quoted or not.
+    let hex = Pending { name: b"SQNSRECV", recv_hex: true };
+    let cases: [(&[u8], &str); 5] = [
+        (b"\r\n+SQNSRECV: 5,2,127.0.0.1,40001\r\n4142\r\n\r\nOK\r\n", "127.0.0.1:40001"),
+        (b"\r\n+SQNSRECV: 5,2,\"127.0.0.1\",40001\r\n4142\r\n\r\nOK\r\n", "127.0.0.1:40001"),
+        (b"\r\n+SQNSRECV: 5,2,::1,40002\r\n4142\r\n\r\nOK\r\n", "[::1]:40002"),
+        (b"\r\n+SQNSRECV: 5,2,\"2001:db8::7\",5683\r\n4142\r\n\r\nOK\r\n", "[2001:db8::7]:5683"),
+        (b"\r\n+SQNSRECV: 5,2,\"32.1.13.184.0.0.0.0.0.0.0.0.0.0.0.7\",5683\r\n4142\r\n\r\nOK\r\n", "[2001:db8::7]:5683"),
+    ];
+    for (text, from) in cases {
+        check_all_cuts(text, &hex, &[Owned::ReceivedFrom(5, b"4142".to_vec(), true, addr(from)), Owned::Final(Final::Ok)]);
+    }
+}
+
+#[test]
+fn receive_header_with_the_sender_still_reads_the_payload_by_its_count() {
+    // Raw mode: a peer's bytes that look like a header, a URC and a final code are payload.
+    let text = b"\r\n+SQNSRECV: 5,24,::1,40002\r\n\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n\r\n\r\nOK\r\n";
+    check_all_cuts(
+        text,
+        &pending(b"SQNSRECV"),
+        &[Owned::ReceivedFrom(5, b"\r\n+SQNSRECV: 1,0\r\n\r\nOK\r\n".to_vec(), false, addr("[::1]:40002")), Owned::Final(Final::Ok)],
+    );
+}
+
+#[test]
+fn receive_header_without_a_readable_sender_names_none() {
+    // Two fields (a dialled socket, or a modem that does not report the sender), or sender
+    // fields that are not exactly an address and a port: no sender is made up, and the
+    // payload is read by its count all the same.
+    let hex = Pending { name: b"SQNSRECV", recv_hex: true };
+    let headers: [&[u8]; 6] = [
+        b"5,2",
+        b"5,2,127.0.0.1",
+        b"5,2,127.0.0.1,70000",
+        b"5,2,not-an-address,40001",
+        b"5,2,127.0.0.1,40001,9",
+        b"5,2,,",
+    ];
+    for header in headers {
+        let mut text = b"\r\n+SQNSRECV: ".to_vec();
+        text.extend_from_slice(header);
+        text.extend_from_slice(b"\r\n4142\r\n\r\nOK\r\n");
+        check_all_cuts(&text, &hex, &[Owned::Received(5, b"4142".to_vec()), Owned::Final(Final::Ok)]);
     }
 }

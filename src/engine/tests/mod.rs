@@ -17,6 +17,7 @@ mod secure;
 mod secure_lost;
 mod stream;
 mod sweep;
+mod udp_server;
 
 /// What the test transport saw: one line per exchange, e.g. `C AT+SQNSH=1`, `P 48656C6C6F`, `S 10`.
 pub(super) type Log = Vec<String>;

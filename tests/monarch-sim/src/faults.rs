@@ -35,6 +35,12 @@ pub(crate) struct Faults {
     pub(crate) empty_read_error: bool,
     /// TCP: the peer takes nothing more (sends pile up as unacknowledged bytes).
     pub(crate) stall_tx: bool,
+    /// The next N reads of a UDP listener (`AT+SQNSLUDP`) answer the two-field header
+    /// `+SQNSRECV: <id>,<n>`, without the sender.
+    pub(crate) udp_sender_hidden: u32,
+    /// The next N reads of a UDP listener answer the two-field header, but `AT+SQNSS` still
+    /// shows the sender as the connId's remote (the shape Telit documents for `#SLUDP`).
+    pub(crate) udp_header_short: u32,
     /// TCP: unacknowledged bytes the modem holds before it refuses sends (None: 64 KiB).
     pub(crate) tx_window: Option<u64>,
 }
@@ -123,6 +129,8 @@ impl Faults {
             }
             Some("empty_read_error") => self.empty_read_error = count(1)? > 0,
             Some("stall_tx") => self.stall_tx = count(1)? > 0,
+            Some("udp_sender_hidden") => self.udp_sender_hidden = count(1)?,
+            Some("udp_header_short") => self.udp_header_short = count(1)?,
             Some("tx_window") => self.tx_window = Some(number(1)?),
             _ => return Err(format!("unknown fault {:?}", words.first())),
         }

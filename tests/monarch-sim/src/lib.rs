@@ -17,6 +17,7 @@ mod radio;
 mod stream;
 mod tls_link;
 mod uart;
+mod udp_listen;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

@@ -33,6 +33,8 @@ struct Slot {
     socket: Option<OpenSocket>,
     /// `AT+SQNSL`: a TCP listener on this connId.
     listener: Option<crate::listen::Listener>,
+    /// `AT+SQNSLUDP`: a UDP listener on this connId.
+    udp_listener: Option<crate::udp_listen::UdpListener>,
     sent: u64,
     received: u64,
 }
@@ -133,7 +135,7 @@ impl Modem {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some())
+            .filter(|(_, s)| s.socket.is_some() || s.listener.is_some() || s.udp_listener.is_some())
             .fold(0u64, |m, (i, _)| m | 1 << i);
         let mut pairs = vec![
             ("commands", c.commands),
@@ -170,6 +172,9 @@ impl Modem {
                 s.abort();
             }
             if let Some(l) = slot.listener.take() {
+                l.close();
+            }
+            if let Some(l) = slot.udp_listener.take() {
                 l.close();
             }
         }
@@ -269,6 +274,23 @@ impl Modem {
             }
             _ => format!("+SQNSRING: {conn},{buffered}"),
         };
+        self.emit_urc(out, &urc);
+    }
+
+    /// Called by a UDP listener's reader for each datagram, with its sender.
+    pub(crate) fn udp_datagram_arrived(&mut self, conn: u8, token: u64, data: &[u8], from: SocketAddr, out: &Output) {
+        let drop_it = self.network_drops();
+        let Some(slot) = self.slots.get_mut(usize::from(conn).wrapping_sub(1)) else { return };
+        let Some(listener) = slot.udp_listener.as_mut().filter(|l| l.token == token) else { return };
+        if drop_it {
+            self.counters.dgrams_dropped += 1;
+            return;
+        }
+        let data = &data[..data.len().min(MAX_PAYLOAD)];
+        listener.queue.push_back((data.to_vec(), from));
+        slot.received += data.len() as u64;
+        self.counters.dgrams_rx += 1;
+        let urc = format!("+SQNSRING: {conn},{}", listener.buffered());
         self.emit_urc(out, &urc);
     }
 
@@ -407,6 +429,16 @@ impl Modem {
         let drop_it = self.network_drops();
         let (window, stall) = (self.tx_window(), self.faults.stall_tx);
         let Some(slot) = self.slots.get_mut(wait.conn) else { return self.error(None) };
+        if let Some(listener) = slot.udp_listener.as_ref() {
+            // A UDP listener answers the sender of the last datagram read.
+            if drop_it {
+                self.counters.dgrams_dropped += 1;
+            } else if listener.reply(&data) {
+                self.counters.dgrams_tx += 1;
+            }
+            slot.sent += data.len() as u64;
+            return ok();
+        }
         let Some(socket) = slot.socket.as_ref() else { return self.error(Some(3)) };
         if socket.is_tcp() {
             if !socket.send(&data, window, stall) {
@@ -575,6 +607,9 @@ impl Modem {
                         if let Some(l) = self.slots[conn].listener.take() {
                             l.close();
                         }
+                        if let Some(l) = self.slots[conn].udp_listener.take() {
+                            l.close();
+                        }
                         ok()
                     }
                     None => self.error(Some(50)),
@@ -583,7 +618,8 @@ impl Modem {
             (_, "SQNSI") => match conn_arg(args) {
                 Some(conn) => {
                     let s = &self.slots[conn];
-                    let buffered = s.socket.as_ref().map_or(0, OpenSocket::buffered);
+                    let buffered = s.socket.as_ref().map_or(0, OpenSocket::buffered)
+                        + s.udp_listener.as_ref().map_or(0, crate::udp_listen::UdpListener::buffered);
                     let unacked = s.socket.as_ref().map_or(0, OpenSocket::unacked);
                     info(&[format!("+SQNSI: {},{},{},{},{}", conn + 1, s.sent, s.received, buffered, unacked)])
                 }
@@ -591,6 +627,7 @@ impl Modem {
             },
             (_, "SQNSS") => info(&self.status_lines()),
             (_, "SQNSL") => self.listen(args),
+            (_, "SQNSLUDP") => self.listen_udp(args),
             (_, "SQNSA") => self.accept(args),
             (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
             (_, "SQNSNVW") => self.nv_write(args),
@@ -670,7 +707,7 @@ impl Modem {
             return self.error(Some(4));
         }
         let index = conn - 1;
-        if self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
+        if self.slots[index].socket.is_some() || self.slots[index].listener.is_some() || self.slots[index].udp_listener.is_some() {
             return self.error(Some(3));
         }
         let name = host.trim_matches('"').to_string();
@@ -741,7 +778,7 @@ impl Modem {
                 None => self.error(Some(3)),
             };
         }
-        if port == 0 || self.slots[index].socket.is_some() || self.slots[index].listener.is_some() {
+        if port == 0 || self.slots[index].socket.is_some() || self.slots[index].listener.is_some() || self.slots[index].udp_listener.is_some() {
             return self.error(Some(3));
         }
         let token = self.next_token;
@@ -749,6 +786,46 @@ impl Modem {
         match crate::listen::Listener::start(port, conn as u8, token, self.shared.clone(), self.parked.take()) {
             Ok(listener) => {
                 self.slots[index].listener = Some(listener);
+                ok()
+            }
+            // The port is taken on this machine: the modem's refusal.
+            Err(_) => self.error(Some(3)),
+        }
+    }
+
+    /// `AT+SQNSLUDP=<id>,<state>,<port>`: state 1 takes datagrams from any sender on the port
+    /// (2 too, Monarch 2's IPv6 value: both loopbacks either way), 0 stops (udp_listen.rs).
+    fn listen_udp(&mut self, args: Option<&str>) -> Vec<u8> {
+        let fields: Vec<&str> = args.map(split_fields).unwrap_or_default();
+        let conn = fields.first().and_then(|f| f.parse::<usize>().ok()).filter(|c| (1..=6).contains(c));
+        let state = fields.get(1).and_then(|f| f.parse::<u8>().ok()).filter(|s| *s <= 2);
+        let port = fields.get(2).and_then(|f| f.parse::<u16>().ok());
+        let (Some(conn), Some(state), Some(port)) = (conn, state, port) else { return self.error(Some(50)) };
+        if fields.len() != 3 {
+            return self.error(Some(50));
+        }
+        let index = conn - 1;
+        if state == 0 {
+            return match self.slots[index].udp_listener.take() {
+                Some(l) => {
+                    l.close();
+                    ok()
+                }
+                None => self.error(Some(3)),
+            };
+        }
+        let slot = &self.slots[index];
+        if port == 0 || slot.socket.is_some() || slot.listener.is_some() || slot.udp_listener.is_some() {
+            return self.error(Some(3));
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        match crate::udp_listen::UdpListener::start(port, conn as u8, token, self.shared.clone()) {
+            Ok(listener) => {
+                let slot = &mut self.slots[index];
+                slot.udp_listener = Some(listener);
+                slot.sent = 0;
+                slot.received = 0;
                 ok()
             }
             // The port is taken on this machine: the modem's refusal.
@@ -800,8 +877,23 @@ impl Modem {
             return self.error(Some(50));
         }
         let window = self.tx_window();
-        let Some(socket) = self.slots[conn - 1].socket.as_ref() else {
-            return self.error(Some(3));
+        let listener_can_answer = self.slots[conn - 1].udp_listener.as_ref().is_some_and(|l| l.last_sender.is_some());
+        let Some(socket) = self.slots[conn - 1].socket.as_ref().filter(|_| !listener_can_answer) else {
+            if !listener_can_answer {
+                return self.error(Some(3));
+            }
+            if take(&mut self.faults.no_prompt) {
+                self.counters.errors_injected += 1;
+                return self.error(Some(50));
+            }
+            self.payload = Some(PayloadWait {
+                conn: conn - 1,
+                len,
+                hex: self.slots[conn - 1].send_hex,
+                bytes: Vec::with_capacity(len * 2),
+                deadline: Instant::now() + self.payload_timeout,
+            });
+            return b"\r\n> ".to_vec();
         };
         if let crate::net::Link::Tcp(link) = &socket.link {
             if !link.room_for_send(len, window) {
@@ -829,6 +921,9 @@ impl Modem {
         let max = fields.get(1).and_then(|f| f.parse::<usize>().ok()).filter(|n| (1..=MAX_PAYLOAD).contains(n));
         let (Some(conn), Some(max)) = (conn, max) else { return self.error(Some(50)) };
         let empty_error = self.faults.empty_read_error;
+        if self.slots[conn - 1].udp_listener.is_some() {
+            return self.receive_udp_listener(conn, max);
+        }
         let slot = &mut self.slots[conn - 1];
         let hex = slot.recv_hex;
         let Some(socket) = slot.socket.as_mut() else { return self.error(Some(3)) };
@@ -854,11 +949,52 @@ impl Modem {
         answer
     }
 
+    /// `AT+SQNSRECV` on a UDP listener: one datagram, the header naming its sender (unless the
+    /// `udp_sender_hidden` fault drops the sender fields).
+    fn receive_udp_listener(&mut self, conn: usize, max: usize) -> Vec<u8> {
+        let empty_error = self.faults.empty_read_error;
+        let slot = &mut self.slots[conn - 1];
+        let hex = slot.recv_hex;
+        let Some(listener) = slot.udp_listener.as_mut() else { return self.error(Some(3)) };
+        let Some((data, from)) = listener.take(max) else {
+            if empty_error {
+                return self.error(Some(4));
+            }
+            return format!("\r\n+SQNSRECV: {conn},0\r\n\r\nOK\r\n").into_bytes();
+        };
+        let hidden = take(&mut self.faults.udp_sender_hidden);
+        let short = take(&mut self.faults.udp_header_short);
+        listener.sender_hidden = hidden;
+        let header = if hidden || short {
+            self.counters.errors_injected += 1;
+            format!("\r\n+SQNSRECV: {conn},{}\r\n", data.len())
+        } else {
+            format!("\r\n+SQNSRECV: {conn},{},\"{}\",{}\r\n", data.len(), from.ip(), from.port())
+        };
+        let mut answer = header.into_bytes();
+        if hex {
+            answer.extend_from_slice(encode(&data, true).as_bytes());
+        } else {
+            answer.extend_from_slice(&data);
+        }
+        answer.extend_from_slice(b"\r\n\r\nOK\r\n");
+        answer
+    }
+
     fn status_lines(&self) -> Vec<String> {
         self.slots
             .iter()
             .enumerate()
             .map(|(i, s)| match &s.socket {
+                // A UDP listener: 4 listening, 3 with a datagram waiting (which LR5 shows is
+                // not known; the module takes 3 and 5 as readable).
+                None if s.udp_listener.is_some() => {
+                    let l = s.udp_listener.as_ref();
+                    let (port, waiting) = l.map_or((0, false), |l| (l.port, !l.queue.is_empty()));
+                    let remote = l.filter(|l| !l.sender_hidden).and_then(|l| l.last_sender);
+                    let (rip, rport) = remote.map_or(("0.0.0.0".to_string(), 0), |r| (r.ip().to_string(), r.port()));
+                    format!("+SQNSS: {},{},\"0.0.0.0\",{port},\"{rip}\",{rport}", i + 1, if waiting { 3 } else { 4 })
+                }
                 None if s.listener.is_some() => {
                     let l = s.listener.as_ref().map(|l| (l.port, l.pending.front().map(|p| p.1)));
                     match l {
