@@ -25,14 +25,18 @@ lte = network.LTE()
 # The firmware profile comes from MICROATSOCKET_FW_PROFILE (bench/run_bench.py's FW_PROFILE).
 network._lte_profile(os.getenv("MICROATSOCKET_FW_PROFILE") or "1.20.2")
 socket.set_modem(lte, chunking=network._lte_profile() in ("release-v1.20", "pr429"))
-if PROFILE == "direct":
+if PROFILE.startswith("direct"):
     # The lteppp build: stock 1.20.2.r2+ firmware built with the module; it always streams
-    # command and payload together.
+    # command and payload together. Raw payloads both ways, or hex (direct+hex) to compare.
     assert socket.config("transport") == "lteppp", "direct needs the lteppp build"
+    if PROFILE == "direct+hex":
+        socket.config(raw_send=False, raw_recv=False)
 else:
     assert socket.config("transport") == "send_at_cmd", "needs the send_at_cmd build"
     socket.config(combined_send=PROFILE == "stock+combined")
 MAX = socket.config("max_datagram")
+RAW_SEND = socket.config("raw_send")
+RAW_RECV = socket.config("raw_recv")
 STAT_KEYS = ("exchanges", "commands", "dummies", "continuations", "bytes_out", "bytes_in",
              "flushed_bytes", "idle_polls", "prompt_races", "modelled_us")
 
@@ -42,17 +46,36 @@ def emit(**fields):
     print(json.dumps(fields))
 
 
-def emit_stats(op, stats, count, payload):
+def emit_stats(op, stats, count, payload, hex_out=0, hex_in=0):
     row = {k: stats[k] / count for k in STAT_KEYS}
-    emit(op=op, payload=payload, count=count, **row)
+    emit(op=op, payload=payload, count=count, hex_out=hex_out, hex_in=hex_in, **row)
 
 
-def measure(op, fn, count=1, payload=0):
-    """Runs fn() `count` times; emits the per-operation averages of the LTE counters."""
+def measure(op, fn, count=1, payload=0, hex_out=0, hex_in=0):
+    """Runs fn() `count` times; emits the per-operation averages of the LTE counters.
+    hex_out / hex_in: payload bytes per operation that went as hex text each way (their raw
+    wire time is half of theirs: bench/run_bench.py's raw-byte limit)."""
     network._lte_reset_stats()
     for _ in range(count):
         fn()
-    emit_stats(op, network._lte_stats(), count, payload)
+    emit_stats(op, network._lte_stats(), count, payload, hex_out, hex_in)
+
+
+def command_safe(data):
+    """src/payload.rs: raw bytes that could not read as an AT command."""
+    if data[:1] in (b"T", b"t", b"/"):
+        return False
+    return not any(data[i] in b"Aa" and data[i + 1] in b"Tt/" for i in range(len(data) - 1))
+
+
+def hex_out(data):
+    """Payload bytes of a send that go as hex text on this profile."""
+    return 0 if RAW_SEND and command_safe(data) else len(data)
+
+
+def hex_in(data, settled_hex):
+    """... of a receive: hex where raw reads are off, or the socket met a NUL byte before."""
+    return 0 if RAW_RECV and not settled_hex else len(data)
 
 
 def let_echoes_arrive(n):
@@ -91,16 +114,52 @@ emit(op="limits", max_datagram=MAX, max_command=socket.config("max_command"))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(5)
 small = b"x" * 16
-measure("first sendto to a new peer", lambda: s.sendto(small, PEER), 1, 16)
+measure("first sendto to a new peer", lambda: s.sendto(small, PEER), 1, 16, hex_out(small))
 s.recvfrom(MAX)
+# Binary datagrams (NUL bytes among them): with raw reads, the first answer holding a NUL costs
+# the LTE task's 1 s idle wait and turns the socket to hex reads; that happens here, before the
+# rows (the next send switches the connId's reading mode). The text rows below read raw.
+for _ in range(2):
+    s.sendto(b"\x00", PEER)
+    s.recvfrom(MAX)
 for size in SIZES:
     if size > MAX:
         emit(op="skipped", payload=size, reason="over max_datagram %d" % MAX)
         continue
     data = bytes(i & 0xFF for i in range(size))
-    measure("steady sendto", lambda: s.sendto(data, PEER), N, size)
+    measure("steady sendto", lambda: s.sendto(data, PEER), N, size, hex_out(data))
     let_echoes_arrive(N)
-    measure("recvfrom, datagram waiting", lambda: s.recvfrom(MAX), N, size)
+    measure("recvfrom, datagram waiting", lambda: s.recvfrom(MAX), N, size, 0, hex_in(data, True))
+
+# Text datagrams (no NUL byte, no AT prefix): raw both ways where the profile allows it.
+t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t.settimeout(5)
+t.sendto(small, PEER)
+t.recvfrom(MAX)
+for size in (16, 1500):
+    if size > MAX:
+        continue
+    text = bytes(0x20 + (i * 7) % 95 for i in range(size))
+    measure("steady sendto, text", lambda: t.sendto(text, PEER), N, size, hex_out(text))
+    let_echoes_arrive(N)
+    measure("recvfrom, text datagram waiting", lambda: t.recvfrom(MAX), N, size, 0, hex_in(text, False))
+
+# A refused read: nothing waits and the modem answers the read with an error. +CME ERROR is no
+# final code for Pycom's LTE task (its 1 s idle wait); plain ERROR is.
+for fault, what in (("fault empty_read_error 1", "+CME ERROR: 4"), ("fault error SQNSRECV 1", "ERROR")):
+    network._sim(fault)
+    t.settimeout(0)
+
+    def refused_read():
+        try:
+            t.recvfrom(MAX)
+        except OSError:
+            pass
+
+    measure("recvfrom, the modem refuses the read (%s)" % what, refused_read, 1)
+    network._sim("fault empty_read_error 0")
+    t.settimeout(5)
+t.close()
 
 # A receive that must wait: this peer echoes 150 ms late, so recvfrom polls the modem until
 # the datagram is there. The pauses between polls are real time, not on the modelled clock.
@@ -118,7 +177,7 @@ for _ in range(waits):
     for k in STAT_KEYS:
         total[k] += st[k]
 w.close()
-emit_stats("recvfrom, must wait 150 ms for the echo", total, waits, 16)
+emit_stats("recvfrom, must wait 150 ms for the echo", total, waits, 16, hex_out(small), hex_in(small, False))
 
 measure("getaddrinfo of a literal", lambda: socket.getaddrinfo("2001:db8::1", 5683), N)
 if DNS_PORT:
@@ -129,8 +188,17 @@ if DNS_PORT:
     socket.config(dns_cache=False)
     measure("getaddrinfo of a name (modem resolver)", lambda: socket.getaddrinfo("both.test", 1), N)
     network._sim("dns none")
-    measure("getaddrinfo of a name (own DNS query)", lambda: socket.getaddrinfo("both.test", 1), min(N, 5))
+
+    def own_query_asking_the_modem_first():
+        socket.config(dns_cache=False)  # also forgets a resolver resting after it failed
+        return socket.getaddrinfo("both.test", 1)
+
+    measure("getaddrinfo of a name (own DNS query)", own_query_asking_the_modem_first, min(N, 5))
+    # The resolver failed for a name our own query found: it rests, later names skip it.
+    measure("getaddrinfo of a name (own DNS query, the modem's resolver resting)",
+            lambda: socket.getaddrinfo("both.test", 1), min(N, 5))
     network._sim("dns ::1 %d" % DNS_PORT)
+    socket.config(dns_cache=False)
 
     # af=0 lookups as ntptime makes them, first (nothing kept) and repeated (answer kept).
     def first_lookup(name):

@@ -34,7 +34,7 @@ UART_BAUD = 921600
 BITS_PER_BYTE = 10  # start + 8 data + stop
 TIME_SCALE = "0.02"  # real waits in the fake LTE; the modelled clock is not scaled
 CPU_PAIRS = 200
-PROFILES = ["stock", "stock+combined", "release-v1.20", "pr429", "1.20.1", "direct"]
+PROFILES = ["stock", "stock+combined", "release-v1.20", "pr429", "1.20.1", "direct", "direct+hex"]
 PROFILE_NOTES = {
     "stock": "fake LTE profile 1.20.2 (stock firmware v1.20.2.r2..r6), a send is two send_at_cmd calls "
              "(command, then the payload after the `> ` prompt)",
@@ -48,10 +48,13 @@ PROFILE_NOTES = {
               "two-call send",
     "direct": "the lteppp build (c_glue/transport_lteppp.c) on profile 1.20.2: items queued on the "
               "LTE task directly; command and payload streamed as continuation items behind a 10 ms "
-              "prompt gap, one wait for the OK",
+              "prompt gap, one wait for the OK; raw payloads both ways (a socket whose raw read held "
+              "a NUL byte reads hex: the binary rows; text rows read raw)",
+    "direct+hex": "as direct, with socket.config(raw_send=False, raw_recv=False): hex payloads both "
+                  "ways, as before raw mode",
 }
 FW_PROFILE = {"stock": "1.20.2", "stock+combined": "1.20.2", "release-v1.20": "release-v1.20",
-              "pr429": "pr429", "1.20.1": "1.20.1", "direct": "1.20.2"}
+              "pr429": "pr429", "1.20.1": "1.20.1", "direct": "1.20.2", "direct+hex": "1.20.2"}
 # Operations that never talk to the modem; every other one must cost exchanges and UART bytes.
 FREE_OPS = ("getaddrinfo of a literal", "socket() + close()")
 REQUIRED_OPS = ("first sendto to a new peer", "steady sendto", "recvfrom, datagram waiting",
@@ -101,7 +104,7 @@ def profile_env(env, profile):
 
 
 def run_ops(binaries, env, profile, n, heap_n, script="ops.py"):
-    micropython = binaries["direct" if profile == "direct" else "default"]
+    micropython = binaries["direct" if profile.startswith("direct") else "default"]
     env = dict(profile_env(env, profile), BENCH_N=str(n), BENCH_HEAP_N=str(heap_n))
     cmd = [micropython, os.path.join(REPO, "bench", script)]
     out = subprocess.run(cmd, env=env, cwd=os.path.join(REPO, "bench"), stdout=subprocess.PIPE,
@@ -118,12 +121,15 @@ def run_ops(binaries, env, profile, n, heap_n, script="ops.py"):
         if "modelled_us" in row:
             row["wire_us"] = wire_us(row["bytes_out"] + row["bytes_in"])
             row["ratio_to_wire"] = row["modelled_us"] / row["wire_us"] if row["wire_us"] else None
+            # The same exchanges with every payload byte raw (hex text is two bytes a byte).
+            hex_bytes = row.get("hex_out", 0) + row.get("hex_in", 0)
+            row["raw_wire_us"] = wire_us(row["bytes_out"] + row["bytes_in"] - hex_bytes)
     return rows
 
 
 def run_contention(binaries, env, profile, n):
     """bench/contention.py: receive polls, a second thread's wait, asyncio's heartbeat."""
-    micropython = binaries["direct" if profile == "direct" else "default"]
+    micropython = binaries["direct" if profile.startswith("direct") else "default"]
     # Time scale 1: the fake LTE's waits take their modelled time for real, so an asyncio
     # heartbeat's 10 ms and the modem's time are on one clock.
     env = dict(profile_env(env, profile), BENCH_N=str(n), MICROATSOCKET_LTE_TIME_SCALE="1")
@@ -315,13 +321,15 @@ def write_report(report, path_md, path_json):
          "the end)." % (report["date"], report["runner_seconds"], UART_BAUD, UART_BAUD, BITS_PER_BYTE), ""]
     L += ["Profiles:", ""] + ["* **%s**: %s" % (p, PROFILE_NOTES[p]) for p in report["profiles"]] + [""]
     L += ["## Per operation", "",
-          "| profile | operation | payload B | AT exchanges | UART bytes out / in | modelled ms | physical limit ms | ratio | command |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          "*Physical limit* is the wire time of the bytes as sent; *raw-byte limit* that of the same "
+          "exchanges with every payload byte raw (where the payload went as hex text, half of it).", "",
+          "| profile | operation | payload B | AT exchanges | UART bytes out / in | modelled ms | physical limit ms | raw-byte limit ms | ratio | command |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["operations"]:
-        L.append("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |" % (
             r["profile"], r["op"], r["payload"] or "-", fmt(r["exchanges"]), fmt(r["bytes_out"], 0),
             fmt(r["bytes_in"], 0), fmt(r["modelled_us"] / 1000, 2), fmt(r["wire_us"] / 1000, 3),
-            fmt(r["ratio_to_wire"]), ref(r["command"])))
+            fmt(r["raw_wire_us"] / 1000, 3), fmt(r["ratio_to_wire"]), ref(r["command"])))
     for r in report["skipped"]:
         L.append("| %s | steady sendto / recvfrom | %d | not possible: %s | | | | | %s |" % (
             r["profile"], r["payload"], r["reason"], ref(r["command"])))
@@ -351,13 +359,13 @@ def write_report(report, path_md, path_json):
           "Connect, bulk transfer each way (payload B is the whole transfer) and an MQTT QoS 1 publish "
           "of 32 bytes to a topic the client subscribes to (umqtt.simple against mosquitto: PUBLISH, "
           "PUBACK, the broker's delivery and our PUBACK), per operation.", "",
-          "| profile | operation | payload B | AT exchanges | UART bytes out / in | modelled ms | physical limit ms | ratio | command |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          "| profile | operation | payload B | AT exchanges | UART bytes out / in | modelled ms | physical limit ms | raw-byte limit ms | ratio | command |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.get("streams", []):
-        L.append("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |" % (
             r["profile"], r["op"], r["payload"] or "-", fmt(r["exchanges"]), fmt(r["bytes_out"], 0),
             fmt(r["bytes_in"], 0), fmt(r["modelled_us"] / 1000, 2), fmt(r["wire_us"] / 1000, 3),
-            fmt(r["ratio_to_wire"]), ref(r["command"])))
+            fmt(r["raw_wire_us"] / 1000, 3), fmt(r["ratio_to_wire"]), ref(r["command"])))
     for r in report.get("stream_skipped", []):
         L.append("| %s | %s | | not measured: %s | | | | | %s |" % (r["profile"], "MQTT", r["reason"], ref(r["command"])))
     L += ["", "## Memory and code size", "", "| figure | value | command |", "|---|---|---|"]
@@ -479,7 +487,7 @@ def main():
     started = time.monotonic()
     micropython = os.path.abspath(args.micropython)
     binaries = {"default": micropython, "direct": os.path.abspath(args.micropython_lteppp)}
-    profiles = ["stock", "direct"] if args.smoke else PROFILES
+    profiles = ["stock", "direct", "direct+hex"] if args.smoke else PROFILES
     n, heap_n = (3, 10) if args.smoke else (50, 1000)
 
     workdir = tempfile.mkdtemp(prefix="mas-bench-")

@@ -25,8 +25,12 @@ STAT_KEYS = ("exchanges", "commands", "dummies", "continuations", "bytes_out", "
 lte = network.LTE()
 network._lte_profile("pr429" if PROFILE == "pr429" else "1.20.2")
 socket.set_modem(lte, chunking=PROFILE == "pr429")
-if PROFILE != "direct":
+if PROFILE == "direct+hex":
+    socket.config(raw_send=False, raw_recv=False)
+elif not PROFILE.startswith("direct"):
     socket.config(combined_send=PROFILE == "stock+combined")
+RAW_SEND = socket.config("raw_send")
+RAW_RECV = socket.config("raw_recv")
 
 
 def emit(**fields):
@@ -34,12 +38,15 @@ def emit(**fields):
     print(json.dumps(fields))
 
 
-def measure(op, fn, count=1, payload=0):
+def measure(op, fn, count=1, payload=0, hex_out=0, hex_in=0):
+    """hex_out / hex_in: payload bytes that went as hex text each way (bench/run_bench.py's
+    raw-byte limit halves their wire time)."""
     network._lte_reset_stats()
     for _ in range(count):
         fn()
     stats = network._lte_stats()
-    emit(op=op, payload=payload, count=count, **{k: stats[k] / count for k in STAT_KEYS})
+    emit(op=op, payload=payload, count=count, hex_out=hex_out / count, hex_in=hex_in / count,
+         **{k: stats[k] / count for k in STAT_KEYS})
 
 
 def connect_close():
@@ -53,17 +60,33 @@ measure("TCP socket() + connect + close", connect_close, min(N, 10))
 s = socket.socket()
 s.settimeout(30)
 s.connect(ECHO)
+# Binary data (NUL bytes, no AT prefix): raw sends where the profile has them; with raw reads,
+# the first answer holding a NUL costs the task's 1 s idle wait and turns the socket to hex
+# reads, which happens here, before the rows.
+for _ in range(2):
+    s.sendall(b"\x00")
+    s.recv(1)
 data = bytes(i * 7 & 0xFF for i in range(BULK))
-measure("TCP sendall", lambda: s.sendall(data), 1, BULK)
+measure("TCP sendall", lambda: s.sendall(data), 1, BULK, 0 if RAW_SEND else BULK)
 
 
-def receive_all():
+def receive_all(sock=s):
     got = 0
     while got < BULK:
-        got += len(s.recv(1500))
+        got += len(sock.recv(1500))
 
 
-measure("TCP recv until all is in (echo of the sendall)", receive_all, 1, BULK)
+measure("TCP recv until all is in (echo of the sendall)", receive_all, 1, BULK, 0, BULK)
+
+# Text (no NUL byte, no AT prefix): raw both ways where the profile allows it.
+text_sock = socket.socket()
+text_sock.settimeout(30)
+text_sock.connect(ECHO)
+text = bytes(0x20 + (i * 7) % 95 for i in range(BULK))
+text_sock.sendall(text)
+measure("TCP recv until all is in, text (no NUL byte)", lambda: receive_all(text_sock), 1, BULK, 0,
+        0 if RAW_RECV else BULK)
+text_sock.close()
 
 small = b"x" * 16
 gc.collect()

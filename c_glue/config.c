@@ -20,6 +20,10 @@ static mp_obj_t config_get(qstr name) {
             return MP_OBJ_NEW_SMALL_INT(limits.pdp_cid);
         case MP_QSTR_combined_send:
             return mp_obj_new_bool(limits.combined_send);
+        case MP_QSTR_raw_send:
+            return mp_obj_new_bool(!limits.send_hex);
+        case MP_QSTR_raw_recv:
+            return mp_obj_new_bool(!limits.recv_hex);
         case MP_QSTR_max_datagram: {
             masg_lock();
             /* The core takes the limits when a modem is set; before that (no
@@ -47,7 +51,7 @@ static mp_obj_t config_get(qstr name) {
     }
 }
 
-// function microATsocket.config(name) or config(max_command=.., chunking=.., combined_send=.., pdp_cid=..)
+// function microATsocket.config(name) or config(max_command=.., chunking=.., combined_send=.., raw_send=.., raw_recv=.., pdp_cid=..)
 mp_obj_t masg_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args) {
     if (n_args != 0 && kw_args->used != 0) {
         mp_raise_TypeError(MP_ERROR_TEXT("either a name to read or keywords to set"));
@@ -79,6 +83,17 @@ mp_obj_t masg_config(size_t n_args, const mp_obj_t *args, mp_map_t *kw_args) {
                 break;
             case MP_QSTR_combined_send:
                 wanted.combined_send = mp_obj_is_true(value);
+                break;
+            case MP_QSTR_raw_send:
+            case MP_QSTR_raw_recv:
+                if (mp_obj_is_true(value) && !masg_transport_carries_raw) {
+                    mp_raise_ValueError(MP_ERROR_TEXT("raw data needs the lteppp transport with continuation items (layout 1202)"));
+                }
+                if (key == MP_QSTR_raw_send) {
+                    wanted.send_hex = !mp_obj_is_true(value);
+                } else {
+                    wanted.recv_hex = !mp_obj_is_true(value);
+                }
                 break;
             case MP_QSTR_pdp_cid: {
                 mp_int_t cid = mp_obj_get_int(value);

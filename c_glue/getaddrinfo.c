@@ -10,8 +10,10 @@
  * AAAA entries first, as CPython lists them), and only when it answered none
  * of them, our own DNS query to the first server over a modem UDP socket, then
  * to the second if the first timed out. Answers are kept (see the cache
- * below). No address: socket.gaierror(-202, text), an OSError whose errno is
- * what a failed lookup raises in MicroPython; no answer at all: socket.timeout.
+ * below). A modem resolver that answered nothing for a name our own query then
+ * found is not asked again for RESOLVER_REST_MS. No address: socket.gaierror(-202,
+ * text), an OSError whose errno is what a failed lookup raises in MicroPython; no
+ * answer at all: socket.timeout.
  */
 #include "py/mperrno.h"
 #include "py/mphal.h"
@@ -53,6 +55,19 @@ static void dns_servers_init(void) {
 
 static void cache_clear(void);
 static bool cache_enabled = true;
+
+/* The modem's resolver found nothing for a name our own query found: it does not
+ * work on this network (a modem whose resolver cannot reach the operator's DNS,
+ * or answers no AAAA). Each of its refusals costs a +CME ERROR, and the LTE task
+ * idle-waits a second on every one, so it rests for RESOLVER_REST_MS before it is
+ * asked again. Forgotten by config(dns_cache=...). */
+#define RESOLVER_REST_MS (10u * 60u * 1000u)
+static bool resolver_resting;
+static uint32_t resolver_rest_from_ms;
+
+static void resolver_forget(void) {
+    resolver_resting = false;
+}
 
 /* A query ID nobody on the path can guess from the previous one. */
 static uint16_t next_query_id(void) {
@@ -97,10 +112,18 @@ bool masg_dns_cache_enabled(void) {
 void masg_dns_cache_enable(bool on) {
     cache_enabled = on;
     cache_clear();
+    resolver_forget();
 }
 
 static uint32_t now_ms(void) {
     return (uint32_t)mp_hal_ticks_ms();
+}
+
+static bool resolver_rests(void) {
+    if (resolver_resting && now_ms() - resolver_rest_from_ms >= RESOLVER_REST_MS) {
+        resolver_resting = false;
+    }
+    return resolver_resting;
 }
 
 static cache_entry *cache_find(const char *host, size_t len, int af) {
@@ -268,9 +291,14 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
     found_addrs found = { .count = 0, .ttl_s = UINT32_MAX };
     bool too_long = false;
     bool timed_out = false;
-    if (!ask_modem(host, len, families, n_families, &found, &too_long)) {
+    bool resting = resolver_rests();
+    if (resting || !ask_modem(host, len, families, n_families, &found, &too_long)) {
         /* The modem's resolver failed for every family: ask the servers ourselves. */
         timed_out = ask_servers(host, len, families, n_families, &found, &too_long);
+        if (!resting && found.count != 0) {
+            resolver_resting = true;
+            resolver_rest_from_ms = now_ms();
+        }
     }
     if (found.count != 0) {
         cache_put(host, len, family, found.addrs, found.count, found.ttl_s);

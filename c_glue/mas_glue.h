@@ -94,6 +94,8 @@ mas_limits masg_modem_limits(void);
 int32_t masg_modem_configure(const mas_limits *wanted);
 /* The longest command send_at_cmd takes without PR 429's chunking. */
 extern const uint16_t masg_unchunked_max_command;
+/* Whether this transport carries raw payload bytes (lteppp layout 1202). */
+extern const bool masg_transport_carries_raw;
 
 /* ---- config.c: the module's settings ---- */
 /* config(): set with keywords, or read one value by name. */

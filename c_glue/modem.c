@@ -51,6 +51,10 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
 #define TRANSPORT_MAX_COMMAND (UNCHUNKED_MAX_COMMAND)
 #endif
 #define TRANSPORT_COMBINED_SEND (true)
+/* Raw payloads where every byte goes in an item with an explicit length and the
+ * payload can be cut into items freely (continuation items, layout 1202);
+ * transport_lteppp.c says what the task does with raw bytes. */
+#define TRANSPORT_CARRIES_RAW (MICROATSOCKET_LTEPPP_LAYOUT >= 1202)
 /* set_modem(chunking=) describes send_at_cmd, which this transport does not use. */
 #define CHUNKING_APPLIES (false)
 #else
@@ -59,15 +63,19 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t microatsocket_modem);
  * (config(combined_send=True)) saves the 1 s idle wait, and is needed on 1.18
  * firmware, whose CR LF terminator puts an LF in front of the payload. */
 #define TRANSPORT_COMBINED_SEND (false)
+/* send_at_cmd takes a C string (strlen, no NUL) and answers a str cut at NUL. */
+#define TRANSPORT_CARRIES_RAW (false)
 #define CHUNKING_APPLIES (true)
 #endif
 
 #define DEFAULT_LIMITS { \
         .max_command_len = TRANSPORT_MAX_COMMAND, \
-        /* Hex both ways: replies are cut at NUL bytes, and a raw payload holding \
-         * "Pycom_Dummy" or "+++" would be taken as a firmware directive. */ \
-        .send_hex = true, \
-        .recv_hex = true, \
+        /* Hex both ways through send_at_cmd: replies are cut at NUL bytes, and a \
+         * raw payload holding "Pycom_Dummy" would be taken as a firmware directive. \
+         * Raw both ways on the direct transport where it can (config raw_send, \
+         * raw_recv). */ \
+        .send_hex = !TRANSPORT_CARRIES_RAW, \
+        .recv_hex = !TRANSPORT_CARRIES_RAW, \
         .combined_send = TRANSPORT_COMBINED_SEND, \
         .pdp_cid = 1, \
 }
@@ -112,6 +120,7 @@ static int32_t apply_limits(void) {
 }
 
 const uint16_t masg_unchunked_max_command = UNCHUNKED_MAX_COMMAND;
+const bool masg_transport_carries_raw = TRANSPORT_CARRIES_RAW;
 
 mas_limits masg_modem_limits(void) {
     return limits;

@@ -35,14 +35,23 @@
  *      payload as an empty command line.
  * So the wait is spent once, on the final OK: the time is the UART's.
  *
- * Hex both ways, as on the send_at_cmd path, for reasons of this path:
- *   - receive: the task copies answers as C strings, so a NUL in raw data
- *     would cut the reply;
- *   - send: the payload is streamed blind after the gap. If the modem refused
- *     the command (socket closed by the network, modem rebooted) it reads the
- *     payload as command lines; hex text ([0-9A-F]) can only make it answer
- *     ERROR, raw bytes could run any AT command. Hex also can never hold
- *     "Pycom_Dummy" or start a chunk with "AT" (which would flush).
+ * Raw bytes both ways on layout 1202 (sendDataMode and recvDataMode 0, chosen
+ * by the core per connId and direction); hex on 1201 and 118, whose single
+ * item cannot be cut around "Pycom_Dummy" (and 118's task measures it with
+ * strlen). What the task does with raw bytes (esp32/lte/lteppp.c):
+ *   - send: it writes dataLen bytes, NULs included, but an item holding
+ *     "Pycom_Dummy" (before a NUL) is a read and writes nothing: items are
+ *     cut inside that word (item_len). An item starting with "AT" flushes the
+ *     receive ring first: that only drops the "> " prompt. The payload is
+ *     streamed blind after the gap, and a modem that refused the command
+ *     would read it as command lines: the core stages a payload raw only when
+ *     it holds no AT prefix (src/payload.rs), hex otherwise.
+ *   - receive: the task zeroes its buffer before reading and the queue copies
+ *     the whole piece, so the piece's length is up to its last non-NUL byte
+ *     (an answer ends with its final code). But the task looks for the final
+ *     code with strstr, which stops at the first NUL: an answer with a NUL in
+ *     its data costs the 1 s idle wait. The core turns such a socket to hex
+ *     reads after the first one.
  *
  * Do not call LTE.send_at_cmd from another thread while a socket operation
  * runs: the task has one command queue and one answer queue, and an answer
@@ -213,15 +222,31 @@ static void submit_dummy(uint32_t timeout_ms) {
     submit(dummy, sizeof(dummy) - 1, false, timeout_ms);
 }
 
+#if HAS_CONTINUATION
+/* Bytes of `data` the next item takes: up to 124, cut inside "Pycom_Dummy"
+ * (the task reads instead of writing an item that holds it). */
+static size_t item_len(const uint8_t *data, size_t len) {
+    static const char word[] = "Pycom_Dummy";
+    const size_t word_len = sizeof(word) - 1;
+    size_t n = len < ITEM_DATA_MAX ? len : ITEM_DATA_MAX;
+    for (size_t at = 0; at + word_len <= n; at++) {
+        if (memcmp(data + at, word, word_len) == 0) {
+            return at + word_len / 2;
+        }
+    }
+    return n;
+}
+#endif
+
 /* Writes `len` bytes as items: all but the last as continuations, then the
  * last 1..124 bytes as a normal item, whose answer is read. Without
  * continuation items the whole text must fit one item. */
 static void submit_stream(const uint8_t *data, size_t len, uint32_t timeout_ms) {
     #if HAS_CONTINUATION
-    while (len > ITEM_DATA_MAX) {
-        submit(data, ITEM_DATA_MAX, true, timeout_ms);
-        data += ITEM_DATA_MAX;
-        len -= ITEM_DATA_MAX;
+    for (size_t n = item_len(data, len); n < len; n = item_len(data, len)) {
+        submit(data, n, true, timeout_ms);
+        data += n;
+        len -= n;
     }
     #endif
     if (len > ITEM_DATA_MAX) {
@@ -233,9 +258,14 @@ static void submit_stream(const uint8_t *data, size_t len, uint32_t timeout_ms) 
 
 /* ---- the answer ------------------------------------------------------------- */
 
+/* The task zeroes its buffer before it reads an answer: the piece ends at its
+ * last non-NUL byte, and NULs before it are raw data. */
 static size_t piece_len(void) {
-    const char *end = memchr(answer.data, '\0', PIECE_TEXT_MAX);
-    return end == NULL ? PIECE_TEXT_MAX : (size_t)(end - answer.data);
+    size_t len = PIECE_TEXT_MAX;
+    while (len > 0 && answer.data[len - 1] == '\0') {
+        len--;
+    }
+    return len;
 }
 
 static void forget_joined(void) {

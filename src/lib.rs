@@ -26,6 +26,7 @@ pub mod ffi;
 pub mod hex;
 pub mod hostname;
 pub mod limits;
+pub mod payload;
 pub mod pem;
 pub mod socket;
 pub mod tls_store;

@@ -5,9 +5,24 @@ use crate::MAX_DATAGRAM;
 /// Longest command stock Pycom `send_at_cmd` can queue: `char data[124]` in the LTE task.
 pub const STOCK_MAX_COMMAND: u16 = 124;
 
-/// Longest `AT+SQNSSENDEXT=<id>,<n>` plus the CR that separates it from the payload when both
-/// go in one exchange: `AT+SQNSSENDEXT=6,1500` and CR.
-pub const COMBINED_SEND_OVERHEAD: u16 = 22;
+/// `AT+SQNSSENDEXT=<id>,` (connIds are one digit, 1..6): the part of the send command that does
+/// not depend on the datagram's length.
+const SEND_COMMAND_HEAD: usize = "AT+SQNSSENDEXT=1,".len();
+
+/// `AT+SQNSSENDEXT=<id>,<n>` plus the CR that separates it from the payload when both go in
+/// one exchange: 20 bytes for a 10..99-byte datagram, 22 for 1000..1500.
+pub const fn combined_send_overhead(len: usize) -> usize {
+    let digits = if len >= 1000 {
+        4
+    } else if len >= 100 {
+        3
+    } else if len >= 10 {
+        2
+    } else {
+        1
+    };
+    SEND_COMMAND_HEAD + digits + 1
+}
 
 /// Transport capabilities, chosen by the shim for the firmware it runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,16 +49,35 @@ impl Limits {
         pdp_cid: 1,
     };
 
-    /// Largest datagram one `AT+SQNSSENDEXT` exchange can carry with these limits.
+    /// Largest datagram one `AT+SQNSSENDEXT` exchange can carry with these limits: the exact
+    /// limit, counting the digits of the length in the command when both share one write.
     pub fn max_datagram(&self) -> usize {
-        let per_command = match self.max_command_len {
-            None => return MAX_DATAGRAM,
-            // Command, CR and payload share one write.
-            Some(len) if self.combined_send => usize::from(len.saturating_sub(COMBINED_SEND_OVERHEAD)),
-            Some(len) => usize::from(len),
+        let Some(max) = self.max_command_len else {
+            return MAX_DATAGRAM;
         };
-        let payload = if self.send_hex { per_command / 2 } else { per_command };
-        payload.min(MAX_DATAGRAM)
+        let max = usize::from(max);
+        let per_command = if self.send_hex { max / 2 } else { max };
+        let mut len = per_command.min(MAX_DATAGRAM);
+        while len > 0 && !self.payload_fits_command(len) {
+            len -= 1;
+        }
+        len
+    }
+
+    /// Bytes of payload text for `len` bytes of data.
+    pub fn payload_text_len(&self, len: usize) -> usize {
+        if self.send_hex {
+            len * 2
+        } else {
+            len
+        }
+    }
+
+    /// Whether a `len`-byte datagram's payload (and, with `combined_send`, its command and CR)
+    /// fits one exchange.
+    pub fn payload_fits_command(&self, len: usize) -> bool {
+        let overhead = if self.combined_send { combined_send_overhead(len) } else { 0 };
+        self.command_fits(self.payload_text_len(len) + overhead)
     }
 
     /// Whether a command of `len` bytes fits in one exchange.
@@ -72,6 +106,21 @@ mod tests {
         assert!(chunked.command_fits(3100));
         assert!(!Limits::STOCK.command_fits(125));
         let combined = Limits { combined_send: true, ..Limits::STOCK };
-        assert_eq!(combined.max_datagram(), 51);
+        assert_eq!(combined.max_datagram(), 52);
+    }
+
+    #[test]
+    fn firmware_1_18_carries_51_bytes_in_one_combined_write() {
+        // `AT+SQNSSENDEXT=1,51`, CR and 102 hex digits: 122 bytes, within 1.18's 123; 52 bytes
+        // would take 124.
+        let fw_1_18 = Limits { max_command_len: Some(123), combined_send: true, ..Limits::STOCK };
+        assert_eq!(fw_1_18.max_datagram(), 51);
+        assert!(fw_1_18.payload_fits_command(51));
+        assert!(!fw_1_18.payload_fits_command(52));
+        assert_eq!(combined_send_overhead(51), 20);
+        assert_eq!(combined_send_overhead(1500), 22);
+        assert_eq!(combined_send_overhead(5), 19);
+        let raw = Limits { send_hex: false, ..fw_1_18 };
+        assert_eq!(raw.max_datagram(), 102);
     }
 }

@@ -42,6 +42,14 @@ impl Handle {
     }
 }
 
+/// How payloads travel each way on a connId (`AT+SQNSCFGEXT` recvDataMode, sendDataMode):
+/// hex text, or raw bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DataModes {
+    pub recv_hex: bool,
+    pub send_hex: bool,
+}
+
 /// What the modem holds in a connId, independent of who uses the slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ModemSocket {
@@ -49,8 +57,15 @@ pub struct ModemSocket {
     pub configured: bool,
     /// ... with the short TCP connect timeout (streams and listeners need it).
     pub stream_timeouts: bool,
-    /// `AT+SQNSCFGEXT` sent since the modem booted, with the current data modes.
+    /// `AT+SQNSCFGEXT` sent since the modem booted, with `modes`.
     pub extended: bool,
+    /// The data modes that `AT+SQNSCFGEXT` set (meaningful while `extended`).
+    pub modes: DataModes,
+    /// A raw read on this connId held a NUL byte: Pycom's LTE task looks for the final code
+    /// with a C-string search, which stops there, so each such answer costs its 1 s idle wait.
+    /// The connId reads hex from then on, for its later users too (a client that opens a
+    /// socket per request pays once), until the modem reboots.
+    pub recv_hex_forced: bool,
     /// Peer and local port of the open modem socket, if it is open.
     pub dialled: Option<Dialled>,
     /// A command on this slot failed half-way (timeout, abort): the modem may or may not hold
@@ -151,7 +166,15 @@ impl Pool {
             poll: None,
             udp_server: false,
             last_sender: None,
-            modem: ModemSocket { configured: false, stream_timeouts: false, extended: false, dialled: None, unknown: false },
+            modem: ModemSocket {
+                configured: false,
+                stream_timeouts: false,
+                extended: false,
+                modes: DataModes { recv_hex: false, send_hex: false },
+                recv_hex_forced: false,
+                dialled: None,
+                unknown: false,
+            },
             kind: SlotKind::Datagram,
             life: StreamLife::Fresh,
         };

@@ -337,10 +337,11 @@ fn combined_send_on_stock_firmware_is_one_exchange() {
     let mut rig = Rig::new(Limits { combined_send: true, ..Limits::STOCK });
     let peer = echo_peer("[::1]:0");
     let h = rig.engine.open().unwrap();
-    assert_eq!(rig.sendto(h, &[7; 52], peer), Err(Error::MessageTooLong));
+    // AT+SQNSSENDEXT=1,52, CR and 104 hex digits: the 124 bytes of one command, exactly.
+    assert_eq!(rig.sendto(h, &[7; 53], peer), Err(Error::MessageTooLong));
     round_trip_on(&mut rig, h, peer);
-    let (r, steady) = rig.exchanges(|r| r.sendto(h, &[9; 51], peer));
-    assert_eq!(r, Ok(51));
+    let (r, steady) = rig.exchanges(|r| r.sendto(h, &[9; 52], peer));
+    assert_eq!(r, Ok(52));
     assert_eq!(steady, 1);
-    assert_eq!(rig.recvfrom(h, 2000).unwrap().0, vec![9; 51]);
+    assert_eq!(rig.recvfrom(h, 2000).unwrap().0, vec![9; 52]);
 }

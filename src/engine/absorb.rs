@@ -51,7 +51,20 @@ impl Engine {
             .awaiting
             .and_then(|a| super::plan::command_for(a.action, self.limits, self.host.as_ref()))
             .map_or(&b""[..], |c| c.name());
-        Pending { name, recv_hex: self.limits.recv_hex }
+        Pending { name, recv_hex: self.reads_hex() }
+    }
+
+    /// Whether the pending read's answer carries hex text: the data mode its connId was
+    /// configured with.
+    fn reads_hex(&self) -> bool {
+        let conn = match self.awaiting.map(|a| a.action) {
+            Some(Action::Receive(c) | Action::ReceiveStream(c, _)) => c,
+            _ => return self.limits.recv_hex,
+        };
+        match self.pool.slot(conn).map(|s| s.modem) {
+            Some(modem) if modem.extended => modem.modes.recv_hex,
+            _ => self.limits.recv_hex,
+        }
     }
 
     /// Whether the pending exchange is a read of `conn`.
@@ -121,6 +134,12 @@ impl Engine {
                 Some(Event::Received { conn, .. }) if !self.reads(conn) => None,
                 Some(Event::Received { conn, data: [], .. }) => Some(Note::Received { conn, len: 0, from: None }),
                 Some(Event::Received { conn, data, hex, from }) => {
+                    if !hex && data.contains(&0) {
+                        // The firmware idle-waited on this answer: this socket reads hex now.
+                        if let Some(slot) = ConnId::new(conn).and_then(|c| self.pool.slot_mut(c)) {
+                            slot.modem.recv_hex_forced = true;
+                        }
+                    }
                     let decoded = if hex {
                         self.datagram.resize(data.len() / 2, 0).ok().and_then(|_| {
                             crate::hex::decode(data, &mut self.datagram)
@@ -129,7 +148,7 @@ impl Engine {
                         self.datagram.clear();
                         self.datagram.extend_from_slice(data).ok().map(|_| data.len())
                     };
-                    if hex != self.limits.recv_hex {
+                    if hex != pending.recv_hex {
                         modes_lost = ConnId::new(conn);
                     }
                     Some(match decoded {
@@ -401,14 +420,17 @@ impl Engine {
                     }
                 }
             }
-            Action::Configure(conn) | Action::ConfigureExt(conn) => {
+            Action::Configure(conn) | Action::ConfigureExt(conn, _) => {
                 if !ok {
                     return Err(Error::Modem);
                 }
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     match action {
-                        Action::Configure(_) => slot.modem.configured = true,
-                        _ => slot.modem.extended = true,
+                        Action::ConfigureExt(_, modes) => {
+                            slot.modem.extended = true;
+                            slot.modem.modes = modes;
+                        }
+                        _ => slot.modem.configured = true,
                     }
                 }
             }
@@ -574,11 +596,11 @@ impl Engine {
     /// An `AT+SQNSSENDEXT` with no answer at all (a NUL before the prompt ends the firmware's
     /// string there) may have left the modem waiting for the payload, and it would take the
     /// next commands as payload bytes, one operation after another. So the payload goes
-    /// anyway: if the modem was waiting, the datagram is sent; if not, the hex line is a
-    /// command line it refuses (hex text has no `T`, so it is never an AT command). Raw
-    /// payloads could hold a command: they are never sent unprompted.
+    /// anyway: if the modem was waiting, the datagram is sent; if not, the line is a command
+    /// line it refuses: hex text has no `T`, and a raw payload is staged raw only when it
+    /// holds no AT prefix (`crate::payload::command_safe`).
     fn payload_after_unseen_prompt(&mut self, action: Action) -> bool {
-        if !matches!(action, Action::SendExt(..)) || !self.limits.send_hex {
+        if !matches!(action, Action::SendExt(..)) {
             return false;
         }
         match &mut self.op {
@@ -613,7 +635,7 @@ impl Engine {
     /// user closes it first.
     pub(super) fn mark_unknown(&mut self, action: Action) {
         match action {
-            Action::Configure(conn) | Action::ConfigureStream(conn) | Action::ConfigureExt(conn) => {
+            Action::Configure(conn) | Action::ConfigureStream(conn) | Action::ConfigureExt(conn, _) => {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.configured = false;
                     slot.modem.extended = false;

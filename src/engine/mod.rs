@@ -24,7 +24,7 @@ use crate::dns::{Addresses, RecordType};
 use crate::error::Error;
 use crate::hostname::HostName;
 use crate::limits::Limits;
-use crate::socket::{Handle, Pool};
+use crate::socket::{DataModes, Handle, Pool};
 use crate::MAX_DATAGRAM;
 
 /// Room for unparsed modem text: a 1500-byte datagram in hex (3000 characters) with its
@@ -146,7 +146,8 @@ enum Action {
     Configure(ConnId),
     /// `AT+SQNSCFG` with the TCP connect timeout.
     ConfigureStream(ConnId),
-    ConfigureExt(ConnId),
+    /// `AT+SQNSCFGEXT` with these data modes.
+    ConfigureExt(ConnId, DataModes),
     Dial(ConnId, SocketAddr, u16),
     DialStream(ConnId, SocketAddr),
     SendExt(ConnId, u16),
@@ -210,6 +211,8 @@ pub struct Engine {
     rx: heapless::Vec<u8, RX_CAP>,
     command: CommandText,
     payload: heapless::Vec<u8, PAYLOAD_TEXT_CAP>,
+    /// The staged payload is hex text (else raw bytes, `crate::payload::command_safe`).
+    payload_hex: bool,
     datagram: heapless::Vec<u8, MAX_DATAGRAM>,
     last_cme: Option<u16>,
     /// The modem rebooted (`+SYSSTART`) this many times since start: for diagnostics.
@@ -233,8 +236,9 @@ pub struct Engine {
     /// An operation was aborted between `AT+SQNSSENDEXT` and the end of its payload: the modem
     /// may still be waiting for payload bytes and would take the next command as some. Before
     /// anything else, the payload (still staged) is written again: a waiting modem sends the
-    /// datagram and is back in command mode; one that was not waiting reads a hex line, which
-    /// is never a command (hex text has no `T`), and answers ERROR.
+    /// datagram and is back in command mode; one that was not waiting reads a line that is
+    /// never a command (hex text has no `T`; raw payloads are staged raw only when they hold
+    /// no AT prefix either), and answers ERROR.
     resync: bool,
     /// The modem's TLS settings as last written (`secure.rs`).
     secure: secure::SecureState,
@@ -256,6 +260,7 @@ impl Engine {
             rx: heapless::Vec::new(),
             command: CommandText::new(),
             payload: heapless::Vec::new(),
+            payload_hex: true,
             datagram: heapless::Vec::new(),
             last_cme: None,
             modem_restarts: 0,
@@ -388,7 +393,7 @@ impl Engine {
             self.stage_payload(data)?;
         } else {
             // The payload buffer still holds the text the resync writes: keep the data aside.
-            payload_fits(data.len(), self.limits)?;
+            payload_fits(data.len(), self.limits, self.limits.send_hex || !crate::payload::command_safe(data))?;
             self.datagram.clear();
             self.datagram.extend_from_slice(data).map_err(|_| Error::MessageTooLong)?;
         }
@@ -400,13 +405,53 @@ impl Engine {
         Ok(())
     }
 
+    /// Stages the payload text for `data`: raw where the transport carries raw bytes and they
+    /// could not read as a command, hex otherwise.
     fn stage_payload(&mut self, data: &[u8]) -> Result<(), Error> {
-        stage_payload_into(&mut self.payload, data, self.limits)
+        let hex = self.limits.send_hex || !crate::payload::command_safe(data);
+        stage_payload_into(&mut self.payload, data, self.limits, hex)?;
+        self.payload_hex = hex;
+        Ok(())
     }
 
     /// Stages the data a send kept aside while a resync was pending.
     fn stage_deferred_payload(&mut self) -> Result<(), Error> {
-        stage_payload_into(&mut self.payload, &self.datagram, self.limits)
+        let hex = self.limits.send_hex || !crate::payload::command_safe(&self.datagram);
+        stage_payload_into(&mut self.payload, &self.datagram, self.limits, hex)?;
+        self.payload_hex = hex;
+        Ok(())
+    }
+
+    /// The data modes `conn` needs for the operation in progress: hex reads where the
+    /// transport needs them or a raw read on this socket held a NUL byte; the staged payload's
+    /// encoding for an operation that sends one, else whatever the connId has.
+    fn wanted_modes(&self, conn: ConnId) -> DataModes {
+        let slot = self.pool.slot(conn);
+        let recv_hex = self.limits.recv_hex || slot.is_some_and(|s| s.modem.recv_hex_forced);
+        let sends = matches!(self.op, Op::SendTo { .. } | Op::StreamSend { .. } | Op::Resolve(_));
+        let send_hex = match slot.map(|s| s.modem) {
+            _ if sends => self.payload_hex,
+            Some(modem) if modem.extended => modem.modes.send_hex,
+            _ => self.limits.send_hex,
+        };
+        DataModes { recv_hex, send_hex }
+    }
+
+    /// `AT+SQNSCFGEXT`, when `conn` was not configured since the modem booted or has other
+    /// data modes than the operation needs.
+    fn data_modes_step(&self, conn: ConnId) -> Option<Action> {
+        let modem = self.pool.slot(conn)?.modem;
+        let wanted = self.wanted_modes(conn);
+        (!modem.extended || modem.modes != wanted).then_some(Action::ConfigureExt(conn, wanted))
+    }
+
+    /// `AT+SQNSCFGEXT` on a connId that holds an open connection, when the operation needs
+    /// other data modes than it has (a connection whose configuration was lost is dead and
+    /// not configured again here).
+    fn data_modes_switch(&self, conn: ConnId) -> Option<Action> {
+        let modem = self.pool.slot(conn)?.modem;
+        let wanted = self.wanted_modes(conn);
+        (modem.extended && modem.modes != wanted).then_some(Action::ConfigureExt(conn, wanted))
     }
 
     /// Starts a receive. `timeout_ms`: `None` blocks forever, `Some(0)` does not block.
@@ -524,9 +569,9 @@ impl Engine {
                 awaiting.action,
                 Action::SendExt(..) | Action::Payload(_) | Action::SendCombined(..) | Action::Resync
             );
-            // Only hex text may reach a modem that is perhaps not waiting for it; a raw
-            // payload could hold a command line and is never written unprompted.
-            if payload_pending && self.limits.send_hex && !self.payload.is_empty() {
+            // Every staged payload is safe for a modem that is perhaps not waiting for it: hex
+            // text, or raw bytes that hold no AT prefix (`stage_payload`).
+            if payload_pending && !self.payload.is_empty() {
                 self.resync = true;
             }
         }
@@ -578,22 +623,21 @@ impl Engine {
     }
 }
 
-/// Whether `len` bytes of data fit one payload on this transport.
-fn payload_fits(len: usize, limits: Limits) -> Result<(), Error> {
-    let text = if limits.send_hex { len * 2 } else { len };
-    let overhead = if limits.combined_send { usize::from(crate::limits::COMBINED_SEND_OVERHEAD) } else { 0 };
-    if text <= PAYLOAD_TEXT_CAP && limits.command_fits(text + overhead) {
+/// Whether `len` bytes of data fit one payload on this transport, as hex text or raw.
+fn payload_fits(len: usize, limits: Limits, hex: bool) -> Result<(), Error> {
+    let limits = Limits { send_hex: hex, ..limits };
+    if limits.payload_text_len(len) <= PAYLOAD_TEXT_CAP && limits.payload_fits_command(len) {
         Ok(())
     } else {
         Err(Error::MessageTooLong)
     }
 }
 
-/// Writes the payload text for `data`: hex or raw, as the limits say.
-fn stage_payload_into(payload: &mut heapless::Vec<u8, PAYLOAD_TEXT_CAP>, data: &[u8], limits: Limits) -> Result<(), Error> {
-    payload_fits(data.len(), limits)?;
+/// Writes the payload text for `data`: hex or raw.
+fn stage_payload_into(payload: &mut heapless::Vec<u8, PAYLOAD_TEXT_CAP>, data: &[u8], limits: Limits, hex: bool) -> Result<(), Error> {
+    payload_fits(data.len(), limits, hex)?;
     payload.clear();
-    if limits.send_hex {
+    if hex {
         payload.resize(data.len() * 2, 0).map_err(|_| Error::MessageTooLong)?;
         crate::hex::encode(data, payload).ok_or(Error::MessageTooLong)?;
     } else {

@@ -140,8 +140,8 @@ impl Engine {
         if !modem.configured {
             return Some(Action::Configure(conn));
         }
-        if !modem.extended {
-            return Some(Action::ConfigureExt(conn));
+        if let Some(action) = self.data_modes_step(conn) {
+            return Some(action);
         }
         if modem.dialled.is_none() {
             if let Some(action) = self.insecure_step(conn) {
@@ -349,10 +349,10 @@ pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureStream(conn) => Command::StreamSocketConfig { conn, pdp_cid: limits.pdp_cid },
-        Action::ConfigureExt(conn) => Command::SocketConfigExt {
+        Action::ConfigureExt(conn, modes) => Command::SocketConfigExt {
             conn,
-            recv_hex: limits.recv_hex,
-            send_hex: limits.send_hex,
+            recv_hex: modes.recv_hex,
+            send_hex: modes.send_hex,
         },
         Action::Dial(conn, peer, local_port) => Command::Dial { conn, peer, local_port },
         Action::DialStream(conn, peer) => Command::DialTcp { conn, peer },

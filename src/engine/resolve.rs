@@ -157,6 +157,9 @@ impl Engine {
         };
         if let Some(slot) = self.pool.slot_mut(conn) {
             slot.peer = Some(server);
+            // A DNS answer always holds NUL bytes: read raw, it would cost the LTE task's 1 s
+            // idle wait (`ModemSocket::recv_hex_forced`).
+            slot.modem.recv_hex_forced = true;
         }
         if let Some(r) = self.resolve_mut() {
             r.stage = Stage::Fallback;

@@ -419,8 +419,8 @@ impl Engine {
         if !modem.configured || !modem.stream_timeouts {
             return Next::Act(Action::ConfigureStream(s.conn));
         }
-        if !modem.extended {
-            return Next::Act(Action::ConfigureExt(s.conn));
+        if let Some(action) = self.data_modes_step(s.conn) {
+            return Next::Act(action);
         }
         if !s.profile_done {
             let cmd = self.profile_cmd(s);

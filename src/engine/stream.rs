@@ -170,8 +170,8 @@ impl Engine {
         if !modem.configured || !modem.stream_timeouts {
             return Next::Act(Action::ConfigureStream(conn));
         }
-        if !modem.extended {
-            return Next::Act(Action::ConfigureExt(conn));
+        if let Some(action) = self.data_modes_step(conn) {
+            return Next::Act(action);
         }
         Next::Act(Action::Listen(conn, port))
     }
@@ -311,8 +311,8 @@ impl Engine {
         if !modem.configured || !modem.stream_timeouts {
             return Next::Act(Action::ConfigureStream(conn));
         }
-        if !modem.extended {
-            return Next::Act(Action::ConfigureExt(conn));
+        if let Some(action) = self.data_modes_step(conn) {
+            return Next::Act(action);
         }
         if let Some(action) = self.insecure_step(conn) {
             return Next::Act(action);
@@ -330,6 +330,9 @@ impl Engine {
         let life = self.pool.slot(conn).map_or(StreamLife::Reset, |s| s.life);
         if let Some(error) = Self::life_error(life) {
             return Next::Finish(Err(error));
+        }
+        if let Some(action) = self.data_modes_switch(conn).filter(|_| !prompted) {
+            return Next::Act(action);
         }
         Next::Act(match (self.limits.combined_send, prompted) {
             (true, _) => Action::SendCombined(conn, len),
@@ -356,6 +359,9 @@ impl Engine {
         }
         if verify {
             return Next::Act(Action::Status);
+        }
+        if let Some(action) = self.data_modes_switch(conn) {
+            return Next::Act(action);
         }
         if !read_since_pause {
             return Next::Act(Action::ReceiveStream(conn, max));

@@ -60,8 +60,8 @@ impl Engine {
         if !modem.configured {
             return Some(Action::Configure(conn));
         }
-        if !modem.extended {
-            return Some(Action::ConfigureExt(conn));
+        if let Some(action) = self.data_modes_step(conn) {
+            return Some(action);
         }
         if modem.dialled.is_none() {
             return Some(Action::ListenUdp(conn, slot.local_port));

@@ -20,6 +20,7 @@ def sim(line):
 
 def modem_resolver(on):
     sim(("dns ::1 %d" % DNS_PORT) if on else "dns none")
+    socket.config(dns_cache=False)  # also forgets a resolver resting after it failed
 
 
 def fallback_servers(first, second=DEAD):
@@ -80,6 +81,31 @@ def test_own_query_when_the_modem_cannot_answer():
         check(addresses(socket.getaddrinfo("both.test", 1)) == ["2001:db8::10", "192.0.2.10"], "fallback AAAA, A via %r" % (server,))
         check(addresses(socket.getaddrinfo("alias.test", 1, socket.AF_INET)) == ["192.0.2.10"], "fallback CNAME")
     check(socket._slots_in_use() == 0 and sim_stats()["open_slots"] == 0, "borrowed slots freed")
+
+
+def test_a_resolver_that_failed_on_this_network_rests():
+    # It answered nothing for a name our own query found: later names skip it (each of its
+    # refusals costs the LTE task's 1 s idle wait), until config(dns_cache=...) forgets it.
+    # Told apart by the resolver working again: asked, it answers in one command; resting,
+    # our own query goes out (a dial, a send, reads, a close).
+    modem_resolver(False)
+    fallback_servers(("::1", DNS_PORT))
+    check(addresses(socket.getaddrinfo("both.test", 1)) == ["2001:db8::10", "192.0.2.10"], "fallback")
+
+    def cost(name):
+        before = sim_count("commands")
+        check(addresses(socket.getaddrinfo(name, 1, socket.AF_INET6)) == ["2001:db8::6"], "resolved")
+        return sim_count("commands") - before
+
+    sim("dns ::1 %d" % DNS_PORT)  # the resolver works again, unknown to the module
+    check(cost("v6only.test") > 1, "resting: our own query, not the modem's resolver")
+    socket.config(dns_cache=False)  # forgets the resting resolver
+    check(cost("v6only.test") == 1, "asked again: one AT+SQNDNSLKUP")
+    # A name nobody finds says nothing about the resolver.
+    modem_resolver(False)
+    raises(OSError, socket.getaddrinfo, "nosuch.test", 1, socket.AF_INET6, errno=EAI_FAIL)
+    sim("dns ::1 %d" % DNS_PORT)
+    check(cost("v6only.test") == 1, "not resting after a name nobody found")
 
 
 def test_unreachable_servers_end_in_eai_fail():

@@ -1,13 +1,13 @@
 # What the transport can carry. Through send_at_cmd: 62-byte datagrams on
 # stock firmware (124-byte commands, hex), 1500 with PR 429 chunking. Through
 # the LTE task directly: 1500 on every release whose task takes continuation
-# items (1.20.2.r2 on, no send_at_cmd patch needed), 50 on 1.18's struct (123-byte
+# items (1.20.2.r2 on, no send_at_cmd patch needed), 51 on 1.18's struct (123-byte
 # items there: its task takes their length with strlen). A
 # datagram over the limit raises EMSGSIZE and nothing reaches the modem.
 from mas_testlib import *
 
 # (max_command, max_datagram) a build starts with, by lteppp layout (None: send_at_cmd).
-DEFAULT_LIMITS = {None: (124, 62), 1202: (0, 1500), 118: (123, 50)}
+DEFAULT_LIMITS = {None: (124, 62), 1202: (0, 1500), 118: (123, 51)}
 
 
 def test_default_limit_of_this_build():
@@ -29,7 +29,7 @@ def test_default_limit_of_this_build():
 def test_chunking_carries_1500_bytes():
     if lteppp_layout() == 118:
         # 1.18's task has no continuation items: nothing carries 1500 bytes there.
-        check(socket.config("max_datagram") == 50, "1.18 struct limit")
+        check(socket.config("max_datagram") == 51, "1.18 struct limit")
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         before = modem_bytes_in()
         raises(OSError, s.sendto, bytes(1500), echo4(), errno=EMSGSIZE)
@@ -53,8 +53,11 @@ def test_config_max_command():
     socket.config(max_command=0)
     check(socket.config("max_datagram") == 1500, "no limit")
     socket.config(max_command=124)
-    # Hex: half of 124, or of what the SQNSSENDEXT command leaves when it shares the write.
-    check(socket.config("max_datagram") == (51 if socket.config("combined_send") else 62), "back to stock")
+    # Hex: half of 124, or of what AT+SQNSSENDEXT=<id>,52 and its CR leave when they share the
+    # write; raw (the direct transport): what AT+SQNSSENDEXT=<id>,103 and its CR leave.
+    expected = {(False, False): 62, (True, False): 52, (True, True): 103}
+    key = (socket.config("combined_send"), socket.config("raw_send"))
+    check(socket.config("max_datagram") == expected[key], "back to stock: %r" % socket.config("max_datagram"))
     raises(ValueError, lambda: socket.config(max_command=-1))
     raises(ValueError, lambda: socket.config(no_such_thing=1))
     raises(ValueError, socket.config, "no_such_thing")
@@ -94,15 +97,24 @@ def test_sending_on_1_18_firmware():
     else:
         socket.config(max_command=123)
     check(socket.config("max_command") == 123, "1.18's limit: %r" % socket.config("max_command"))
-    socket.config(combined_send=True)
+    # 1.18's task measures items with strlen: hex only there.
+    raw = socket.config("raw_send")
+    socket.config(combined_send=True, raw_send=False)
     try:
-        check(socket.config("max_datagram") == 50, "123 less the longest AT+SQNSSENDEXT and its CR, halved")
+        # AT+SQNSSENDEXT=1,51, CR and 102 hex digits: 122 bytes, the last that fit in 123.
+        check(socket.config("max_datagram") == 51, "the exact limit: %r" % socket.config("max_datagram"))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
         echo_once(s, b"old firmware", echo4())
+        echo_once(s, bytes(range(1, 52)), echo4())
+        before = modem_bytes_in()
+        commands = sim_stats()["commands"]
+        raises(OSError, s.sendto, bytes(range(1, 53)), echo4(), errno=EMSGSIZE)
+        check(modem_bytes_in() == before, "nothing sent for 52 bytes")
+        check(sim_stats()["commands"] == commands, "the modem saw nothing")
         s.close()
     finally:
-        socket.config(combined_send=False)
+        socket.config(combined_send=False, raw_send=raw)
 
 
 def test_combined_send_is_one_exchange_on_stock_firmware():

@@ -121,8 +121,14 @@ pub fn check_exchange(x: &Exchange, limits: &mas_limits) {
             let written = if combined { x.command.len() + 1 + x.payload.len() } else { x.payload.len() };
             assert!(fits(written), "{written} bytes over the {max}-byte limit");
             assert!(x.payload.len() <= 2 * microatsocket::MAX_DATAGRAM);
-            if limits.send_hex {
-                assert!(x.payload.len().is_multiple_of(2) && x.payload.iter().all(u8::is_ascii_hexdigit));
+            // Hex text, or raw bytes that could not read as an AT command: a payload is written
+            // without the prompt seen (and again after an abort), so a modem that refused the
+            // command reads it as command lines. A resync writes the payload as it was staged,
+            // raw perhaps, whatever the limits became since.
+            let hex = x.payload.len().is_multiple_of(2) && x.payload.iter().all(u8::is_ascii_hexdigit);
+            assert!(hex || microatsocket::payload::command_safe(&x.payload), "{:?}", x.payload);
+            if limits.send_hex && combined {
+                assert!(hex, "a new payload in raw where hex is configured");
             }
         }
         MAS_EXCHANGE_LISTEN | MAS_EXCHANGE_SLEEP => {

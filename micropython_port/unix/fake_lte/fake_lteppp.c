@@ -48,6 +48,10 @@ static lte_state_t lte_state = E_LTE_INIT;
 static bool task_wedged;
 /* Back-to-back items (continuation chunks) wait a full task period each. */
 static bool previous_was_continuation;
+/* Whether the bytes written since the last CR began with "AT": only such a
+ * line is a command (see watch_prompt_race). */
+static bool at_line_start = true;
+static bool in_command_line;
 
 typedef enum {
     OUTCOME_ANSWERED,
@@ -67,6 +71,8 @@ void lteppp_task_reset(void) {
     pthread_mutex_lock(&queue_lock);
     task_wedged = false;
     previous_was_continuation = false;
+    at_line_start = true;
+    in_command_line = false;
     memset(trx_buffer, 0, sizeof(trx_buffer));
     pthread_mutex_unlock(&queue_lock);
 }
@@ -189,13 +195,25 @@ static uint64_t line_answer_due_ns;
 static uint64_t line_answer_due_epoch;
 
 /* Counts a command line followed by more bytes before its answer (the
- * SQNSSENDEXT prompt) could have come: a modem may drop such bytes. */
+ * SQNSSENDEXT prompt) could have come: a modem may drop such bytes. A CR
+ * inside payload bytes (raw payloads carry any byte, and never "AT") ends no
+ * command line. */
 static void watch_prompt_race(const char *data, size_t len, uint64_t start_ns) {
     if (len > 0 && line_answer_due_ns != 0 && line_answer_due_epoch == lte_model_resets()
         && start_ns < line_answer_due_ns) {
         lte_stats.prompt_races++;
     }
     line_answer_due_ns = 0;
+    if (len == 0) {
+        return;
+    }
+    if (at_line_start) {
+        in_command_line = len >= 2 && data[0] == 'A' && data[1] == 'T';
+    }
+    at_line_start = data[len - 1] == '\r';
+    if (!in_command_line) {
+        return;
+    }
     const char *cr = memchr(data, '\r', len);
     if (cr == NULL) {
         return;

@@ -5,7 +5,7 @@
 extern crate std;
 use std::string::String;
 
-use super::{describe, dialled, drive, happy, peer, v4peer};
+use super::{describe, dialled, drive, happy, peer, sendto, v4peer, Log};
 use super::super::*;
 
 /// Starts a send and steps it until the exchange `stop` describes is handed out; then aborts.
@@ -75,6 +75,23 @@ fn an_abort_elsewhere_needs_no_resync() {
     e.begin_close(h).unwrap();
     drive(&mut e, happy, &mut log).unwrap();
     assert_eq!(log, ["C AT+SQNSH=1"]);
+}
+
+#[test]
+fn an_abort_in_raw_mode_resyncs_with_the_raw_payload() {
+    // Direct transport: raw payloads, command and payload in one exchange.
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    abort_send_at(&mut e, h, b"hi\r\n\0", "CP ");
+    log.clear();
+    e.begin_close(h).unwrap();
+    drive(&mut e, happy, &mut log).unwrap();
+    assert_eq!(log.first().map(String::as_str), Some("P hi\r\n\0"), "{log:?}");
+    assert!(log.iter().any(|l| l == "C AT+SQNSH=1"), "{log:?}");
 }
 
 #[test]

@@ -108,10 +108,30 @@ fn combined_send_is_one_exchange() {
     let mut log = Log::new();
     sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
     log.clear();
-    e.begin_sendto(h, b"\r\n\0AT", Some(peer())).unwrap();
+    e.begin_sendto(h, b"\r\n\0xy", Some(peer())).unwrap();
     let out = drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
     assert_eq!(out.sent, 5);
-    assert_eq!(log, ["CP AT+SQNSSENDEXT=1,5 \r\n\0AT"]);
+    assert_eq!(log, ["CP AT+SQNSSENDEXT=1,5 \r\n\0xy"]);
+}
+
+#[test]
+fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
+    // Streamed behind the prompt unseen, it would run as a command if the modem refused the
+    // send: the connId switches to hex for it, and back to raw for the next one.
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
+    log.clear();
+    e.begin_sendto(h, b"\r\nAT+CFUN=0", Some(peer())).unwrap();
+    drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
+    assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,1", "CP AT+SQNSSENDEXT=1,11 0D0A41542B4346554E3D30"]);
+    log.clear();
+    sendto(&mut e, h, b"ok", peer(), &mut log).unwrap();
+    assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,0", "CP AT+SQNSSENDEXT=1,2 ok"]);
 }
 
 #[test]
@@ -605,12 +625,50 @@ fn a_send_whose_prompt_went_unseen_sends_the_payload_anyway() {
     log.clear();
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
     assert_eq!(log[0], "C AT+SQNSH=1");
-    // Raw payloads could be read as a command: never sent unprompted.
+    // A raw payload is staged raw only when it holds no AT prefix: it goes unprompted too.
     e.configure(Limits { send_hex: false, ..Limits::STOCK }).unwrap();
     sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
     log.clear();
     e.begin_sendto(h, b"Hi", Some(peer())).unwrap();
-    assert_eq!(drive(&mut e, unseen(b"\r\nOK\r\n"), &mut log), Err(Error::TimedOut));
-    assert_eq!(log, ["C AT+SQNSSENDEXT=1,2"]);
+    assert_eq!(drive(&mut e, unseen(b"\r\nOK\r\n"), &mut log).map(|o| o.sent), Ok(2));
+    assert_eq!(log, ["C AT+SQNSSENDEXT=1,2", "P Hi"]);
     assert_eq!(e.slots_in_use(), 1);
+}
+
+#[test]
+fn a_raw_read_holding_a_nul_byte_turns_the_socket_to_hex_reads() {
+    // Pycom's task finds the final code with a C-string search: a NUL in a raw answer hides
+    // it, and the task idle-waits 1 s. After one such read the socket reads hex.
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, recv_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,0,0,0,0"), "{log:?}");
+    let raw = |text: &'static [u8]| {
+        move |l: &str| {
+            if l.starts_with("C AT+SQNSRECV") {
+                let mut answer = std::format!("\r\n+SQNSRECV: 1,{}\r\n", text.len()).into_bytes();
+                answer.extend_from_slice(text);
+                answer.extend_from_slice(b"\r\n\r\nOK\r\n");
+                answer
+            } else {
+                happy(l)
+            }
+        }
+    };
+    log.clear();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    assert_eq!(drive(&mut e, raw(b"OK\r\n"), &mut log).map(|o| o.received), Ok(4));
+    assert_eq!(log, ["C AT+SQNSRECV=1,1500"]);
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    assert_eq!(drive(&mut e, raw(b"a\0b"), &mut log).map(|o| o.received), Ok(3));
+    assert_eq!(e.datagram(), b"a\0b");
+    log.clear();
+    e.begin_recvfrom(h, Some(1000), 0).unwrap();
+    drive(&mut e, |l| if l.starts_with("C AT+SQNSRECV") { receive_reply(1, "00FF") } else { happy(l) }, &mut log)
+        .unwrap();
+    assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,0", "C AT+SQNSRECV=1,1500"]);
+    assert_eq!(e.datagram(), [0x00, 0xff]);
 }

@@ -96,7 +96,7 @@ mod properties {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         /// No datagram content, in either receive mode and however the modem sends it, changes
         /// anything but delivering that datagram (and, for raw bytes where hex was configured,
-        /// configuring that connId again).
+        /// configuring that connId again; for raw bytes holding a NUL, hex reads on it).
         #[test]
         fn a_datagram_changes_nothing_but_its_delivery(
             datagram in prop_oneof![
@@ -134,6 +134,13 @@ mod properties {
             let out = drive(&mut e, |_| reply.clone(), &mut log);
             prop_assert_eq!(out.map(|o| o.received), Ok(datagram.len()));
             prop_assert_eq!(e.datagram(), &datagram[..]);
+            if !modem_hex && datagram.contains(&0) {
+                // Also expected: a raw answer with a NUL byte (the firmware idle-waited on it)
+                // turns connId 1 to hex reads.
+                let slot = e.pool.slot_mut(ConnId::new(1).unwrap()).unwrap();
+                prop_assert!(slot.modem.recv_hex_forced);
+                slot.modem.recv_hex_forced = false;
+            }
             let mut after = knowledge(&e);
             if configured_hex && !modem_hex {
                 // The one expected change: connId 1 is closed and configured afresh on next use.
