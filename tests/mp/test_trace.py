@@ -104,7 +104,8 @@ def test_off_costs_no_exchange():
 
 
 def test_file_target_is_opened_and_closed():
-    path = "/tmp/mas_trace_%d.txt" % os.getpid() if hasattr(os, "getpid") else "/tmp/mas_trace_test.txt"
+    # The runner's simulator socket path is unique to this run: side-by-side runs never share it.
+    path = os.getenv("MONARCH_SIM_SOCKET") + ".trace.txt"
     socket.trace(path)
     udp_echo()
     socket.trace(None)
