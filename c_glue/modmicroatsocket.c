@@ -104,7 +104,7 @@ static const mp_rom_map_elem_t module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_SHUT_RDWR), MP_ROM_INT(MASG_SHUT_RDWR) },
     { MP_ROM_QSTR(MP_QSTR_MAX_DATAGRAM), MP_ROM_INT(MAS_MAX_DATAGRAM) },
 
-    /* The original microATsocket's module names (original_api.c). */
+    /* The original microATsocket's module names (original_api.c, original_methods.c). */
     { MP_ROM_QSTR(MP_QSTR_SOCK_RAW), MP_ROM_INT(MASG_SOCK_RAW) },
     { MP_ROM_QSTR(MP_QSTR_SOCKET_MESSAGE_FORMAT), MP_ROM_PTR(&masg_message_format_type) },
     { MP_ROM_QSTR(MP_QSTR_DNS_SERVER_IP), MP_ROM_PTR(&masg_default_dns_v4_obj) },

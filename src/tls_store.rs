@@ -399,5 +399,4 @@ fn write_line(out: &mut [u8], kind: Kind, slot: u8, e: &Entry) -> Option<usize> 
 }
 
 #[cfg(test)]
-#[path = "tls_store_tests.rs"]
 mod tests;
