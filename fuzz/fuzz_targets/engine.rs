@@ -62,6 +62,9 @@ struct Harness<'a> {
     sockets: Vec<Socket>,
     /// The last payload sent, decoded: a DNS answer template answers it.
     last_payload: Vec<u8>,
+    /// Whether any socket was bound: a bound socket's receive makes it a UDP server, whose
+    /// datagrams may come without a sender when the modem does not report one.
+    any_bound: bool,
 }
 
 fn limits_from(b: u8) -> mas_limits {
@@ -84,7 +87,7 @@ impl<'a> Harness<'a> {
             3 => script.u32(),
             _ => 1_000,
         };
-        Harness { script, now, limits, sockets: Vec::new(), last_payload: Vec::new() }
+        Harness { script, now, limits, sockets: Vec::new(), last_payload: Vec::new(), any_bound: false }
     }
 
     /// The core is one static engine shared by every input: end what the previous input left

@@ -72,6 +72,7 @@ impl Harness<'_> {
                 let (handle, live) = self.pick();
                 let port = self.script.u16();
                 let rc = mas_socket_bind(handle, port);
+                self.any_bound |= rc == 0;
                 self.expect_begin(rc, live, None, &[]);
             }
         }
@@ -91,6 +92,7 @@ impl Harness<'_> {
         if bind {
             let port = self.script.u16();
             assert_eq!(mas_socket_bind(handle, port), 0);
+            self.any_bound = true;
         }
     }
 
