@@ -18,6 +18,11 @@ socket.config(dns_cache=False)
 def record(kind, fn):
     path = "%s/%s-%s.trace" % (OUT, kind, TAG) if not os.getenv("TRACE_RECORD_DIR") else "%s/emulation-%s.trace" % (OUT, kind)
     socket.trace(path, payloads=True)
+    # A full sweep at the start of each trace (the module meets the modem afresh): what earlier
+    # traces left in the engine (a connId that reads hex after a DNS answer, a secure connId)
+    # is forgotten in the trace itself, so the replay on a fresh engine starts from the same state.
+    socket.set_modem(None)
+    socket.set_modem(lte)
     try:
         fn()
     finally:
