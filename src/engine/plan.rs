@@ -51,7 +51,7 @@ impl Engine {
             },
             Op::SendTo { conn, peer, len, prompted, sent, staged, .. } => {
                 if !staged {
-                    if let Err(error) = self.stage_deferred_payload() {
+                    if let Err(error) = self.stage_deferred_payload(conn, peer) {
                         return Next::Finish(Err(error));
                     }
                     if let Op::SendTo { staged, .. } = &mut self.op {

@@ -173,7 +173,7 @@ impl Engine {
 
     fn stage_payload_from_query(&mut self) -> Result<(), Error> {
         let query = self.query.clone();
-        self.stage_payload(&query)?;
+        self.stage_payload(None, None, &query)?;
         if query.len() > self.limits.max_datagram() {
             return Err(Error::MessageTooLong);
         }

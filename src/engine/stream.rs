@@ -249,7 +249,7 @@ impl Engine {
         if len == 0 {
             return Err(Error::InvalidArgument);
         }
-        self.stage_payload(data.get(..take).ok_or(Error::InvalidArgument)?)?;
+        self.stage_payload(Some(conn), None, data.get(..take).ok_or(Error::InvalidArgument)?)?;
         self.start(Op::StreamSend { conn, len, prompted: false, sent: false, verify: false, alive: false });
         Ok(take)
     }

@@ -80,7 +80,19 @@ def test_a_payload_that_could_read_as_a_command_goes_as_hex():
     check(out == len("AT+SQNSCFGEXT=1,1,0,0,0,1") + 1 + len("AT+SQNSSENDEXT=1,13") + 1 + 26 + 1,
           "switched to hex: %d bytes" % out)
     check(s.recv(64) == unsafe, "delivered as sent")
-    echo_once(s, b"raw again", echo4())
+    # The connId stays hex for the next payload, safe or not: no AT+SQNSCFGEXT per switch.
+    network._lte_reset_stats()
+    s.sendto(b"fine", echo4())
+    out = lte_stats()["bytes_out"]
+    check(out == len("AT+SQNSSENDEXT=1,4") + 1 + 8 + 1, "stayed hex, no switch: %d bytes" % out)
+    check(s.recv(64) == b"fine", "delivered")
+    # A new dial (another peer) configures the connId again: raw.
+    echo_once(s, b"warm", echo6())
+    network._lte_reset_stats()
+    s.sendto(b"fine", echo6())
+    out = lte_stats()["bytes_out"]
+    check(out == len("AT+SQNSSENDEXT=1,4") + 1 + 4 + 1, "raw after the new dial: %d bytes" % out)
+    check(s.recv(64) == b"fine", "delivered raw")
     s.close()
 
 

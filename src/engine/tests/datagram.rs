@@ -117,7 +117,8 @@ fn combined_send_is_one_exchange() {
 #[test]
 fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     // Streamed behind the prompt unseen, it would run as a command if the modem refused the
-    // send: the connId switches to hex for it, and back to raw for the next one.
+    // send: the connId switches to hex for it, and stays hex (a switch back would cost an
+    // exchange per change) until its next configuration.
     let mut e = Engine::new();
     e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
         .unwrap();
@@ -131,7 +132,32 @@ fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,1", "CP AT+SQNSSENDEXT=1,11 0D0A41542B4346554E3D30"]);
     log.clear();
     sendto(&mut e, h, b"ok", peer(), &mut log).unwrap();
-    assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,0", "CP AT+SQNSSENDEXT=1,2 ok"]);
+    assert_eq!(log, ["CP AT+SQNSSENDEXT=1,2 6F6B"]);
+    // A new peer is a new dial: the connId is configured again, raw.
+    log.clear();
+    sendto(&mut e, h, b"ok", v4peer(), &mut log).unwrap();
+    assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
+    assert_eq!(log.last().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,2 ok"), "{log:?}");
+}
+
+#[test]
+fn alternating_safe_and_unsafe_payloads_cost_one_switch() {
+    // Text that holds "at" in every other piece: one AT+SQNSCFGEXT for the whole run, not one
+    // per change of encoding.
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    log.clear();
+    for i in 0..10 {
+        let data: &[u8] = if i % 2 == 0 { b"what a day" } else { b"fine" };
+        sendto(&mut e, h, data, peer(), &mut log).unwrap();
+    }
+    let switches = log.iter().filter(|l| l.starts_with("C AT+SQNSCFGEXT")).count();
+    let sends = log.iter().filter(|l| l.starts_with("CP AT+SQNSSENDEXT")).count();
+    assert_eq!((switches, sends), (1, 10), "{log:?}");
 }
 
 #[test]
