@@ -373,6 +373,40 @@ def test_attach_and_connect_send_what_the_firmware_sends():
     check(lte.isattached(), "attached again")
 
 
+def test_slow_host_is_not_a_silent_modem():
+    # The simulator is another process: on a loaded host it can take tens of milliseconds to
+    # be scheduled, while the waits here are the firmware's times MICROATSOCKET_LTE_TIME_SCALE
+    # (300 ms * 0.02 = 6 ms for the registration check). An answer 40 ms late is well inside
+    # every firmware timeout, so it must be taken, as the device would: here the simulator is
+    # told to hold each answer back that long (the "modem not attached" that lte.connect()
+    # raised on a loaded machine was this).
+    lte = lte_for(STOCK)
+    lte.attach()
+    for _ in range(50):
+        if lte.isattached():
+            break
+        time.sleep_ms(20)
+    check(lte.isattached(), "the simulator registers")
+    network._sim("fault delay_ms 40")
+    try:
+        check(lte.send_at_cmd("AT") == OK, "a late answer to a lone command")
+        check(lte.isattached(), "a late answer to the registration check")
+        lte.connect()
+        check(lte.isconnected(), "connect() with late answers")
+        lte.disconnect()
+    finally:
+        network._sim("fault clear")
+    try:
+        # A silent modem still times out, on the modelled clock as before.
+        network._sim("fault silent CGSN 1")
+        before = stats()["modelled_us"]
+        check(lte.send_at_cmd("AT+CGSN", timeout=300) == "", "no answer from a silent modem")
+        check(stats()["modelled_us"] - before >= 300000, "the modelled clock spent the timeout")
+        check(lte.send_at_cmd("AT") == OK, "the next command is answered")
+    finally:
+        lte.detach()
+
+
 def test_1_18_signature():
     lte = lte_for("1.18")
     check(lte.send_at_cmd("AT", delay=20) == OK, "AT with delay")
