@@ -373,6 +373,21 @@ def test_attach_and_connect_send_what_the_firmware_sends():
     check(lte.isattached(), "attached again")
 
 
+def test_an_answer_still_coming_is_not_cut_off():
+    # The firmware waits a second for the rest of an answer with no final code yet; here
+    # that is 10 scaled polls, 20 ms of real time. A simulator the host does not schedule
+    # between two pieces of an answer (seen under load with "fault split", which writes
+    # pieces 1 ms apart) is a modem still sending, not one that stopped: the answer must
+    # arrive whole. Here the pieces come 100 ms apart.
+    lte = lte_for(STOCK)
+    network._sim("fault split 3 100")
+    try:
+        answer = lte.send_at_cmd("AT")
+    finally:
+        network._sim("fault clear")
+    check(answer == OK, "the whole answer: %r" % answer)
+
+
 def test_slow_host_is_not_a_silent_modem():
     # The simulator is another process: on a loaded host it can take tens of milliseconds to
     # be scheduled, while the waits here are the firmware's times MICROATSOCKET_LTE_TIME_SCALE

@@ -12,6 +12,7 @@
 #include "interrupt_hook.h"
 #include "lte_model.h"
 #include "lte_profile.h"
+#include "sim_control.h"
 
 /* The task owns one buffer: the queue copies each command into its start and
  * the answer is built in it (text, then the data_remaining flag at [2048]).
@@ -23,7 +24,10 @@ static char trx_buffer[LTE_UART_BUFFER_SIZE + 1 + 1];
 #define RSP_TEXT_MAX (LTE_UART_BUFFER_SIZE - 2)  /* 2046 characters, then NUL */
 #define IDLE_POLLS (10)
 /* Real time a command's answer is waited for at least (see wait_first_byte). */
-#define HOST_SLACK_US ((int64_t)250000)
+#define HOST_SLACK_US ((int64_t)500000)
+/* How many of those an answer the simulator is still sending is waited for
+ * (see wait_at_rsp): a bound, so that nothing waits forever. */
+#define MID_ANSWER_WAITS (40)
 
 /* The command queue has depth one and the buffer is shared: one at a time. */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -166,6 +170,14 @@ static void set_data_remaining(bool remaining) {
     trx_buffer[LTE_UART_BUFFER_SIZE] = remaining ? 1 : 0;
 }
 
+/* Whether the simulator is in the middle of sending (control line "uart
+ * busy"); false when it cannot say. */
+static bool simulator_mid_answer(void) {
+    static const char line[] = "uart busy";
+    char reply[32];
+    return sim_control_exchange(line, sizeof(line) - 1, reply, sizeof(reply)) == 0 && strcmp(reply, "OK 1") == 0;
+}
+
 /* lteppp_wait_at_rsp: fill the buffer with one answer piece. */
 static void wait_at_rsp(uint32_t timeout_ms, bool forever, bool is_dummy) {
     size_t rx_len = wait_first_byte(timeout_ms, forever, is_dummy);
@@ -193,6 +205,15 @@ static void wait_at_rsp(uint32_t timeout_ms, bool forever, bool is_dummy) {
                 lte_model_advance_us(LTE_MODEL_IDLE_POLL_US);
                 lte_stats.idle_polls++;
                 polls--;
+            }
+            /* The modelled second is over with part of an answer and no final
+             * code. A modem sends an answer's pieces within milliseconds; if
+             * the simulator is still sending, the silence was the host's
+             * scheduling (the polls above are scaled to a few milliseconds of
+             * real time), so its next piece is waited for, not cut off. */
+            for (int waits = 0; rx_len == 0 && !has_final_code(trx_buffer) && waits < MID_ANSWER_WAITS
+                 && simulator_mid_answer(); waits++) {
+                rx_len = fake_uart_wait_rx(HOST_SLACK_US);
             }
             if (len_count + rx_len >= RSP_TEXT_MAX) {
                 set_data_remaining(true);

@@ -17,6 +17,9 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
             modem.reset_counters();
             "OK".into()
         }
+        // Whether the modem is in the middle of sending (see Output::busy): a host that saw
+        // part of an answer and then nothing can tell a slow host from a modem that stopped.
+        ["uart", "busy"] => format!("OK {}", u8::from(out.busy())),
         ["reboot"] | ["inject", "sysstart"] => {
             modem.reboot(out);
             "OK".into()

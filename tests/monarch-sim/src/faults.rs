@@ -20,6 +20,8 @@ pub(crate) struct Faults {
     pub(crate) delay_ms: u64,
     /// Answers written in pieces of at most this many bytes (0 = whole).
     pub(crate) split: usize,
+    /// Milliseconds between two pieces of a split answer.
+    pub(crate) split_gap_ms: u64,
     pub(crate) nul: u32,
     pub(crate) urc_inside: u32,
     /// Answers replaced by a stream of lines with no final code, ENDLESS_BYTES long.
@@ -115,7 +117,10 @@ impl Faults {
             Some("drop_urc") => self.drop_urc = count(1)?,
             Some("net_drop") => self.net_drop_permille = count(1)?.min(1000),
             Some("delay_ms") => self.delay_ms = number(1)?,
-            Some("split") => self.split = number(1)? as usize,
+            Some("split") => {
+                self.split = number(1)? as usize;
+                self.split_gap_ms = if words.len() > 2 { number(2)? } else { 1 };
+            }
             Some("nul") => self.nul = count(1)?,
             Some("urc_inside") => self.urc_inside = count(1)?,
             Some("endless") => self.endless = count(1)?,

@@ -99,6 +99,8 @@ pub(crate) struct Answer {
     bytes: Vec<u8>,
     delay: Duration,
     split: usize,
+    /// The pause between two pieces of a split answer.
+    split_gap: Duration,
 }
 
 impl Modem {
@@ -476,6 +478,7 @@ impl Modem {
             bytes,
             delay: self.reply_delay + Duration::from_millis(self.faults.delay_ms),
             split: self.faults.split,
+            split_gap: Duration::from_millis(self.faults.split_gap_ms),
         }
     }
 
@@ -1138,6 +1141,6 @@ fn write_answer(out: &Output, answer: &Answer) {
     }
     for piece in answer.bytes.chunks(answer.split) {
         out.push(piece);
-        thread::sleep(Duration::from_millis(1));
+        thread::sleep(answer.split_gap);
     }
 }

@@ -32,6 +32,12 @@ impl Output {
         lock(&self.queue).closed
     }
 
+    /// True while an answer or URC is being written (its pieces still to come) or written
+    /// bytes wait for the host end of the line: the modem is still sending.
+    pub(crate) fn busy(&self) -> bool {
+        self.writer.try_lock().is_err() || !lock(&self.queue).bytes.is_empty()
+    }
+
     /// Appends bytes the modem sends.
     pub(crate) fn push(&self, bytes: &[u8]) {
         let mut q = lock(&self.queue);
