@@ -64,8 +64,10 @@ fn serve_uart(stream: UnixStream, uart: &Uart) -> std::io::Result<()> {
     });
     let mut buf = [0u8; 4096];
     while connected.load(Ordering::Acquire) {
-        let n = uart.read(&mut buf, Duration::from_millis(20));
-        if n > 0 && writer.write_all(&buf[..n]).is_err() {
+        let n = uart.read_to_pump(&mut buf, Duration::from_millis(20));
+        let written = n == 0 || writer.write_all(&buf[..n]).is_ok();
+        uart.pumped();
+        if !written {
             break;
         }
     }

@@ -20,6 +20,8 @@ pub(crate) struct Output {
 struct OutQueue {
     bytes: VecDeque<u8>,
     closed: bool,
+    /// Bytes taken by the pump of the binary's socket and not yet written to it.
+    in_flight: bool,
 }
 
 impl Output {
@@ -35,7 +37,8 @@ impl Output {
     /// True while an answer or URC is being written (its pieces still to come) or written
     /// bytes wait for the host end of the line: the modem is still sending.
     pub(crate) fn busy(&self) -> bool {
-        self.writer.try_lock().is_err() || !lock(&self.queue).bytes.is_empty()
+        let q = lock(&self.queue);
+        !q.bytes.is_empty() || q.in_flight || self.writer.try_lock().is_err()
     }
 
     /// Appends bytes the modem sends.
@@ -66,6 +69,10 @@ impl Uart {
 
     /// Modem -> host: waits up to `timeout` for the first byte, then returns what is there.
     pub fn read(&self, buf: &mut [u8], timeout: Duration) -> usize {
+        self.take(buf, timeout, false)
+    }
+
+    fn take(&self, buf: &mut [u8], timeout: Duration, pump: bool) -> usize {
         let out = &self.shared.out;
         let deadline = Instant::now() + timeout;
         let mut q = lock(&out.queue);
@@ -80,7 +87,22 @@ impl Uart {
         for (slot, byte) in buf.iter_mut().zip(q.bytes.drain(..n)) {
             *slot = byte;
         }
+        // Under the same lock, so that the bytes never look sent before they are.
+        if pump {
+            q.in_flight = n > 0;
+        }
         n
+    }
+
+    /// [`Uart::read`] for the pump that writes to the host's socket: the bytes count as
+    /// still being sent (the control line `uart busy`) until [`Uart::pumped`].
+    pub fn read_to_pump(&self, buf: &mut [u8], timeout: Duration) -> usize {
+        self.take(buf, timeout, true)
+    }
+
+    /// The bytes of the last [`Uart::read_to_pump`] are written.
+    pub fn pumped(&self) {
+        lock(&self.shared.out.queue).in_flight = false;
     }
 
     /// Drops every byte the host has not read yet (what Pycom firmware does before a command).
