@@ -13,6 +13,7 @@ mod abort;
 mod datagram;
 mod poll_schedule;
 mod remote_bytes;
+mod resolve_both;
 mod secure;
 mod secure_lost;
 mod stream;
