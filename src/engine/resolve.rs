@@ -214,7 +214,7 @@ impl Engine {
         let (Some(conn), Some(server)) = (r.conn, r.server) else {
             return Next::Finish(Err(Error::InvalidArgument));
         };
-        if let Some(action) = self.dial_step(conn, server) {
+        if let Some(action) = self.dial_step_for(conn, server, false) {
             return Next::Act(action);
         }
         if r.got {

@@ -125,12 +125,12 @@ fn both_queries_go_back_to_back_over_one_socket() {
     let (result, e) = resolve_both(&mut server, &mut log);
     assert_eq!(result.map(|o| o.resolved), Ok(2));
     assert_eq!(e.addresses(), [ip("2001:db8::10"), ip("192.0.2.10")]);
-    // One socket: configured, dialled, two sends, two reads, closed. No pause between reads.
+    // One socket: data modes set (its socket settings do not matter to a short command-mode
+    // UDP exchange), dialled, two sends, two reads, closed. No pause between reads.
     assert_eq!(
         commands(&log),
         [
             "AT+CMEE=1",
-            "AT+SQNSCFG=1,1,300,0,600,50",
             "AT+SQNSCFGEXT=1,1,1,0,0,1",
             "AT+SQNSD=1,1,53,\"::1\",0,0,1,0",
             "AT+SQNSSENDEXT=1,27",
@@ -145,6 +145,18 @@ fn both_queries_go_back_to_back_over_one_socket() {
     );
     assert_eq!(server.queries, 2);
     assert_eq!(e.slots_in_use(), 0);
+}
+
+#[test]
+fn the_next_user_of_the_resolver_connid_still_writes_its_socket_settings() {
+    let mut server = Server::new(&[], false);
+    let mut log = Log::new();
+    let (result, mut e) = resolve_both(&mut server, &mut log);
+    assert_eq!(result.map(|o| o.resolved), Ok(2));
+    log.clear();
+    let h = e.open().unwrap();
+    sendto(&mut e, h, b"x", peer(), &mut log).unwrap();
+    assert!(log.iter().any(|l| l == "C AT+SQNSCFG=1,1,300,0,600,50"), "{log:?}");
 }
 
 #[test]
