@@ -279,11 +279,13 @@ impl Engine {
     fn point_query_at(&mut self, r: Resolve, which: u8) {
         let (id, kind) = r.query(which);
         let len = self.query.len();
-        if len < 16 {
-            return; // cannot happen: a query holds a 12-byte header and a question
+        // A query is a 12-byte header and a question ending in its type and class.
+        if let Some(at) = self.query.get_mut(..2) {
+            at.copy_from_slice(&id.to_be_bytes());
         }
-        self.query[..2].copy_from_slice(&id.to_be_bytes());
-        self.query[len - 4..len - 2].copy_from_slice(&kind.code().to_be_bytes());
+        if let Some(at) = self.query.get_mut(len.saturating_sub(4)..len.saturating_sub(2)) {
+            at.copy_from_slice(&kind.code().to_be_bytes());
+        }
     }
 
     /// Decodes the datagram just read against the queries not answered yet. Returns how the

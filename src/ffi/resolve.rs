@@ -9,6 +9,9 @@ use super::{mas_addr, slice_arg, status, with_engine, MAS_EALREADY, MAS_EINVAL};
 pub const MAS_MAX_ADDRESSES: usize = 4;
 const _: () = assert!(MAS_MAX_ADDRESSES == crate::dns::MAX_ADDRESSES);
 
+/// What [`resolve_args`] gives: the name, the record type, the server.
+type ResolveArgs<'a> = (&'a [u8], Option<crate::dns::RecordType>, Option<SocketAddr>);
+
 /// The arguments both resolve calls take, checked: the name, the record type for `family`
 /// (4 or 6; `None` for 0, both families) and the server (`None` for NULL).
 ///
@@ -19,7 +22,7 @@ unsafe fn resolve_args<'a>(
     len: usize,
     family: u8,
     server: *const mas_addr,
-) -> Result<(&'a [u8], Option<crate::dns::RecordType>, Option<SocketAddr>), i32> {
+) -> Result<ResolveArgs<'a>, i32> {
     // Safety: the caller passes `len` readable bytes at `host` (NULL only with 0).
     let host = (unsafe { slice_arg(host.cast::<u8>(), len) }).ok_or(MAS_EINVAL)?;
     let kind = match family {

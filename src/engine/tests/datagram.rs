@@ -7,7 +7,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::super::*;
-use super::{dialled, drive, happy, peer, sendto, v4peer, Log};
+use super::{dialled, dialled_raw, drive, happy, peer, sendto, v4peer, Log};
 use crate::addr::parse_socket_addr;
 
 #[test]
@@ -101,12 +101,7 @@ fn oversize_and_empty_datagrams_are_refused_before_any_exchange() {
 
 #[test]
 fn combined_send_is_one_exchange() {
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    let (mut e, h, mut log) = dialled_raw();
     log.clear();
     e.begin_sendto(h, b"\r\n\0xy", Some(peer())).unwrap();
     let out = drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
@@ -119,12 +114,7 @@ fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     // Streamed behind the prompt unseen, it would run as a command if the modem refused the
     // send: the connId switches to hex for it, and stays hex (a switch back would cost an
     // exchange per change) until its next configuration.
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    let (mut e, h, mut log) = dialled_raw();
     assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
     log.clear();
     e.begin_sendto(h, b"\r\nAT+CFUN=0", Some(peer())).unwrap();
@@ -144,12 +134,7 @@ fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
 fn alternating_safe_and_unsafe_payloads_cost_one_switch() {
     // Text that holds "at" in every other piece: one AT+SQNSCFGEXT for the whole run, not one
     // per change of encoding.
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    let (mut e, h, mut log) = dialled_raw();
     log.clear();
     for i in 0..10 {
         let data: &[u8] = if i % 2 == 0 { b"what a day" } else { b"fine" };
