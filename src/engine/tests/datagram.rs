@@ -112,8 +112,8 @@ fn combined_send_is_one_exchange() {
 #[test]
 fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     // Streamed behind the prompt unseen, it would run as a command if the modem refused the
-    // send: the connId switches to hex for it, and stays hex (a switch back would cost an
-    // exchange per change) until its next configuration.
+    // send: the connId switches to hex for it, and stays hex for the small payload after it
+    // (a switch back costs an exchange); a new dial configures it raw again.
     let (mut e, h, mut log) = dialled_raw();
     assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
     log.clear();
@@ -128,6 +128,26 @@ fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     sendto(&mut e, h, b"ok", v4peer(), &mut log).unwrap();
     assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
     assert_eq!(log.last().map(String::as_str), Some("CP AT+SQNSSENDEXT=1,2 ok"), "{log:?}");
+}
+
+#[test]
+fn a_long_run_of_safe_payloads_turns_the_connid_back_to_raw() {
+    // After one payload that needed hex, full-size payloads that could go raw: hex while the
+    // bytes they lose to hex stay under a switch's cost (3,000 bytes), then one switch to raw.
+    let (mut e, h, mut log) = dialled_raw();
+    sendto(&mut e, h, b"\r\nAT", peer(), &mut log).unwrap();
+    log.clear();
+    let safe = [b'x'; 1500];
+    let mut hex_sends = 0;
+    for _ in 0..4 {
+        let before = log.len();
+        sendto(&mut e, h, &safe, peer(), &mut log).unwrap();
+        let send = log[before..].iter().find(|l| l.starts_with("CP ")).unwrap();
+        hex_sends += usize::from(send.ends_with("7878"));
+    }
+    let switches: Vec<&String> = log.iter().filter(|l| l.starts_with("C AT+SQNSCFGEXT")).collect();
+    assert_eq!(hex_sends, 2, "two payloads stay hex");
+    assert_eq!(switches, ["C AT+SQNSCFGEXT=1,1,1,0,0,0"], "one switch back to raw");
 }
 
 #[test]
