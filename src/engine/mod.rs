@@ -40,11 +40,6 @@ const _: () = assert!(RX_CAP >= PAYLOAD_TEXT_CAP + 64, "a hex SQNSRECV answer mu
 /// three times that means the modem is not converging.
 const MAX_COMMANDS_PER_OP: u16 = 24;
 
-/// Payload bytes a connId sends as hex, though they could go raw, before it turns back to raw
-/// data mode: one `AT+SQNSCFGEXT` exchange (~35 ms) is the wire time of about 3,000 bytes at
-/// 921,600 baud, the extra a hex payload costs per byte (`Engine::sends_hex`).
-const HEX_SURPLUS_BEFORE_RAW: u32 = 3_000;
-
 /// Receive polling: first pause after an empty read, and the longest pause. Doubling in
 /// between keeps the first answers of a request/response exchange quick while an idle
 /// socket costs at most ten reads a second.
@@ -414,23 +409,17 @@ impl Engine {
     /// whether it had to.
     ///
     /// Hex where the transport needs it and where the bytes could read as a command
-    /// (`crate::payload::command_safe`). A connId that sends hex for that reason stays hex for
-    /// the payloads after it for a while: switching its data mode costs an `AT+SQNSCFGEXT`
-    /// exchange (about 35 ms with its wait), as much wire time as ~3,000 payload bytes sent
-    /// as hex instead of raw. So it turns back to raw once the payloads it sent as hex but
-    /// could have sent raw add up to that (the rent-or-buy rule: never more than twice the
-    /// best choice made knowing the payloads to come). Small messages that alternate (a
-    /// protocol whose every other message holds "at") cost no exchange per message; a long
-    /// binary stream with now and then an AT prefix mostly goes raw. A new dial (another
-    /// peer) configures the connId again, raw.
+    /// (`crate::payload::command_safe`). A connId that sends hex may also keep sending hex
+    /// for a payload that need not, when its history says a switch back to raw would soon
+    /// be undone ([`crate::payload::HexHistory::stays_hex`]): each switch costs an
+    /// `AT+SQNSCFGEXT` exchange. A new dial (another peer) configures the connId again, raw.
     fn sends_hex(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, data: &[u8]) -> (bool, bool) {
         if self.limits.send_hex || !crate::payload::command_safe(data) {
             return (true, true);
         }
         let stays_hex = conn.and_then(|c| self.pool.slot(c)).is_some_and(|s| {
             let same_dial = s.modem.dialled.is_some_and(|d| peer.is_none_or(|p| p == d.peer));
-            let surplus = s.hex_surplus.saturating_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
-            s.modem.extended && s.modem.modes.send_hex && same_dial && surplus <= HEX_SURPLUS_BEFORE_RAW
+            s.modem.extended && s.modem.modes.send_hex && same_dial && s.hex_history.stays_hex(data.len())
         });
         (stays_hex, false)
     }
@@ -441,17 +430,14 @@ impl Engine {
         let (hex, needed) = self.sends_hex(conn, peer, data);
         stage_payload_into(&mut self.payload, data, self.limits, hex)?;
         self.payload_hex = hex;
-        self.note_hex_surplus(conn, data.len(), hex, needed);
+        self.note_hex_need(conn, data.len(), needed && !self.limits.send_hex);
         Ok(())
     }
 
-    /// Keeps count of what staying hex cost on `conn`: see [`Self::sends_hex`].
-    fn note_hex_surplus(&mut self, conn: Option<ConnId>, len: usize, hex: bool, needed: bool) {
+    /// Records on `conn` whether a payload of `len` bytes needed hex: see [`Self::sends_hex`].
+    fn note_hex_need(&mut self, conn: Option<ConnId>, len: usize, needed: bool) {
         if let Some(slot) = conn.and_then(|c| self.pool.slot_mut(c)) {
-            slot.hex_surplus = match (hex, needed) {
-                (true, false) => slot.hex_surplus.saturating_add(u32::try_from(len).unwrap_or(u32::MAX)),
-                _ => 0,
-            };
+            slot.hex_history.note(len, needed);
         }
     }
 
@@ -460,7 +446,7 @@ impl Engine {
         let (hex, needed) = self.sends_hex(Some(conn), Some(peer), &self.datagram);
         stage_payload_into(&mut self.payload, &self.datagram, self.limits, hex)?;
         self.payload_hex = hex;
-        self.note_hex_surplus(Some(conn), self.datagram.len(), hex, needed);
+        self.note_hex_need(Some(conn), self.datagram.len(), needed && !self.limits.send_hex);
         Ok(())
     }
 
