@@ -8,8 +8,9 @@
  * ValueError before anything reaches the modem. Other names go to the core:
  * the modem's resolver (AT+SQNDNSLKUP) for every family asked (af=0: both,
  * AAAA entries first, as CPython lists them), and only when it answered none
- * of them, our own DNS query to the first server over a modem UDP socket, then
- * to the second if the first timed out. Answers are kept (see the cache
+ * of them, our own DNS query to the first server over a modem UDP socket (af=0:
+ * the AAAA and A queries back to back on it), then to the second if the first
+ * timed out. Answers are kept (see the cache
  * below). A modem resolver that answered nothing for a name our own query then
  * found is not asked again for RESOLVER_REST_MS. No address: socket.gaierror(-202,
  * text), an OSError whose errno is what a failed lookup raises in MicroPython; no
@@ -219,37 +220,36 @@ static bool ask_modem(const char *host, size_t len, const uint8_t *families, siz
     return answered;
 }
 
-/* Our own DNS query, family by family, the first server then the second if the
- * first did not answer. Returns whether any query timed out. */
-static bool ask_servers(const char *host, size_t len, const uint8_t *families, size_t n_families,
-    found_addrs *found, bool *too_long) {
+/* Our own DNS query to the first server, then to the second if the first did
+ * not answer. `family` 4, 6, or 0 for both: then the core sends the AAAA and
+ * the A query back to back over one modem socket and reads both answers, IPv6
+ * addresses first. Returns whether a server left the queries unanswered. */
+static bool ask_servers(const char *host, size_t len, uint8_t family, found_addrs *found, bool *too_long) {
     bool timed_out = false;
-    for (size_t f = 0; f < n_families; f++) {
-        for (size_t s = 0; s < DNS_SERVERS; s++) {
-            mas_outcome out;
-            int32_t err = lookup(host, len, families[f], &dns_servers[s], &out);
-            if (err == 0) {
-                found_add(found, &out, out.ttl_s < 0 ? 0 : (uint32_t)out.ttl_s);
-                break;
-            }
-            if (err == MAS_ENONAME) {
-                break; /* an answer, just no address: the next server would say the same */
-            }
-            if (err == MAS_EMSGSIZE) {
-                *too_long = true;
-                break;
-            }
-            if (err == MAS_ETIMEDOUT) {
-                timed_out = true;
-            } else if (err != MAS_EHOSTUNREACH && err != MAS_EIO) {
-                if (err == MAS_ENOMEM) {
-                    masg_raise_msg(masg_errno(err), "no modem socket free for the DNS query (all 6 in use): "
-                        "close a socket first, or give an IP address");
-                }
-                masg_raise(err);
-            }
-            /* unanswered or unreachable: the next server */
+    for (size_t s = 0; s < DNS_SERVERS; s++) {
+        mas_outcome out;
+        int32_t err = lookup(host, len, family, &dns_servers[s], &out);
+        if (err == 0) {
+            found_add(found, &out, out.ttl_s < 0 ? 0 : (uint32_t)out.ttl_s);
+            break;
         }
+        if (err == MAS_ENONAME) {
+            break; /* an answer, just no address: the next server would say the same */
+        }
+        if (err == MAS_EMSGSIZE) {
+            *too_long = true;
+            break;
+        }
+        if (err == MAS_ETIMEDOUT) {
+            timed_out = true;
+        } else if (err != MAS_EHOSTUNREACH && err != MAS_EIO) {
+            if (err == MAS_ENOMEM) {
+                masg_raise_msg(masg_errno(err), "no modem socket free for the DNS query (all 6 in use): "
+                    "close a socket first, or give an IP address");
+            }
+            masg_raise(err);
+        }
+        /* unanswered or unreachable: the next server */
     }
     return timed_out;
 }
@@ -294,7 +294,8 @@ static mp_obj_t resolve_name(const char *host, size_t len, uint16_t port, int fa
     bool resting = resolver_rests();
     if (resting || !ask_modem(host, len, families, n_families, &found, &too_long)) {
         /* The modem's resolver failed for every family: ask the servers ourselves. */
-        timed_out = ask_servers(host, len, families, n_families, &found, &too_long);
+        uint8_t own_family = n_families == 2 ? 0 : families[0];
+        timed_out = ask_servers(host, len, own_family, &found, &too_long);
         if (!resting && found.count != 0) {
             resolver_resting = true;
             resolver_rest_from_ms = now_ms();

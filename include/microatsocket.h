@@ -258,8 +258,10 @@ int32_t mas_resolve_begin(const char *host,
 
 // Starts our own DNS query for `host` to `server` (over a borrowed modem socket) without
 // asking the modem's resolver first: for a caller that already asked it for every family it
-// needs. `server` must not be NULL. `MAS_EMSGSIZE` at the end when the query does not fit the
-// transport.
+// needs. `family` 0 asks for both: the AAAA and the A query go back to back over the one
+// socket (IDs `query_id` and `query_id + 1`), the outcome lists IPv6 addresses first and
+// succeeds when either family has one. `server` must not be NULL. `MAS_EMSGSIZE` at the end
+// when the query does not fit the transport.
 //
 // # Safety
 // Pointer arguments are NULL or valid for the sizes given; they are not kept.

@@ -33,7 +33,7 @@ pub enum RecordType {
 }
 
 impl RecordType {
-    fn code(self) -> u16 {
+    pub(crate) fn code(self) -> u16 {
         match self {
             RecordType::A => TYPE_A,
             RecordType::Aaaa => TYPE_AAAA,

@@ -141,6 +141,9 @@ pub struct Slot {
     /// A UDP server's last datagram came from here (`None`: none yet, or the modem did not
     /// say): the only address a reply can go to.
     pub last_sender: Option<SocketAddr>,
+    /// Which of this connId's payloads needed hex: whether it stays hex for one that need
+    /// not (`Engine::sends_hex`).
+    pub hex_history: crate::payload::HexHistory,
     pub modem: ModemSocket,
     pub kind: SlotKind,
     /// Streams only.
@@ -166,6 +169,7 @@ impl Pool {
             poll: None,
             udp_server: false,
             last_sender: None,
+            hex_history: crate::payload::HexHistory::NONE,
             modem: ModemSocket {
                 configured: false,
                 stream_timeouts: false,

@@ -393,7 +393,7 @@ impl Engine {
             self.stage_payload(Some(conn), Some(peer), data)?;
         } else {
             // The payload buffer still holds the text the resync writes: keep the data aside.
-            payload_fits(data.len(), self.limits, self.sends_hex(Some(conn), Some(peer), data))?;
+            payload_fits(data.len(), self.limits, self.sends_hex(Some(conn), Some(peer), data).0)?;
             self.datagram.clear();
             self.datagram.extend_from_slice(data).map_err(|_| Error::MessageTooLong)?;
         }
@@ -405,36 +405,48 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether `data` goes to `conn` as hex text: where the transport needs hex, where the
-    /// bytes could read as a command (`crate::payload::command_safe`), and on a connId that
-    /// already sends hex. That last rule saves an `AT+SQNSCFGEXT` per switch: one switch costs
-    /// an exchange (about 35 ms with its wait), more than the ~16 ms the hex text of a whole
-    /// 1500-byte payload adds on the wire, and data that held an AT prefix once (text) tends
-    /// to again. The connId sends raw again from its next configuration: its next dial, so a
-    /// datagram to another `peer` than the one dialled (`None`: the dialled one) is not held
-    /// to it.
-    fn sends_hex(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, data: &[u8]) -> bool {
-        let connid_sends_hex = conn.and_then(|c| self.pool.slot(c)).is_some_and(|s| {
+    /// Whether `data` goes to `conn` (and `peer`; `None`: the one dialled) as hex text, and
+    /// whether it had to.
+    ///
+    /// Hex where the transport needs it and where the bytes could read as a command
+    /// (`crate::payload::command_safe`). A connId that sends hex may also keep sending hex
+    /// for a payload that need not, when its history says a switch back to raw would soon
+    /// be undone ([`crate::payload::HexHistory::stays_hex`]): each switch costs an
+    /// `AT+SQNSCFGEXT` exchange. A new dial (another peer) configures the connId again, raw.
+    fn sends_hex(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, data: &[u8]) -> (bool, bool) {
+        if self.limits.send_hex || !crate::payload::command_safe(data) {
+            return (true, true);
+        }
+        let stays_hex = conn.and_then(|c| self.pool.slot(c)).is_some_and(|s| {
             let same_dial = s.modem.dialled.is_some_and(|d| peer.is_none_or(|p| p == d.peer));
-            s.modem.extended && s.modem.modes.send_hex && same_dial
+            s.modem.extended && s.modem.modes.send_hex && same_dial && s.hex_history.stays_hex(data.len())
         });
-        self.limits.send_hex || connid_sends_hex || !crate::payload::command_safe(data)
+        (stays_hex, false)
     }
 
     /// Stages the payload text for `data` going to `conn` (`None`: a connId not chosen yet)
     /// and `peer` (`None`: the one it dialled): raw or hex as [`Self::sends_hex`] says.
     fn stage_payload(&mut self, conn: Option<ConnId>, peer: Option<SocketAddr>, data: &[u8]) -> Result<(), Error> {
-        let hex = self.sends_hex(conn, peer, data);
+        let (hex, needed) = self.sends_hex(conn, peer, data);
         stage_payload_into(&mut self.payload, data, self.limits, hex)?;
         self.payload_hex = hex;
+        self.note_hex_need(conn, data.len(), needed && !self.limits.send_hex);
         Ok(())
+    }
+
+    /// Records on `conn` whether a payload of `len` bytes needed hex: see [`Self::sends_hex`].
+    fn note_hex_need(&mut self, conn: Option<ConnId>, len: usize, needed: bool) {
+        if let Some(slot) = conn.and_then(|c| self.pool.slot_mut(c)) {
+            slot.hex_history.note(len, needed);
+        }
     }
 
     /// Stages the data a send to `conn` and `peer` kept aside while a resync was pending.
     fn stage_deferred_payload(&mut self, conn: ConnId, peer: SocketAddr) -> Result<(), Error> {
-        let hex = self.sends_hex(Some(conn), Some(peer), &self.datagram);
+        let (hex, needed) = self.sends_hex(Some(conn), Some(peer), &self.datagram);
         stage_payload_into(&mut self.payload, &self.datagram, self.limits, hex)?;
         self.payload_hex = hex;
+        self.note_hex_need(Some(conn), self.datagram.len(), needed && !self.limits.send_hex);
         Ok(())
     }
 

@@ -127,6 +127,14 @@ impl Engine {
 
     /// The first command still needed before `conn` is an open modem socket to `peer`.
     pub(super) fn dial_step(&self, conn: ConnId, peer: SocketAddr) -> Option<Action> {
+        self.dial_step_for(conn, peer, true)
+    }
+
+    /// `dial_step`, with `AT+SQNSCFG` left out when `socket_settings` is false: its packet
+    /// size and timeouts apply to online mode and to TCP, so a short command-mode UDP exchange
+    /// (the resolver's borrowed socket) works with whatever the connId holds, and the connId
+    /// stays "not configured" for its next user.
+    pub(super) fn dial_step_for(&self, conn: ConnId, peer: SocketAddr, socket_settings: bool) -> Option<Action> {
         if !self.numeric_errors {
             return Some(Action::NumericErrors);
         }
@@ -137,7 +145,7 @@ impl Engine {
         if modem.unknown || wrong_peer {
             return Some(Action::Close(conn));
         }
-        if !modem.configured {
+        if !modem.configured && socket_settings {
             return Some(Action::Configure(conn));
         }
         if let Some(action) = self.data_modes_step(conn) {

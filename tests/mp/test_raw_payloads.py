@@ -80,7 +80,16 @@ def test_a_payload_that_could_read_as_a_command_goes_as_hex():
     check(out == len("AT+SQNSCFGEXT=1,1,0,0,0,1") + 1 + len("AT+SQNSSENDEXT=1,13") + 1 + 26 + 1,
           "switched to hex: %d bytes" % out)
     check(s.recv(64) == unsafe, "delivered as sent")
-    # The connId stays hex for the next payload, safe or not: no AT+SQNSCFGEXT per switch.
+    # One such payload says nothing of the next: raw again (one switch back).
+    switch = len("AT+SQNSCFGEXT=1,1,0,0,0,0") + 1
+    network._lte_reset_stats()
+    s.sendto(b"fine", echo4())
+    out = lte_stats()["bytes_out"]
+    check(out == switch + len("AT+SQNSSENDEXT=1,4") + 1 + 4 + 1, "raw again: %d bytes" % out)
+    check(s.recv(64) == b"fine", "delivered")
+    # A second one four bytes later: they are frequent, so the connId stays hex after it
+    # (no AT+SQNSCFGEXT per message).
+    echo_once(s, unsafe, echo4())
     network._lte_reset_stats()
     s.sendto(b"fine", echo4())
     out = lte_stats()["bytes_out"]

@@ -105,6 +105,8 @@ def test_4_dns():
         network._sim("dns none")
         socket.dnsserver(0, ("::1", dns_port))
         socket.getaddrinfo("v6only.test", 53, socket.AF_INET6)
+        # af=0 on our own query: the AAAA and A queries back to back over one socket.
+        socket.getaddrinfo("both.test", 53)
     record("dns", dns)
 
 

@@ -154,7 +154,14 @@ impl Harness<'_> {
             }
             OpKind::Resolve { family } => {
                 assert!((1..=MAS_MAX_ADDRESSES).contains(&o.addr_count), "{} addresses", o.addr_count);
-                assert!(o.addrs[..o.addr_count].iter().all(|a| a.family == family), "{:?}", o.addrs);
+                let found = &o.addrs[..o.addr_count];
+                if family == 0 {
+                    // Both families: IPv6 addresses first.
+                    assert!(found.iter().all(|a| matches!(a.family, 4 | 6)), "{found:?}");
+                    assert!(found.windows(2).all(|w| w[0].family >= w[1].family), "IPv6 first: {found:?}");
+                } else {
+                    assert!(found.iter().all(|a| a.family == family), "{found:?}");
+                }
             }
             _ => {}
         }

@@ -133,10 +133,19 @@ impl Harness<'_> {
         let family = [4, 6, 4, 6, 0][usize::from(self.script.byte_or(0) % 5)];
         let server = self.peer();
         let query_id = self.script.u16();
+        // Family 0 with a server: our own AAAA and A queries over one socket (getaddrinfo's
+        // af=0 once the modem's resolver failed); the modem's resolver takes 4 or 6 only.
+        let both = family == 0 && server.is_some();
         // Safety: live locals (or NULL).
-        let rc = unsafe { mas_resolve_begin(host.as_ptr().cast(), host.len(), family, as_ptr(&server), query_id) };
+        let rc = unsafe {
+            if both {
+                mas_resolve_own_begin(host.as_ptr().cast(), host.len(), family, as_ptr(&server), query_id)
+            } else {
+                mas_resolve_begin(host.as_ptr().cast(), host.len(), family, as_ptr(&server), query_id)
+            }
+        };
         let valid = HostName::parse(&host).is_ok()
-            && matches!(family, 4 | 6)
+            && (matches!(family, 4 | 6) || both)
             && server.is_none_or(|s| s.family == 4 || s.family == 6);
         assert_eq!(rc, if valid { 0 } else { MAS_EINVAL }, "resolve of {host:?}, family {family}");
         if rc == 0 {

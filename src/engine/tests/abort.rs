@@ -5,7 +5,7 @@
 extern crate std;
 use std::string::String;
 
-use super::{describe, dialled, drive, happy, peer, sendto, v4peer, Log};
+use super::{describe, dialled, dialled_raw, drive, happy, peer, v4peer};
 use super::super::*;
 
 /// Starts a send and steps it until the exchange `stop` describes is handed out; then aborts.
@@ -80,12 +80,7 @@ fn an_abort_elsewhere_needs_no_resync() {
 #[test]
 fn an_abort_in_raw_mode_resyncs_with_the_raw_payload() {
     // Direct transport: raw payloads, command and payload in one exchange.
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    let (mut e, h, mut log) = dialled_raw();
     abort_send_at(&mut e, h, b"hi\r\n\0", "CP ");
     log.clear();
     e.begin_close(h).unwrap();

@@ -7,7 +7,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::super::*;
-use super::{dialled, drive, happy, peer, sendto, v4peer, Log};
+use super::{dialled, dialled_raw, drive, happy, peer, sendto, v4peer, Log};
 use crate::addr::parse_socket_addr;
 
 #[test]
@@ -101,12 +101,7 @@ fn oversize_and_empty_datagrams_are_refused_before_any_exchange() {
 
 #[test]
 fn combined_send_is_one_exchange() {
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    let (mut e, h, mut log) = dialled_raw();
     log.clear();
     e.begin_sendto(h, b"\r\n\0xy", Some(peer())).unwrap();
     let out = drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
@@ -117,19 +112,19 @@ fn combined_send_is_one_exchange() {
 #[test]
 fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
     // Streamed behind the prompt unseen, it would run as a command if the modem refused the
-    // send: the connId switches to hex for it, and stays hex (a switch back would cost an
-    // exchange per change) until its next configuration.
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    // send: the connId switches to hex for it. With no earlier such payload to say they are
+    // frequent, the next one goes raw again. After a second one soon after, the connId stays
+    // hex (switching costs an exchange each way); a new dial configures it raw again.
+    let (mut e, h, mut log) = dialled_raw();
     assert!(log.iter().any(|l| l == "C AT+SQNSCFGEXT=1,1,1,0,0,0"), "{log:?}");
     log.clear();
     e.begin_sendto(h, b"\r\nAT+CFUN=0", Some(peer())).unwrap();
     drive(&mut e, |_| b"\r\n> \r\nOK\r\n".to_vec(), &mut log).unwrap();
     assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,1", "CP AT+SQNSSENDEXT=1,11 0D0A41542B4346554E3D30"]);
+    log.clear();
+    sendto(&mut e, h, b"ok", peer(), &mut log).unwrap();
+    assert_eq!(log, ["C AT+SQNSCFGEXT=1,1,1,0,0,0", "CP AT+SQNSSENDEXT=1,2 ok"]);
+    sendto(&mut e, h, b"AT", peer(), &mut log).unwrap();
     log.clear();
     sendto(&mut e, h, b"ok", peer(), &mut log).unwrap();
     assert_eq!(log, ["CP AT+SQNSSENDEXT=1,2 6F6B"]);
@@ -141,23 +136,45 @@ fn a_raw_payload_that_could_read_as_a_command_goes_as_hex() {
 }
 
 #[test]
-fn alternating_safe_and_unsafe_payloads_cost_one_switch() {
-    // Text that holds "at" in every other piece: one AT+SQNSCFGEXT for the whole run, not one
-    // per change of encoding.
-    let mut e = Engine::new();
-    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
-        .unwrap();
-    let h = e.open().unwrap();
-    let mut log = Log::new();
-    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+fn an_isolated_unsafe_payload_in_a_binary_stream_costs_two_switches() {
+    // A stream of full-size payloads, one of which needs hex: the next goes raw again at
+    // once (two switches, no hex surplus), as often as it happens.
+    let (mut e, h, mut log) = dialled_raw();
+    log.clear();
+    let safe = [b'x'; 1500];
+    let mut unsafe_payload = [b'x'; 1500];
+    unsafe_payload[0] = b'T';
+    let mut hex_sends = 0;
+    for i in 0..12 {
+        let before = log.len();
+        let data: &[u8] = if i % 6 == 1 { &unsafe_payload } else { &safe };
+        sendto(&mut e, h, data, peer(), &mut log).unwrap();
+        let send = log[before..].iter().find(|l| l.starts_with("CP ")).unwrap();
+        hex_sends += usize::from(send.ends_with("7878"));
+    }
+    let switches = log.iter().filter(|l| l.starts_with("C AT+SQNSCFGEXT")).count();
+    assert_eq!((hex_sends, switches), (2, 4), "{:?}", log.iter().filter(|l| l.starts_with("C ")).collect::<Vec<_>>());
+}
+
+#[test]
+fn alternating_safe_and_unsafe_payloads_stay_hex_once_the_pattern_shows() {
+    // Text that holds "at" in every other message: after the first gap is seen, no switch per
+    // message; then a long run of safe bytes (more than two switches' worth) goes raw again.
+    let (mut e, h, mut log) = dialled_raw();
     log.clear();
     for i in 0..10 {
         let data: &[u8] = if i % 2 == 0 { b"what a day" } else { b"fine" };
         sendto(&mut e, h, data, peer(), &mut log).unwrap();
     }
-    let switches = log.iter().filter(|l| l.starts_with("C AT+SQNSCFGEXT")).count();
+    let switches = |log: &Log| log.iter().filter(|l| l.starts_with("C AT+SQNSCFGEXT")).count();
     let sends = log.iter().filter(|l| l.starts_with("CP AT+SQNSSENDEXT")).count();
-    assert_eq!((switches, sends), (1, 10), "{log:?}");
+    assert_eq!((switches(&log), sends), (3, 10), "hex, raw, hex, then hex for good: {log:?}");
+    log.clear();
+    for _ in 0..5 {
+        sendto(&mut e, h, &[b'x'; 1500], peer(), &mut log).unwrap();
+    }
+    assert_eq!(switches(&log), 1, "back to raw once: {log:?}");
+    assert!(log.last().is_some_and(|l| l.ends_with("xxxx")), "{log:?}");
 }
 
 #[test]

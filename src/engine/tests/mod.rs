@@ -13,6 +13,7 @@ mod abort;
 mod datagram;
 mod poll_schedule;
 mod remote_bytes;
+mod resolve_both;
 mod secure;
 mod secure_lost;
 mod stream;
@@ -91,6 +92,18 @@ pub(super) fn peer() -> SocketAddr {
 
 pub(super) fn v4peer() -> SocketAddr {
     parse_socket_addr(b"127.0.0.1", 7).unwrap()
+}
+
+/// An engine set up as on the direct transport (raw payloads, command and payload in one
+/// exchange) with one socket that sent a first datagram to `peer()`, and the log of that.
+pub(super) fn dialled_raw() -> (Engine, Handle, Log) {
+    let mut e = Engine::new();
+    e.configure(Limits { max_command_len: None, combined_send: true, send_hex: false, ..Limits::STOCK })
+        .unwrap();
+    let h = e.open().unwrap();
+    let mut log = Log::new();
+    sendto(&mut e, h, b"warm", peer(), &mut log).unwrap();
+    (e, h, log)
 }
 
 /// An engine with one socket already dialled to `peer()`, and an empty log.

@@ -297,11 +297,14 @@ impl<'a> Replayer<'a> {
                 "accept" => status(e.begin_accept(Handle(num(args, "h")?), timeout(args)?, num(args, "now")?)),
                 "resolve" | "resolve_own" => {
                     let name_bytes = host(arg(args, "host")?)?;
-                    let kind = if num::<u8>(args, "family")? == 4 { RecordType::A } else { RecordType::Aaaa };
+                    let family: u8 = num(args, "family")?;
+                    let kind = if family == 4 { RecordType::A } else { RecordType::Aaaa };
                     let server = peer(args, "server")?;
                     let id: u16 = num(args, "id")?;
                     if name == "resolve" {
                         status(e.begin_resolve(&name_bytes, kind, server, id))
+                    } else if family == 0 {
+                        status(e.begin_resolve_own_both(&name_bytes, server.ok_or("no server")?, id))
                     } else {
                         status(e.begin_resolve_own(&name_bytes, kind, server.ok_or("no server")?, id))
                     }
