@@ -12,7 +12,6 @@
 #include "interrupt_hook.h"
 #include "lte_model.h"
 #include "lte_profile.h"
-#include "sim_control.h"
 
 /* The task owns one buffer: the queue copies each command into its start and
  * the answer is built in it (text, then the data_remaining flag at [2048]).
@@ -23,11 +22,12 @@ static char trx_buffer[LTE_UART_BUFFER_SIZE + 1 + 1];
 
 #define RSP_TEXT_MAX (LTE_UART_BUFFER_SIZE - 2)  /* 2046 characters, then NUL */
 #define IDLE_POLLS (10)
-/* Real time a command's answer is waited for at least (see wait_first_byte). */
-#define HOST_SLACK_US ((int64_t)500000)
+/* While the simulator is still at work on what the task wrote, the task asks
+ * it again this often (real time; see wait_first_byte and wait_at_rsp). */
+#define SIM_RECHECK_US ((int64_t)20000)
 /* How many of those an answer the simulator is still sending is waited for
  * (see wait_at_rsp): a bound, so that nothing waits forever. */
-#define MID_ANSWER_WAITS (40)
+#define MID_ANSWER_WAITS (500)
 
 /* The command queue has depth one and the buffer is shared: one at a time. */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,20 +106,26 @@ static uint64_t round_up_to_poll_us(uint64_t us) {
  */
 static size_t wait_first_byte(uint32_t timeout_ms, bool forever, bool is_dummy) {
     uint64_t limit_us = (uint64_t)(timeout_ms == 0 ? 1 : timeout_ms) * 1000u;
-    int64_t real_limit_us = lte_real_us_for_model_us(limit_us);
-    if (!is_dummy) {
+    int64_t real_start = lte_real_now_us();
+    size_t buffered = fake_uart_wait_rx(forever ? -1 : lte_real_us_for_model_us(limit_us));
+    if (buffered == 0 && !forever && !is_dummy) {
         /* A command's answer comes from the simulator process, which a loaded
          * host may not schedule for tens of milliseconds: far more than a
          * scaled timeout (300 ms * 0.02 = 6 ms). Its lateness is the host's,
-         * not the modem's, so the real wait is at least HOST_SLACK_US (never
-         * more than the unscaled timeout). Only a silent modem costs it; the
-         * modelled clock is charged as before. URC harvests (dummies) wait
-         * for real peers, and the module bounds those by its own clock. */
-        int64_t floor_us = (int64_t)limit_us < HOST_SLACK_US ? (int64_t)limit_us : HOST_SLACK_US;
-        real_limit_us = real_limit_us > floor_us ? real_limit_us : floor_us;
+         * not the modem's: while the simulator has not yet handled every byte
+         * written, or is still sending, the answer is waited for, up to the
+         * unscaled timeout. A silent modem (one that handled the command and
+         * said nothing) ends the wait at once. The modelled clock is charged
+         * as before. URC harvests (dummies) wait for real peers, and the
+         * module bounds those by its own clock. */
+        int64_t give_up = real_start + (int64_t)limit_us;
+        bool busy, unhandled;
+        while (buffered == 0 && lte_real_now_us() < give_up && fake_uart_sim_state(&busy, &unhandled)
+               && (busy || unhandled)) {
+            int64_t left = give_up - lte_real_now_us();
+            buffered = fake_uart_wait_rx(left < SIM_RECHECK_US ? left : SIM_RECHECK_US);
+        }
     }
-    int64_t real_start = lte_real_now_us();
-    size_t buffered = fake_uart_wait_rx(forever ? -1 : real_limit_us);
     uint64_t real_waited = (uint64_t)(lte_real_now_us() - real_start);
     if (buffered == 0) {
         lte_model_advance_us(limit_us);
@@ -170,12 +176,10 @@ static void set_data_remaining(bool remaining) {
     trx_buffer[LTE_UART_BUFFER_SIZE] = remaining ? 1 : 0;
 }
 
-/* Whether the simulator is in the middle of sending (control line "uart
- * busy"); false when it cannot say. */
+/* Whether the simulator is in the middle of sending; false when it cannot say. */
 static bool simulator_mid_answer(void) {
-    static const char line[] = "uart busy";
-    char reply[32];
-    return sim_control_exchange(line, sizeof(line) - 1, reply, sizeof(reply)) == 0 && strcmp(reply, "OK 1") == 0;
+    bool busy, unhandled;
+    return fake_uart_sim_state(&busy, &unhandled) && busy;
 }
 
 /* lteppp_wait_at_rsp: fill the buffer with one answer piece. */
@@ -213,7 +217,7 @@ static void wait_at_rsp(uint32_t timeout_ms, bool forever, bool is_dummy) {
              * real time), so its next piece is waited for, not cut off. */
             for (int waits = 0; rx_len == 0 && !has_final_code(trx_buffer) && waits < MID_ANSWER_WAITS
                  && simulator_mid_answer(); waits++) {
-                rx_len = fake_uart_wait_rx(HOST_SLACK_US);
+                rx_len = fake_uart_wait_rx(SIM_RECHECK_US);
             }
             if (len_count + rx_len >= RSP_TEXT_MAX) {
                 set_data_remaining(true);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lte_model.h"
+#include "sim_control.h"
 
 static int uart_fd = -1;
 
@@ -44,6 +45,37 @@ static void trace(const char *what, const uint8_t *data, size_t len) {
     }
     fputc('\n', out);
     fflush(out);
+}
+
+/* Bytes written on this connection, and the simulator's count of handled
+ * host bytes when it opened (the simulator outlives each connection). */
+static uint64_t written;
+static uint64_t handled_at_open;
+static bool handled_known;
+
+static bool query_sim(bool *busy, uint64_t *handled) {
+    static const char line[] = "uart busy";
+    char reply[64];
+    if (sim_control_exchange(line, sizeof(line) - 1, reply, sizeof(reply)) != 0) {
+        return false;
+    }
+    unsigned b;
+    unsigned long long h;
+    if (sscanf(reply, "OK %u %llu", &b, &h) != 2) {
+        return false;
+    }
+    *busy = b != 0;
+    *handled = (uint64_t)h;
+    return true;
+}
+
+bool fake_uart_sim_state(bool *busy, bool *unhandled) {
+    uint64_t handled;
+    if (!handled_known || !query_sim(busy, &handled)) {
+        return false;
+    }
+    *unhandled = handled - handled_at_open < written;
+    return true;
 }
 
 static uint8_t ring[FAKE_UART_RX_RING_SIZE];
@@ -89,6 +121,9 @@ int fake_uart_open(void) {
         return err;
     }
     uart_fd = fd;
+    written = 0;
+    bool busy;
+    handled_known = query_sim(&busy, &handled_at_open);
     return 0;
 }
 
@@ -177,6 +212,7 @@ void fake_uart_write(const void *data, size_t len) {
         }
         p += n;
         len -= (size_t)n;
+        written += (uint64_t)n;
     }
 }
 

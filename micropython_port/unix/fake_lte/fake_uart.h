@@ -42,4 +42,12 @@ size_t fake_uart_wait_rx(int64_t real_timeout_us);
 /* Takes up to `max` bytes from the ring (no waiting). */
 size_t fake_uart_take(uint8_t *dst, size_t max);
 
+/* What the simulator says (control line "uart busy") about the line: `busy`
+ * while it is writing an answer or URC, or holds written bytes; `unhandled`
+ * while bytes written on this connection wait for the modem to take and answer
+ * them. False when it cannot say (no simulator, an older one). A loaded host
+ * may leave the simulator unscheduled for longer than a scaled timeout; this
+ * tells that apart from a modem that is silent. */
+bool fake_uart_sim_state(bool *busy, bool *unhandled);
+
 #endif

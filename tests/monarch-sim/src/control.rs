@@ -17,9 +17,13 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
             modem.reset_counters();
             "OK".into()
         }
-        // Whether the modem is in the middle of sending (see Output::busy): a host that saw
-        // part of an answer and then nothing can tell a slow host from a modem that stopped.
-        ["uart", "busy"] => format!("OK {}", u8::from(out.busy())),
+        // Whether the modem is in the middle of sending (see Output::busy), and how many host
+        // bytes it has handled: a host that saw nothing (or part of an answer) can tell a
+        // simulator the machine has not scheduled from a modem that stays silent.
+        ["uart", "busy"] => {
+            let handled = out.handled.load(std::sync::atomic::Ordering::Acquire);
+            format!("OK {} {handled}", u8::from(out.busy()))
+        }
         ["reboot"] | ["inject", "sysstart"] => {
             modem.reboot(out);
             "OK".into()

@@ -1116,15 +1116,16 @@ pub(crate) fn run(shared: &Arc<Shared>, host: &Receiver<Vec<u8>>, payload_timeou
     lock(&shared.modem).shared = Arc::downgrade(shared);
     let _ = payload_timeout; // kept in the modem; the 100 ms tick below enforces it
     loop {
-        let answers = match host.recv_timeout(Duration::from_millis(100)) {
-            Ok(bytes) => lock(&shared.modem).feed(&bytes, &shared.out),
+        let (answers, taken) = match host.recv_timeout(Duration::from_millis(100)) {
+            Ok(bytes) => (lock(&shared.modem).feed(&bytes, &shared.out), bytes.len()),
             Err(RecvTimeoutError::Timeout) if shared.out.is_closed() => return,
-            Err(RecvTimeoutError::Timeout) => lock(&shared.modem).expire_payload().into_iter().collect(),
+            Err(RecvTimeoutError::Timeout) => (lock(&shared.modem).expire_payload().into_iter().collect(), 0),
             Err(RecvTimeoutError::Disconnected) => return,
         };
         for answer in answers {
             write_answer(&shared.out, &answer);
         }
+        shared.out.handled.fetch_add(taken as u64, std::sync::atomic::Ordering::AcqRel);
         let mut modem = lock(&shared.modem);
         modem.close_drained(&shared.out);
     }

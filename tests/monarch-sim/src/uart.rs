@@ -1,6 +1,7 @@
 //! The UART between host and modem: a byte queue each way.
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +15,10 @@ pub(crate) struct Output {
     /// Held while one answer or URC is written (even in pieces), so a URC lands between
     /// answers and never inside a token, as on the modem.
     pub(crate) writer: Mutex<()>,
+    /// Host bytes the modem has taken and answered (or stayed silent to), over the
+    /// simulator's life: with what it wrote, a host can tell whether the modem still has
+    /// something of its to work on (the control line `uart busy`).
+    pub(crate) handled: AtomicU64,
 }
 
 #[derive(Default)]
@@ -26,7 +31,7 @@ struct OutQueue {
 
 impl Output {
     pub(crate) fn new() -> Output {
-        Output { queue: Mutex::new(OutQueue::default()), ready: Condvar::new(), writer: Mutex::new(()) }
+        Output { queue: Mutex::new(OutQueue::default()), ready: Condvar::new(), writer: Mutex::new(()), handled: AtomicU64::new(0) }
     }
 
     /// True once the simulator is shutting down.
