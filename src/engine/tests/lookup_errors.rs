@@ -69,37 +69,21 @@ fn a_modem_that_refuses_plain_errors_is_asked_with_numeric_ones() {
 }
 
 #[test]
-fn a_numeric_code_during_the_window_means_the_modem_is_not_in_plain_mode() {
-    // Someone else set AT+CMEE=1 (a user's lte.send_at_cmd) after our AT+CMEE=0: the +CME
-    // ERROR shows it, and the next lookup writes AT+CMEE=0 again.
-    let mut e = Engine::new();
-    let mut log = Log::new();
-    let mut modem = modem_with_cmee();
-    lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
-    let numeric = |line: &str| {
-        if line.starts_with("C AT+SQNDNSLKUP") { b"\r\n+CME ERROR: 4\r\n".to_vec() } else { happy(line) }
-    };
-    log.clear();
-    lookup(&mut e, RecordType::Aaaa, numeric, &mut log).unwrap_err();
-    assert_eq!(log, ["C AT+SQNDNSLKUP=\"v4only.test\",1"]);
-    log.clear();
-    lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
-    assert_eq!(log, ["C AT+CMEE=0", "C AT+SQNDNSLKUP=\"v4only.test\",1"]);
-}
-
-#[test]
-fn a_reboot_ends_the_window() {
-    let mut e = Engine::new();
-    let mut log = Log::new();
-    let mut modem = modem_with_cmee();
-    lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
-    // The A lookup's answer carries the modem's +SYSSTART: its CMEE setting is the default again.
-    let rebooted = |line: &str| {
-        if line.starts_with("C AT+SQNDNSLKUP") { b"\r\n+SYSSTART\r\n".to_vec() } else { happy(line) }
-    };
-    log.clear();
-    let _ = lookup(&mut e, RecordType::A, rebooted, &mut log);
-    log.clear();
-    lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
-    assert_eq!(log.first().map(String::as_str), Some("C AT+CMEE=0"), "{log:?}");
+fn a_numeric_code_or_a_reboot_ends_the_window() {
+    // A +CME ERROR inside the window means someone set AT+CMEE=1 (a user's lte.send_at_cmd);
+    // a +SYSSTART means the modem is back to its default. Either way the next lookup writes
+    // AT+CMEE=0 again.
+    for answer in [&b"\r\n+CME ERROR: 4\r\n"[..], b"\r\n+SYSSTART\r\n"] {
+        let mut e = Engine::new();
+        let mut log = Log::new();
+        let mut modem = modem_with_cmee();
+        lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
+        log.clear();
+        let interrupted = |line: &str| if line.starts_with("C AT+SQNDNSLKUP") { answer.to_vec() } else { happy(line) };
+        let _ = lookup(&mut e, RecordType::Aaaa, interrupted, &mut log);
+        assert_eq!(log.first().map(String::as_str), Some("C AT+SQNDNSLKUP=\"v4only.test\",1"), "still in the window");
+        log.clear();
+        lookup(&mut e, RecordType::Aaaa, &mut modem, &mut log).unwrap_err();
+        assert_eq!(log, ["C AT+CMEE=0", "C AT+SQNDNSLKUP=\"v4only.test\",1"], "{answer:?}");
+    }
 }
