@@ -88,6 +88,11 @@
 
 #define MAS_DIAL_FAIL 2
 
+// What one switch of a connId's send mode costs, in payload bytes: an `AT+SQNSCFGEXT`
+// exchange (~35 ms through Pycom's LTE task) is the wire time of ~3,000 bytes at 921,600
+// baud, which is what sending that many bytes as hex instead of raw adds.
+#define SWITCH_COST_BYTES 3000
+
 enum mas_exchange_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -111,6 +116,9 @@ typedef enum mas_exchange_kind mas_exchange_kind;
 typedef uint32_t mas_exchange_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// What a connId's payloads were like, for [`HexHistory::stays_hex`].
+typedef struct HexHistory HexHistory;
 
 // An IP address and port. `family` is 4 or 6; IPv4 uses the first 4 bytes of `ip`.
 typedef struct mas_addr {
@@ -178,6 +186,8 @@ typedef struct mas_claim {
   int32_t action;
   uint8_t slot;
 } mas_claim;
+
+
 
 
 

@@ -54,6 +54,9 @@ pub enum IpVersion {
 pub enum Command<'a> {
     /// `AT+CMEE=1`: numeric `+CME ERROR` codes.
     NumericErrors,
+    /// `AT+CMEE=0`: plain `ERROR` (a final code Pycom's LTE task stops at, where it waits
+    /// out its 1 s idle poll after a `+CME ERROR`).
+    PlainErrors,
     /// `AT+SQNSCFG`: PDP context, never close on inactivity (`maxTo` 0), default timers.
     SocketConfig { conn: ConnId, pdp_cid: u8 },
     /// `AT+SQNSCFG` for a TCP socket: as `SocketConfig`, with an 8 s connect timeout, so a
@@ -115,7 +118,7 @@ impl Command<'_> {
     /// The name the modem uses for this command's information lines (`+<NAME>:`).
     pub fn name(&self) -> &'static [u8] {
         match self {
-            Command::NumericErrors => b"CMEE",
+            Command::NumericErrors | Command::PlainErrors => b"CMEE",
             Command::SocketConfig { .. } | Command::StreamSocketConfig { .. } => b"SQNSCFG",
             Command::SocketConfigExt { .. } => b"SQNSCFGEXT",
             Command::Dial { .. } | Command::DialTcp { .. } => b"SQNSD",
@@ -161,6 +164,7 @@ impl Command<'_> {
         out.clear();
         match *self {
             Command::NumericErrors => write!(out, "AT+CMEE=1"),
+            Command::PlainErrors => write!(out, "AT+CMEE=0"),
             Command::SocketConfig { conn, pdp_cid } => write!(
                 out,
                 "AT+SQNSCFG={},{},{},0,{},{}",
@@ -267,8 +271,9 @@ mod tests {
         let v6 = parse_socket_addr(b"2001:4860:4860::8888", 5683).unwrap();
         let v4 = parse_socket_addr(b"127.0.0.1", 7).unwrap();
         let host = HostName::parse(b"coap.me").unwrap();
-        let cases: [(Command<'_>, &str); 12] = [
+        let cases: [(Command<'_>, &str); 13] = [
             (Command::NumericErrors, "AT+CMEE=1"),
+            (Command::PlainErrors, "AT+CMEE=0"),
             (Command::SocketConfig { conn: c1, pdp_cid: 3 }, "AT+SQNSCFG=1,3,300,0,600,50"),
             (
                 Command::SocketConfigExt { conn: c1, recv_hex: true, send_hex: true },

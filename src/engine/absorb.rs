@@ -203,10 +203,14 @@ impl Engine {
                 match f {
                     // A resync's answer says only whether the modem was waiting for payload.
                     _ if matches!(awaiting.action, Action::Resync) => {}
-                    Final::CmeError(Some(code)) => self.last_cme = Some(code),
+                    Final::CmeError(code) => {
+                        self.last_cme = code.or(self.last_cme);
+                        // Numeric codes: whatever we believed, the modem has AT+CMEE=1 or 2.
+                        self.plain_errors = false;
+                    }
                     // With numeric errors on, the modem never says plain ERROR: it has
                     // rebooted (its +SYSSTART flushed away unseen) and forgot AT+CMEE=1.
-                    Final::Error if !matches!(awaiting.action, Action::NumericErrors) => {
+                    Final::Error if !matches!(awaiting.action, Action::NumericErrors | Action::PlainErrors) => {
                         self.numeric_errors = false;
                     }
                     _ => {}
@@ -311,6 +315,7 @@ impl Engine {
                 }
                 self.pool.forget_modem_state();
                 self.numeric_errors = false;
+                self.plain_errors = false;
                 // A rebooted modem waits for no payload, and for no upload.
                 self.resync = false;
                 self.secure.upload = None;
@@ -409,7 +414,19 @@ impl Engine {
         let ok = result == Some(Final::Ok);
         match action {
             // Without numeric codes errors are still recognised, only less precise.
-            Action::NumericErrors => self.numeric_errors = true,
+            Action::NumericErrors => {
+                self.numeric_errors = true;
+                self.plain_errors = false;
+            }
+            Action::PlainErrors => {
+                self.plain_errors = ok;
+                if ok {
+                    self.numeric_errors = false;
+                }
+                if let Op::Resolve(r) = &mut self.op {
+                    r.plain_errors_asked = true;
+                }
+            }
             Action::Status if matches!(self.op, Op::Poll { .. }) => self.complete_sweep_status(ok),
             Action::Status => {
                 if let Op::Reset { status_read, open_mask } = &mut self.op {
@@ -655,6 +672,11 @@ impl Engine {
                 if let Some(slot) = self.pool.slot_mut(conn) {
                     slot.modem.unknown = true;
                 }
+            }
+            // The modem may have taken AT+CMEE=0 or not: neither mode is known now.
+            Action::PlainErrors => {
+                self.plain_errors = false;
+                self.numeric_errors = false;
             }
             Action::NumericErrors
             | Action::Status

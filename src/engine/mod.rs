@@ -142,6 +142,8 @@ enum Deadline {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
     NumericErrors,
+    /// `AT+CMEE=0`, for the modem's resolver only (engine/resolve.rs).
+    PlainErrors,
     Status,
     Configure(ConnId),
     /// `AT+SQNSCFG` with the TCP connect timeout.
@@ -205,6 +207,8 @@ pub struct Engine {
     pool: Pool,
     /// `AT+CMEE=1` sent since the modem booted.
     numeric_errors: bool,
+    /// `AT+CMEE=0` answered OK, and no `AT+CMEE=1` since: name lookups refused cheaply.
+    plain_errors: bool,
     op: Op,
     awaiting: Option<Awaiting>,
     commands_in_op: u16,
@@ -254,6 +258,7 @@ impl Engine {
             limits: Limits::STOCK,
             pool: Pool::new(),
             numeric_errors: false,
+            plain_errors: false,
             op: Op::Idle,
             awaiting: None,
             commands_in_op: 0,
@@ -341,6 +346,7 @@ impl Engine {
         // away: configure and dial everything afresh.
         self.pool.forget_modem_state();
         self.numeric_errors = false;
+        self.plain_errors = false;
         self.start(Op::Reset { status_read: false, open_mask: 0 });
     }
 

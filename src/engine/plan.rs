@@ -354,6 +354,7 @@ impl Engine {
 pub(super) fn command_for(action: Action, limits: Limits, host: Option<&HostName>) -> Option<Command<'_>> {
     Some(match action {
         Action::NumericErrors => Command::NumericErrors,
+        Action::PlainErrors => Command::PlainErrors,
         Action::Status => Command::Status,
         Action::Configure(conn) => Command::SocketConfig { conn, pdp_cid: limits.pdp_cid },
         Action::ConfigureStream(conn) => Command::StreamSocketConfig { conn, pdp_cid: limits.pdp_cid },

@@ -62,6 +62,8 @@ pub(crate) struct Resolve {
     pub(super) modem_failed: bool,
     /// The modem's resolver is to be asked first (false: our own query only).
     pub(super) ask_modem: bool,
+    /// `AT+CMEE=0` was tried in this lookup (whatever its answer): not again.
+    pub(super) plain_errors_asked: bool,
 }
 
 impl Engine {
@@ -128,6 +130,7 @@ impl Engine {
             wait_until: 0,
             modem_failed: false,
             ask_modem,
+            plain_errors_asked: false,
         }));
         Ok(())
     }
@@ -164,7 +167,14 @@ impl Engine {
                 })
                 .unwrap_or(false);
             if fits {
-                if !self.numeric_errors {
+                // Plain errors for the lookup: a family the resolver has no address for is
+                // refused at once, where a +CME ERROR costs Pycom's LTE task its 1 s idle wait.
+                // The next socket command turns numeric errors on again first, so every socket
+                // operation still tells a reboot (plain ERROR) from a refusal (+CME ERROR).
+                if !self.plain_errors && !r.plain_errors_asked {
+                    return Next::Act(Action::PlainErrors);
+                }
+                if !self.plain_errors && !self.numeric_errors {
                     return Next::Act(Action::NumericErrors);
                 }
                 return Next::Act(Action::DnsLookup(r.kind));

@@ -11,6 +11,7 @@ use crate::addr::parse_socket_addr;
 
 mod abort;
 mod datagram;
+mod lookup_errors;
 mod poll_schedule;
 mod remote_bytes;
 mod resolve_both;

@@ -62,6 +62,7 @@ struct Counters {
     recv: u64,
     dial: u64,
     close: u64,
+    dns_lookups: u64,
     errors_injected: u64,
     tcp_dials: u64,
     stream_bytes_tx: u64,
@@ -154,6 +155,7 @@ impl Modem {
             ("recv", c.recv),
             ("dial", c.dial),
             ("close", c.close),
+            ("dns_lookups", c.dns_lookups),
             ("errors_injected", c.errors_injected),
             ("tcp_dials", c.tcp_dials),
             ("stream_bytes_tx", c.stream_bytes_tx),
@@ -632,7 +634,10 @@ impl Modem {
             (_, "SQNSL") => self.listen(args),
             (_, "SQNSLUDP") => self.listen_udp(args),
             (_, "SQNSA") => self.accept(args),
-            (_, "SQNDNSLKUP") => self.dns_lookup(body_raw),
+            (_, "SQNDNSLKUP") => {
+                self.counters.dns_lookups += 1;
+                self.dns_lookup(body_raw)
+            }
             (_, "SQNSNVW") => self.nv_write(args),
             (_, "CCLK") if query => self.clock(),
             (_, "SQNSPCFG") => self.security_profile(args),
