@@ -47,34 +47,51 @@ static void trace(const char *what, const uint8_t *data, size_t len) {
     fflush(out);
 }
 
-/* Bytes written on this connection, and the simulator's count of handled
- * host bytes when it opened (the simulator outlives each connection). */
+/* Bytes written on this connection, and which of the simulator's UART
+ * connections it is (the simulator serves one after another and outlives
+ * them; 0: unknown, and the simulator is not asked). */
 static uint64_t written;
-static uint64_t handled_at_open;
-static bool handled_known;
+static uint64_t connection;
 
-static bool query_sim(bool *busy, uint64_t *handled) {
+typedef struct {
+    bool busy;                /* writing an answer or URC, or holding written bytes */
+    uint64_t connection;      /* the connection it serves */
+    uint64_t read;            /* bytes it read from that connection */
+    uint64_t forwarded;       /* host bytes passed on to its modem, ever */
+    uint64_t handled;         /* ... and taken and answered by it */
+} sim_uart_state_t;
+
+static bool query_sim(sim_uart_state_t *st) {
     static const char line[] = "uart busy";
-    char reply[64];
+    char reply[128];
     if (sim_control_exchange(line, sizeof(line) - 1, reply, sizeof(reply)) != 0) {
         return false;
     }
     unsigned b;
-    unsigned long long h;
-    if (sscanf(reply, "OK %u %llu", &b, &h) != 2) {
+    unsigned long long c, r, f, h;
+    if (sscanf(reply, "OK %u %llu %llu %llu %llu", &b, &c, &r, &f, &h) != 5) {
         return false;
     }
-    *busy = b != 0;
-    *handled = (uint64_t)h;
+    *st = (sim_uart_state_t){ b != 0, c, r, f, h };
     return true;
 }
 
 bool fake_uart_sim_state(bool *busy, bool *unhandled) {
-    uint64_t handled;
-    if (!handled_known || !query_sim(busy, &handled)) {
+    sim_uart_state_t st;
+    if (connection == 0 || !query_sim(&st)) {
         return false;
     }
-    *unhandled = handled - handled_at_open < written;
+    if (st.connection != connection) {
+        /* Still serving the previous process's connection: ours waits. */
+        *busy = true;
+        *unhandled = true;
+        return true;
+    }
+    *busy = st.busy;
+    /* Not all read yet, or read and passed on but not yet answered (bytes are
+     * counted as passed on before they count as read: see the simulator's
+     * Uart::write). */
+    *unhandled = st.read < written || st.handled < st.forwarded;
     return true;
 }
 
@@ -111,6 +128,10 @@ int fake_uart_open(void) {
         return ENAMETOOLONG;
     }
     strcpy(addr.sun_path, path);
+    /* The connection this one will be: the next after the last the simulator
+     * accepted (one host at a time per simulator). */
+    sim_uart_state_t before;
+    connection = query_sim(&before) ? before.connection + 1 : 0;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return errno;
@@ -122,8 +143,6 @@ int fake_uart_open(void) {
     }
     uart_fd = fd;
     written = 0;
-    bool busy;
-    handled_known = query_sim(&busy, &handled_at_open);
     return 0;
 }
 

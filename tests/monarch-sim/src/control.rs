@@ -20,9 +20,15 @@ pub(crate) fn handle(shared: &Shared, line: &str) -> String {
         // Whether the modem is in the middle of sending (see Output::busy), and how many host
         // bytes it has handled: a host that saw nothing (or part of an answer) can tell a
         // simulator the machine has not scheduled from a modem that stays silent.
+        // Read in this order: a connection's bytes are counted as forwarded before they are
+        // counted as read from it, and as handled only after they were forwarded.
         ["uart", "busy"] => {
-            let handled = out.handled.load(std::sync::atomic::Ordering::Acquire);
-            format!("OK {} {handled}", u8::from(out.busy()))
+            use std::sync::atomic::Ordering::SeqCst;
+            let connection = out.connection.load(SeqCst);
+            let read = out.connection_bytes.load(SeqCst);
+            let forwarded = out.forwarded.load(SeqCst);
+            let handled = out.handled.load(SeqCst);
+            format!("OK {} {connection} {read} {forwarded} {handled}", u8::from(out.busy()))
         }
         ["reboot"] | ["inject", "sysstart"] => {
             modem.reboot(out);

@@ -47,6 +47,7 @@ fn listen(path: &PathBuf) -> std::io::Result<UnixListener> {
 
 /// Pumps bytes both ways until the host hangs up.
 fn serve_uart(stream: UnixStream, uart: &Uart) -> std::io::Result<()> {
+    uart.begin_connection();
     let mut reader = stream.try_clone()?;
     let mut writer = stream;
     let connected = Arc::new(AtomicBool::new(true));

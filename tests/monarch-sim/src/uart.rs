@@ -1,7 +1,7 @@
 //! The UART between host and modem: a byte queue each way.
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +19,13 @@ pub(crate) struct Output {
     /// simulator's life: with what it wrote, a host can tell whether the modem still has
     /// something of its to work on (the control line `uart busy`).
     pub(crate) handled: AtomicU64,
+    /// Host bytes passed on to the modem over the simulator's life (never fewer than
+    /// `handled`: counted before they are passed on).
+    pub(crate) forwarded: AtomicU64,
+    /// Which UART connection is being served (1 for the first), and the bytes read from it:
+    /// a host compares them with what it wrote on its own connection.
+    pub(crate) connection: AtomicU64,
+    pub(crate) connection_bytes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -31,7 +38,15 @@ struct OutQueue {
 
 impl Output {
     pub(crate) fn new() -> Output {
-        Output { queue: Mutex::new(OutQueue::default()), ready: Condvar::new(), writer: Mutex::new(()), handled: AtomicU64::new(0) }
+        Output {
+            queue: Mutex::new(OutQueue::default()),
+            ready: Condvar::new(),
+            writer: Mutex::new(()),
+            handled: AtomicU64::new(0),
+            forwarded: AtomicU64::new(0),
+            connection: AtomicU64::new(0),
+            connection_bytes: AtomicU64::new(0),
+        }
     }
 
     /// True once the simulator is shutting down.
@@ -69,7 +84,19 @@ impl Uart {
     /// Host -> modem.
     pub fn write(&self, bytes: &[u8]) {
         lock(&self.shared.modem).count_uart_in(bytes.len());
+        // Counted as passed on before they are, and as read from the connection after: a
+        // host that sees all its bytes read sees them in `forwarded` too (control `uart busy`).
+        let out = &self.shared.out;
+        out.forwarded.fetch_add(bytes.len() as u64, Ordering::SeqCst);
         let _ = self.to_modem.send(bytes.to_vec());
+        out.connection_bytes.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+    }
+
+    /// A new host connection is served from now on (the previous one's reader is done).
+    pub fn begin_connection(&self) {
+        let out = &self.shared.out;
+        out.connection_bytes.store(0, Ordering::SeqCst);
+        out.connection.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Modem -> host: waits up to `timeout` for the first byte, then returns what is there.
