@@ -72,19 +72,37 @@ def _pki(folder):
     write("client.key", key_pem(client_key))
 
 
-def _free_port():
-    probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    probe.bind(("::1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+def _free_ports(n):
+    """n distinct free ports on ::1: every probe stays bound until all are chosen (a port
+    probed and closed may be handed out again by the next probe)."""
+    probes = []
+    try:
+        for _ in range(n):
+            probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            probes.append(probe)
+            probe.bind(("::1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def _mosquitto(folder):
+    # The ports are free when chosen, but another process may bind one before mosquitto does
+    # (the suites run side by side): then mosquitto exits at once, and it is started again on
+    # other ports. Only its start is tried again, never a test.
+    for _ in range(3):
+        env, stop = _mosquitto_once(folder)
+        if stop is not None:
+            return env, stop
+    return {}, None
+
+
+def _mosquitto_once(folder):
     binary = tcp_peers.shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not os.path.exists(binary):
         return {}, None
-    ports = {"MQTTS_PORT": _free_port(), "MQTTS_EXPIRED_PORT": _free_port(), "MQTTS_CLIENT_PORT": _free_port()}
+    ports = dict(zip(("MQTTS_PORT", "MQTTS_EXPIRED_PORT", "MQTTS_CLIENT_PORT"), _free_ports(3)))
     p = lambda f: os.path.join(folder, f)
     conf = p("mosquitto-tls.conf")
     with open(conf, "w") as f:
