@@ -320,7 +320,8 @@ def test_direct_lteppp_path():
     hang_up(lte, 4)
 
 
-def test_data_state_refuses_at_commands():
+def attached_lte():
+    """An LTE on the stock profile, attached (the simulator registers within a second)."""
     lte = lte_for(STOCK)
     lte.attach()
     for _ in range(50):
@@ -328,6 +329,11 @@ def test_data_state_refuses_at_commands():
             break
         time.sleep_ms(20)
     check(lte.isattached(), "the simulator registers")
+    return lte
+
+
+def test_data_state_refuses_at_commands():
+    lte = attached_lte()
     lte.connect()
     check(lte.isconnected(), "connected")
     try:
@@ -395,13 +401,7 @@ def test_slow_host_is_not_a_silent_modem():
     # every firmware timeout, so it must be taken, as the device would: here the simulator is
     # told to hold each answer back that long (the "modem not attached" that lte.connect()
     # raised on a loaded machine was this).
-    lte = lte_for(STOCK)
-    lte.attach()
-    for _ in range(50):
-        if lte.isattached():
-            break
-        time.sleep_ms(20)
-    check(lte.isattached(), "the simulator registers")
+    lte = attached_lte()
     network._sim("fault delay_ms 40")
     try:
         check(lte.send_at_cmd("AT") == OK, "a late answer to a lone command")
